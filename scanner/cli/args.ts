@@ -1,0 +1,34 @@
+/** Command-line parsing on top of node:util parseArgs, turning every mistake into an InputError (exit 2). */
+import { parseArgs, ParseArgsConfig } from 'node:util';
+import { InputError } from '../errors.js';
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+export function parseCommand<T extends OptionSpec>(command: string, argv: string[], options: T) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true as const, strict: true as const });
+  } catch (err) {
+    const message = (err as Error).message.split('\n')[0];
+    throw new InputError(`${command}: ${message} (see "surveyor ${command} --help")`);
+  }
+}
+
+/** An integer option: names the option, the accepted range and what was given. */
+export function intOption(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value.replace(/_/g, ''))) throw new InputError(`bad --${name} "${value}": expected a whole number from ${min} to ${max}`);
+  const n = Number(value.replace(/_/g, ''));
+  if (n < min || n > max) throw new InputError(`bad --${name} "${value}": expected a whole number from ${min} to ${max}`);
+  return n;
+}
+
+export function choiceOption<T extends string>(name: string, value: string | undefined, choices: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!(choices as readonly string[]).includes(value)) {
+    throw new InputError(`bad --${name} "${value}": expected one of ${choices.join(', ')}`);
+  }
+  return value as T;
+}
+
+export const FORMATS = ['table', 'jsonl', 'json', 'csv'] as const;
+export type Format = (typeof FORMATS)[number];

@@ -1,0 +1,55 @@
+/** The `surveyor` command: dispatches subcommands and maps errors to exit codes (0 done, 1 failure, 2 bad input). */
+import { readFileSync } from 'node:fs';
+import { SurveyorError } from '../errors.js';
+import { ASSETS_HELP, assetsCommand, SCANS_HELP, scansCommand } from './assets-command.js';
+import { SCAN_HELP, scanCommand } from './scan-command.js';
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
+  scan: { run: scanCommand, help: SCAN_HELP },
+  assets: { run: assetsCommand, help: ASSETS_HELP },
+  scans: { run: scansCommand, help: SCANS_HELP },
+};
+
+const USAGE = `usage: surveyor COMMAND [options]
+
+Commands:
+  scan TARGETS...   sweep targets for open TCP ports and store the results
+  assets            list the assets in the store
+  scans             list the scans in the store
+
+Common options: --db PATH (default: $SURVEYOR_DB or ./surveyor.db), --format table|jsonl|json|csv, --help.
+Exit codes: 0 done, 1 runtime failure, 2 bad input (nothing written), 130 interrupted (results so far stored).
+`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    const topic = name === 'help' && rest[0] ? COMMANDS[rest[0]] : undefined;
+    process.stdout.write(topic ? topic.help : USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`surveyor ${version()}\n`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`surveyor: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof SurveyorError) {
+      process.stderr.write(`surveyor ${name}: ${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`surveyor ${name}: unexpected failure: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}

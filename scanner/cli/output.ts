@@ -1,0 +1,85 @@
+/**
+ * Machine-readable and human output of assets. Every JSON object carries `"schema": 1`; the README documents
+ * the fields. jsonl and csv stream one host at a time; json and table are written when the data is complete.
+ */
+import type { PortResult } from '../engine/types.js';
+import type { Format } from './args.js';
+
+export const SCHEMA_VERSION = 1;
+
+export interface AssetRecord {
+  readonly address: string;
+  readonly hostnames: readonly string[];
+  readonly ports: readonly Pick<PortResult, 'port' | 'state' | 'rttMs'>[];
+  readonly partial?: boolean;
+  readonly firstSeen?: string;
+  readonly lastSeen?: string;
+}
+
+export function assetJson(asset: AssetRecord): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    schema: SCHEMA_VERSION,
+    address: asset.address,
+    hostnames: asset.hostnames,
+    ports: asset.ports.map((p) => ({ port: p.port, protocol: 'tcp', state: p.state, rttMs: p.rttMs })),
+  };
+  if (asset.partial) out.partial = true;
+  if (asset.firstSeen) out.firstSeen = asset.firstSeen;
+  if (asset.lastSeen) out.lastSeen = asset.lastSeen;
+  return out;
+}
+
+const CSV_HEADER = 'address,hostnames,port,protocol,state,rtt_ms';
+
+function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+export function csvRows(asset: AssetRecord): string[] {
+  const names = csvField(asset.hostnames.join(';'));
+  return asset.ports.map((p) => [csvField(asset.address), names, p.port, 'tcp', p.state, p.rttMs].join(','));
+}
+
+/** Left-aligned columns; the last column is not padded. */
+export function renderTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** Writes assets in one format to a text sink; `end()` writes what the format keeps until the end. */
+export class AssetWriter {
+  private readonly kept: AssetRecord[] = [];
+  private started = false;
+
+  constructor(
+    private readonly format: Format,
+    private readonly write: (text: string) => void,
+    private readonly envelope: () => Record<string, unknown> = () => ({}),
+  ) {}
+
+  add(asset: AssetRecord): void {
+    if (this.format === 'jsonl') this.write(JSON.stringify(assetJson(asset)) + '\n');
+    else if (this.format === 'csv') {
+      if (!this.started) this.write(CSV_HEADER + '\n');
+      this.started = true;
+      for (const row of csvRows(asset)) this.write(row + '\n');
+    } else this.kept.push(asset);
+  }
+
+  end(sort: (a: AssetRecord, b: AssetRecord) => number): void {
+    if (this.format === 'csv' && !this.started) this.write(CSV_HEADER + '\n');
+    if (this.format === 'json') {
+      const assets = this.kept.sort(sort).map(assetJson);
+      this.write(JSON.stringify({ schema: SCHEMA_VERSION, ...this.envelope(), assets }, null, 2) + '\n');
+    }
+    if (this.format === 'table') {
+      const rows: string[][] = [];
+      for (const a of this.kept.sort(sort)) {
+        for (const p of a.ports) rows.push([a.address, a.hostnames.join(',') || '-', `${p.port}/tcp`, p.state, p.rttMs.toFixed(2)]);
+      }
+      this.write(rows.length ? renderTable(['ADDRESS', 'HOSTNAMES', 'PORT', 'STATE', 'RTT_MS'], rows) : 'no open ports found\n');
+    }
+  }
+}

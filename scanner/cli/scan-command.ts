@@ -1,0 +1,190 @@
+/**
+ * `surveyor scan`: validate everything (targets, names, ports, options) before touching the database, then sweep,
+ * stream results to the output and the store, and finish the scan record as completed or interrupted.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { openStore, resolveDbLocation } from '../../store/open-store.js';
+import { compareAddresses } from '../../store/sqlite-store.js';
+import { planSweep, sweep, SweepOptions } from '../engine/sweep.js';
+import { PORT_STATES, PortState, SweepCounters } from '../engine/types.js';
+import { InputError } from '../errors.js';
+import { parsePorts } from '../ports.js';
+import { buildTargetSet, DEFAULT_MAX_HOSTS } from '../targets/target-set.js';
+import { choiceOption, FORMATS, intOption, parseCommand } from './args.js';
+import { AssetWriter, renderTable } from './output.js';
+import { fmt, formatDuration, ProgressLine } from './progress.js';
+import { StoreBatcher } from './store-batcher.js';
+
+export const SCAN_HELP = `usage: surveyor scan TARGETS... [options]
+
+Targets: addresses (127.0.0.1, ::1), CIDR blocks (127.20.0.0/16), ranges (127.0.0.1-20, 127.0.0.1-127.0.1.5),
+host names (every address they resolve to) and @FILE lists (one target a line, # comments).
+
+  --ports SPEC           default | standard | database | all | 22,80,8000-8100 | mixes (default: default)
+  --exclude TARGETS      addresses to leave out, same syntax (repeatable)
+  --exclude-file FILE    file of exclusions (repeatable)
+  --max-hosts N          refuse more addresses than N (default: ${DEFAULT_MAX_HOSTS})
+  --timeout-ms N         connect timeout per attempt (default: 1000)
+  --retries N            extra attempts after a timeout (default: 2)
+  --concurrency N        hard cap on attempts in flight (default: adaptive, 256 base on loopback, 1024 elsewhere)
+  --per-host N           attempts in flight against one host (default: 64)
+  --rate N               attempts started per second, 0 for no limit (default: 0)
+  --threads N            sweep threads, 0 for the main thread (default: cores, 0 for small scans)
+  --states LIST          also report closed and/or filtered ports: closed,filtered
+  --db PATH              database (default: $SURVEYOR_DB or ./surveyor.db)
+  --format FMT           table | jsonl | json | csv (default: table)
+  --output FILE          write data to FILE instead of stdout
+  --no-progress          no progress line on a terminal
+`;
+
+const OPTIONS = {
+  ports: { type: 'string' },
+  exclude: { type: 'string', multiple: true },
+  'exclude-file': { type: 'string', multiple: true },
+  'max-hosts': { type: 'string' },
+  'timeout-ms': { type: 'string' },
+  retries: { type: 'string' },
+  concurrency: { type: 'string' },
+  'per-host': { type: 'string' },
+  rate: { type: 'string' },
+  threads: { type: 'string' },
+  states: { type: 'string' },
+  db: { type: 'string' },
+  format: { type: 'string' },
+  output: { type: 'string' },
+  'no-progress': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function parseStates(value: string | undefined): PortState[] {
+  if (value === undefined) return [];
+  return value.split(',').map((s) => {
+    const state = s.trim();
+    if (!(PORT_STATES as readonly string[]).includes(state)) throw new InputError(`bad --states "${value}": "${state}" is not one of ${PORT_STATES.join(', ')}`);
+    return state as PortState;
+  });
+}
+
+export async function scanCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand('scan', argv, OPTIONS);
+  if (values.help) {
+    process.stdout.write(SCAN_HELP);
+    return 0;
+  }
+  const format = choiceOption('format', values.format, FORMATS, 'table');
+  const ports = parsePorts(values.ports ?? 'default');
+  const exclusions = values.exclude ?? [];
+  const targets = await buildTargetSet({
+    include: positionals,
+    exclude: exclusions,
+    excludeFiles: values['exclude-file'] ?? [],
+    maxHosts: intOption('max-hosts', values['max-hosts'], 1, Number.MAX_SAFE_INTEGER),
+  });
+  const sweepOptions: SweepOptions = {
+    ports,
+    timeoutMs: intOption('timeout-ms', values['timeout-ms'], 1, 600_000),
+    retries: intOption('retries', values.retries, 0, 10),
+    concurrency: intOption('concurrency', values.concurrency, 1, 10_000),
+    perHost: intOption('per-host', values['per-host'], 1, 10_000),
+    ratePerSec: intOption('rate', values.rate, 0, 10_000_000),
+    threads: intOption('threads', values.threads, 0, 64),
+    reportStates: parseStates(values.states),
+  };
+  const plan = planSweep(targets, sweepOptions); // validates the tuning before anything is written
+  const dbLocation = resolveDbLocation(values.db);
+
+  const outFd = values.output ? openOutput(values.output) : null;
+  const store = await openStore(dbLocation).catch((err) => {
+    if (outFd !== null) closeSync(outFd);
+    throw err;
+  });
+  try {
+    const write = (text: string) => (outFd === null ? process.stdout.write(text) : writeSync(outFd, text));
+    const probesTotal = targets.total * ports.length;
+    const startedAt = new Date().toISOString();
+    const scanId = await store.createScan({
+      startedAt,
+      targets: positionals,
+      exclusions,
+      ports,
+      options: {
+        timeoutMs: plan.tuning.timeoutMs,
+        retries: plan.tuning.retries,
+        concurrency: sweepOptions.concurrency ?? 'adaptive',
+        perHost: plan.tuning.perHost,
+        ratePerSec: sweepOptions.ratePerSec ?? 0,
+        threads: plan.threads,
+      },
+      hostsTotal: targets.total,
+      probesTotal,
+    });
+    let latest: SweepCounters = { probesDone: 0, hostsDone: 0, open: 0, closed: 0, filtered: 0, retries: 0 };
+    const batcher = new StoreBatcher(store, scanId, () => latest);
+    const writer = new AssetWriter(format, write, () => ({ scan: { id: scanId, startedAt, targets: positionals, ports } }));
+    const progress = ProgressLine.forStream(process.stderr, !values['no-progress'], targets.total, probesTotal);
+
+    const abort = new AbortController();
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++;
+      if (signals === 1) {
+        progress?.clear();
+        process.stderr.write(`\nsurveyor: ${signal}: stopping, storing what was found (again to quit at once)\n`);
+        abort.abort();
+      } else process.exit(130);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    let summary;
+    try {
+      summary = await sweep(targets, {
+        ...sweepOptions,
+        signal: abort.signal,
+        onProgress: (c) => {
+          latest = c;
+          progress?.update(c);
+        },
+        onHost: (host) => {
+          const hostnames = targets.names.get(host.address) ?? [];
+          batcher.add({ address: host.address, hostnames, ports: host.ports, seenAt: new Date().toISOString() });
+          writer.add({ address: host.address, hostnames, ports: host.ports, partial: !host.complete });
+        },
+      });
+    } catch (err) {
+      await batcher.close().catch(() => {});
+      await store.finishScan(scanId, 'failed', latest, new Date().toISOString()).catch(() => {});
+      throw err;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      progress?.clear();
+    }
+    latest = summary.counters;
+    await batcher.close();
+    const status = summary.interrupted ? 'interrupted' : 'completed';
+    await store.finishScan(scanId, status, summary.counters, new Date().toISOString());
+    writer.end((a, b) => compareAddresses(a.address, b.address));
+    const c = summary.counters;
+    const seconds = summary.elapsedMs / 1000;
+    const rows = [
+      ['scan', `${scanId} ${status}`],
+      ['hosts', `${fmt(c.hostsDone)} of ${fmt(targets.total)}`],
+      ['probes', `${fmt(c.probesDone)} of ${fmt(probesTotal)} in ${formatDuration(seconds)} (${fmt(Math.round(c.probesDone / Math.max(seconds, 1e-3)))}/s)`],
+      ['ports', `${fmt(c.open)} open, ${fmt(c.closed)} closed, ${fmt(c.filtered)} filtered (${fmt(c.retries)} retries)`],
+      ['stored in', store.location],
+    ];
+    process.stderr.write(renderTable(['SUMMARY', ''], rows));
+    return summary.interrupted ? 130 : 0;
+  } finally {
+    if (outFd !== null) closeSync(outFd);
+    await store.close();
+  }
+}
+
+function openOutput(path: string): number {
+  try {
+    return openSync(path, 'w');
+  } catch (err) {
+    throw new InputError(`bad --output "${path}": cannot be written (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * The sweep pool: divides a target set between worker threads (interleaved shards), gathers their host records
+ * and counters, and stops them all on an abort signal. Small sweeps run on the calling thread, where starting a
+ * worker would cost more than the sweep.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { InputError } from '../errors.js';
+import type { TargetSet } from '../targets/target-set.js';
+import { addressesOf } from '../targets/target-set.js';
+import { ConnectSweeper } from './connect-sweeper.js';
+import type { ShardJob, WorkerMessage } from './protocol.js';
+import { addCounters, emptyCounters, HostResult, PortState, SweepCounters, SweepTuning } from './types.js';
+
+export interface SweepOptions {
+  readonly ports: readonly number[];
+  /** Per-attempt connect timeout in ms. @default 1000 */
+  readonly timeoutMs?: number;
+  /** Extra attempts after a timeout (refusals and connections are final). @default 2 */
+  readonly retries?: number;
+  /**
+   * Attempts in flight across all threads, a hard cap. When not given, the sweep adapts: 256 fresh attempts
+   * (1,024 off loopback) plus attempts left waiting on silence, up to `maxInflight`.
+   */
+  readonly concurrency?: number;
+  /** Cap for the adaptive default. @default 8192 */
+  readonly maxInflight?: number;
+  /** Attempts in flight against one host. @default 64 */
+  readonly perHost?: number;
+  /** Attempts started per second across all threads; 0 for no limit. @default 0 */
+  readonly ratePerSec?: number;
+  /** Worker threads; 0 sweeps on the calling thread. @default available cores (at most 4), 0 for small sweeps */
+  readonly threads?: number;
+  /** Port states reported besides `open`. @default [] */
+  readonly reportStates?: readonly PortState[];
+  readonly signal?: AbortSignal;
+  readonly onHost?: (host: HostResult) => void;
+  /** Called with running totals about every `progressMs`. */
+  readonly onProgress?: (counters: SweepCounters) => void;
+  /** @default 100 */
+  readonly progressMs?: number;
+}
+
+export interface SweepSummary {
+  readonly counters: SweepCounters;
+  readonly interrupted: boolean;
+  readonly threads: number;
+  readonly elapsedMs: number;
+}
+
+export const SWEEP_LIMITS = {
+  timeoutMs: [1, 600_000],
+  retries: [0, 10],
+  // Well below the hard descriptor limit (20,000 here): running out of descriptors breaks unrelated code.
+  concurrency: [1, 10_000],
+  perHost: [1, 10_000],
+  ratePerSec: [0, 10_000_000],
+  threads: [0, 64],
+} as const;
+
+function checked(name: keyof typeof SWEEP_LIMITS, value: number): number {
+  const [min, max] = SWEEP_LIMITS[name];
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new InputError(`bad ${name} ${String(value)}: must be an integer from ${min} to ${max}`, { option: name, value });
+  }
+  return value;
+}
+
+function isLoopbackOnly(targets: TargetSet): boolean {
+  const v4Loop = targets.v4.every((r) => r.lo >> 24n === 127n && r.hi >> 24n === 127n);
+  const v6Loop = targets.v6.every((r) => r.lo === 1n && r.hi === 1n);
+  return v4Loop && v6Loop;
+}
+
+/**
+ * Resolves the options into per-thread tuning. Loopback answers in microseconds, so a few hundred attempts in
+ * flight saturate it and more only add bookkeeping; real networks need in-flight = rate x RTT, so more.
+ */
+export function planSweep(targets: TargetSet, options: SweepOptions): { threads: number; tuning: SweepTuning } {
+  const probes = targets.total * options.ports.length;
+  const threads = checked('threads', options.threads ?? (probes < 4096 ? 0 : Math.min(4, availableParallelism())));
+  const concurrency = checked('concurrency', options.concurrency ?? (isLoopbackOnly(targets) ? 256 : 1024));
+  const maxInflight = options.concurrency !== undefined ? concurrency : Math.max(concurrency, checked('concurrency', options.maxInflight ?? 8192));
+  const shards = Math.max(1, threads);
+  const tuning: SweepTuning = {
+    ports: options.ports,
+    timeoutMs: checked('timeoutMs', options.timeoutMs ?? 1000),
+    retries: checked('retries', options.retries ?? 2),
+    concurrency: Math.max(1, Math.ceil(concurrency / shards)),
+    maxInflight: Math.max(1, Math.ceil(maxInflight / shards)),
+    perHost: checked('perHost', options.perHost ?? 64),
+    ratePerSec: checked('ratePerSec', options.ratePerSec ?? 0) / shards,
+    reportStates: options.reportStates ?? [],
+  };
+  if (options.ports.length === 0) throw new InputError('no ports to scan');
+  return { threads, tuning };
+}
+
+export async function sweep(targets: TargetSet, options: SweepOptions): Promise<SweepSummary> {
+  const { threads, tuning } = planSweep(targets, options);
+  const started = performance.now();
+  const onHost = options.onHost ?? (() => {});
+  const progressMs = options.progressMs ?? 100;
+  if (options.signal?.aborted) {
+    return { counters: emptyCounters(), interrupted: true, threads, elapsedMs: 0 };
+  }
+  let interrupted = false;
+  if (threads === 0) {
+    const sweeper = new ConnectSweeper(addressesOf(targets), tuning, { onHost });
+    const stop = () => {
+      interrupted = true;
+      sweeper.stop();
+    };
+    options.signal?.addEventListener('abort', stop, { once: true });
+    const timer = options.onProgress ? setInterval(() => options.onProgress!({ ...sweeper.counters }), progressMs) : null;
+    try {
+      await sweeper.run();
+    } finally {
+      if (timer) clearInterval(timer);
+      options.signal?.removeEventListener('abort', stop);
+    }
+    options.onProgress?.({ ...sweeper.counters });
+    return { counters: { ...sweeper.counters }, interrupted, threads, elapsedMs: performance.now() - started };
+  }
+
+  const encode = (list: TargetSet['v4']) => list.map((r): [string, string] => [r.lo.toString(), r.hi.toString()]);
+  const v4 = encode(targets.v4);
+  const v6 = encode(targets.v6);
+  const perWorker: SweepCounters[] = [];
+  const total = () => {
+    const sum = emptyCounters();
+    for (const c of perWorker) addCounters(sum, c);
+    return sum;
+  };
+  const workers: Worker[] = [];
+  const stopAll = () => {
+    interrupted = true;
+    for (const w of workers) w.postMessage({ type: 'stop' });
+  };
+  options.signal?.addEventListener('abort', stopAll, { once: true });
+  const timer = options.onProgress ? setInterval(() => options.onProgress!(total()), progressMs) : null;
+  try {
+    await Promise.all(
+      Array.from({ length: threads }, (_, shard) => {
+        perWorker.push(emptyCounters());
+        const job: ShardJob = { v4, v6, shard, shards: threads, tuning, flushMs: Math.min(progressMs, 100) };
+        const worker = new Worker(new URL('./sweep-worker.js', import.meta.url), { workerData: job });
+        workers.push(worker);
+        return new Promise<void>((resolve, reject) => {
+          let finished = false;
+          worker.on('message', (message: WorkerMessage) => {
+            if (message.type === 'done') {
+              finished = true;
+              return;
+            }
+            perWorker[shard] = message.counters;
+            for (const host of message.hosts) onHost(host);
+          });
+          worker.once('error', (err) => {
+            stopAll();
+            reject(err);
+          });
+          worker.once('exit', (code) => {
+            if (finished) resolve();
+            else reject(new Error(`sweep worker ${shard} exited with code ${code} before finishing`));
+          });
+        });
+      }),
+    );
+  } finally {
+    if (timer) clearInterval(timer);
+    options.signal?.removeEventListener('abort', stopAll);
+  }
+  const counters = total();
+  options.onProgress?.(counters);
+  return { counters, interrupted, threads, elapsedMs: performance.now() - started };
+}

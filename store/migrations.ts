@@ -1,0 +1,64 @@
+/**
+ * Versioned schema migrations, applied in order, each in its own transaction and recorded in
+ * `schema_migrations`. A migration is never edited once released: later changes are new migrations.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'scans, assets, host names and ports',
+    sql: `
+      CREATE TABLE scans (
+        id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'interrupted', 'failed')),
+        targets TEXT NOT NULL,
+        exclusions TEXT NOT NULL,
+        ports TEXT NOT NULL,
+        options TEXT NOT NULL,
+        hosts_total INTEGER NOT NULL,
+        probes_total INTEGER NOT NULL,
+        probes_done INTEGER NOT NULL DEFAULT 0,
+        hosts_done INTEGER NOT NULL DEFAULT 0,
+        open_count INTEGER NOT NULL DEFAULT 0,
+        closed_count INTEGER NOT NULL DEFAULT 0,
+        filtered_count INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE TABLE assets (
+        id INTEGER PRIMARY KEY,
+        address TEXT NOT NULL UNIQUE,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        last_scan_id INTEGER NOT NULL REFERENCES scans(id)
+      );
+      CREATE TABLE asset_hostnames (
+        asset_id INTEGER NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+        hostname TEXT NOT NULL,
+        source TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        PRIMARY KEY (asset_id, hostname)
+      );
+      CREATE TABLE scan_ports (
+        scan_id INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+        asset_id INTEGER NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+        protocol TEXT NOT NULL CHECK (protocol IN ('tcp', 'udp')),
+        port INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),
+        state TEXT NOT NULL CHECK (state IN ('open', 'closed', 'filtered')),
+        rtt_ms REAL NOT NULL,
+        attempts INTEGER NOT NULL,
+        reason TEXT,
+        PRIMARY KEY (scan_id, asset_id, protocol, port)
+      );
+      CREATE INDEX scan_ports_asset ON scan_ports (asset_id, scan_id);
+    `,
+  },
+];
+
+export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

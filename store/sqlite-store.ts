@@ -1,0 +1,178 @@
+/** The embedded default store: one SQLite file in WAL mode, written in batched transactions. */
+import { SurveyorError } from '../scanner/errors.js';
+import { LATEST_SCHEMA, MIGRATIONS } from './migrations.js';
+import { Row, SqliteDriver } from './sqlite-driver.js';
+import type { AssetPort, AssetView, HostObservation, NewScan, ScanRecord, ScanStatus, ScanTotals, Store } from './store.js';
+
+export class SqliteStore implements Store {
+  private constructor(readonly location: string, private readonly db: SqliteDriver) {}
+
+  static async open(path: string): Promise<SqliteStore> {
+    let db: SqliteDriver;
+    try {
+      db = await SqliteDriver.open(path);
+    } catch (err) {
+      throw new SurveyorError('store', `cannot open database ${path}: ${(err as Error).message}`, { path });
+    }
+    const store = new SqliteStore(path, db);
+    try {
+      await db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
+      await store.migrate();
+    } catch (err) {
+      await db.close().catch(() => {});
+      if (err instanceof SurveyorError) throw err;
+      throw new SurveyorError('store', `cannot prepare database ${path}: ${(err as Error).message}`, { path });
+    }
+    return store;
+  }
+
+  private async migrate(): Promise<void> {
+    await this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    const row = await this.db.get<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
+    const current = row?.v ?? 0;
+    if (current > LATEST_SCHEMA) {
+      throw new SurveyorError('store', `database ${this.location} has schema ${current}, newer than this surveyor knows (${LATEST_SCHEMA}): upgrade surveyor`);
+    }
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      await this.db.transaction(async () => {
+        await this.db.exec(m.sql);
+        await this.db.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, new Date().toISOString()]);
+      });
+    }
+  }
+
+  async createScan(scan: NewScan): Promise<number> {
+    const { lastID } = await this.db.run(
+      `INSERT INTO scans (started_at, status, targets, exclusions, ports, options, hosts_total, probes_total)
+       VALUES (?, 'running', ?, ?, ?, ?, ?, ?)`,
+      [scan.startedAt, JSON.stringify(scan.targets), JSON.stringify(scan.exclusions), JSON.stringify(scan.ports),
+        JSON.stringify(scan.options), scan.hostsTotal, scan.probesTotal],
+    );
+    return lastID;
+  }
+
+  async recordHosts(scanId: number, hosts: readonly HostObservation[], totals: ScanTotals): Promise<void> {
+    await this.db.transaction(async () => {
+      for (const host of hosts) {
+        const asset = await this.db.get<{ id: number }>(
+          `INSERT INTO assets (address, first_seen, last_seen, last_scan_id) VALUES (?, ?, ?, ?)
+           ON CONFLICT (address) DO UPDATE SET last_seen = excluded.last_seen, last_scan_id = excluded.last_scan_id
+           RETURNING id`,
+          [host.address, host.seenAt, host.seenAt, scanId],
+        );
+        for (const name of host.hostnames) {
+          await this.db.run(
+            `INSERT INTO asset_hostnames (asset_id, hostname, source, first_seen, last_seen) VALUES (?, ?, 'target', ?, ?)
+             ON CONFLICT (asset_id, hostname) DO UPDATE SET last_seen = excluded.last_seen`,
+            [asset!.id, name, host.seenAt, host.seenAt],
+          );
+        }
+        for (const p of host.ports) {
+          await this.db.run(
+            `INSERT OR REPLACE INTO scan_ports (scan_id, asset_id, protocol, port, state, rtt_ms, attempts, reason)
+             VALUES (?, ?, 'tcp', ?, ?, ?, ?, ?)`,
+            [scanId, asset!.id, p.port, p.state, p.rttMs, p.attempts, p.reason ?? null],
+          );
+        }
+      }
+      await this.writeTotals(scanId, totals);
+    });
+  }
+
+  private async writeTotals(scanId: number, t: ScanTotals): Promise<void> {
+    await this.db.run(
+      'UPDATE scans SET probes_done = ?, hosts_done = ?, open_count = ?, closed_count = ?, filtered_count = ? WHERE id = ?',
+      [t.probesDone, t.hostsDone, t.open, t.closed, t.filtered, scanId],
+    );
+  }
+
+  async finishScan(scanId: number, status: Exclude<ScanStatus, 'running'>, totals: ScanTotals, finishedAt: string): Promise<void> {
+    await this.db.transaction(async () => {
+      await this.writeTotals(scanId, totals);
+      await this.db.run('UPDATE scans SET status = ?, finished_at = ? WHERE id = ?', [status, finishedAt, scanId]);
+    });
+  }
+
+  async getScan(scanId: number): Promise<ScanRecord | undefined> {
+    const row = await this.db.get('SELECT * FROM scans WHERE id = ?', [scanId]);
+    return row ? scanFromRow(row) : undefined;
+  }
+
+  async listScans(): Promise<ScanRecord[]> {
+    return (await this.db.all('SELECT * FROM scans ORDER BY id')).map(scanFromRow);
+  }
+
+  async listAssets(): Promise<AssetView[]> {
+    const assets = await this.db.all<{ id: number; address: string; first_seen: string; last_seen: string; last_scan_id: number }>(
+      'SELECT id, address, first_seen, last_seen, last_scan_id FROM assets',
+    );
+    const names = await this.db.all<{ asset_id: number; hostname: string }>('SELECT asset_id, hostname FROM asset_hostnames ORDER BY hostname');
+    const ports = await this.db.all<{ asset_id: number; port: number; protocol: 'tcp'; state: AssetPort['state']; rtt_ms: number; scan_id: number }>(
+      `SELECT p.asset_id, p.port, p.protocol, p.state, p.rtt_ms, p.scan_id
+       FROM scan_ports p JOIN assets a ON a.id = p.asset_id AND a.last_scan_id = p.scan_id ORDER BY p.port`,
+    );
+    const namesOf = groupBy(names, (r) => r.asset_id);
+    const portsOf = groupBy(ports, (r) => r.asset_id);
+    return assets
+      .map((a) => ({
+        id: a.id,
+        address: a.address,
+        hostnames: (namesOf.get(a.id) ?? []).map((r) => r.hostname),
+        firstSeen: a.first_seen,
+        lastSeen: a.last_seen,
+        lastScanId: a.last_scan_id,
+        ports: (portsOf.get(a.id) ?? []).map((r) => ({ port: r.port, protocol: r.protocol, state: r.state, rttMs: r.rtt_ms, scanId: r.scan_id })),
+      }))
+      .sort((x, y) => compareAddresses(x.address, y.address));
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
+
+function groupBy<T, K>(rows: readonly T[], key: (row: T) => K): Map<K, T[]> {
+  const out = new Map<K, T[]>();
+  for (const row of rows) {
+    const k = key(row);
+    const list = out.get(k);
+    if (list) list.push(row);
+    else out.set(k, [row]);
+  }
+  return out;
+}
+
+/** Numeric order for IPv4 (then IPv6 by text), so 127.0.0.10 follows 127.0.0.9. */
+export function compareAddresses(a: string, b: string): number {
+  const ka = addressKey(a);
+  const kb = addressKey(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+function addressKey(address: string): string {
+  if (address.includes(':')) return `6${address}`;
+  return `4${address.split('.').map((o) => o.padStart(3, '0')).join('.')}`;
+}
+
+function scanFromRow(row: Row): ScanRecord {
+  return {
+    id: row.id as number,
+    startedAt: row.started_at as string,
+    finishedAt: (row.finished_at as string | null) ?? null,
+    status: row.status as ScanStatus,
+    targets: JSON.parse(row.targets as string) as string[],
+    exclusions: JSON.parse(row.exclusions as string) as string[],
+    ports: JSON.parse(row.ports as string) as number[],
+    options: JSON.parse(row.options as string) as Record<string, unknown>,
+    hostsTotal: row.hosts_total as number,
+    probesTotal: row.probes_total as number,
+    totals: {
+      probesDone: row.probes_done as number,
+      hostsDone: row.hosts_done as number,
+      open: row.open_count as number,
+      closed: row.closed_count as number,
+      filtered: row.filtered_count as number,
+    },
+  };
+}

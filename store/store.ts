@@ -1,0 +1,72 @@
+/**
+ * The one narrow interface between surveyor and its database. SQLite is the embedded default; a PostgreSQL
+ * implementation shares this interface (and the same test suite) so several scanner nodes can share one database.
+ */
+import type { PortResult } from '../scanner/engine/types.js';
+
+export type ScanStatus = 'running' | 'completed' | 'interrupted' | 'failed';
+
+export interface NewScan {
+  readonly startedAt: string;
+  readonly targets: readonly string[];
+  readonly exclusions: readonly string[];
+  readonly ports: readonly number[];
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly hostsTotal: number;
+  readonly probesTotal: number;
+}
+
+export interface ScanTotals {
+  readonly probesDone: number;
+  readonly hostsDone: number;
+  readonly open: number;
+  readonly closed: number;
+  readonly filtered: number;
+}
+
+export interface ScanRecord extends NewScan {
+  readonly id: number;
+  readonly finishedAt: string | null;
+  readonly status: ScanStatus;
+  readonly totals: ScanTotals;
+}
+
+/** What one scan saw of one host. */
+export interface HostObservation {
+  readonly address: string;
+  readonly hostnames: readonly string[];
+  readonly ports: readonly PortResult[];
+  readonly seenAt: string;
+}
+
+export interface AssetPort {
+  readonly port: number;
+  readonly protocol: 'tcp';
+  readonly state: PortResult['state'];
+  readonly rttMs: number;
+  readonly scanId: number;
+}
+
+export interface AssetView {
+  readonly id: number;
+  readonly address: string;
+  readonly hostnames: readonly string[];
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+  readonly lastScanId: number;
+  /** Ports as the most recent scan that saw this asset found them. */
+  readonly ports: readonly AssetPort[];
+}
+
+export interface Store {
+  /** Where the data lives, for messages (a path or a URL without its password). */
+  readonly location: string;
+  createScan(scan: NewScan): Promise<number>;
+  /** Writes a batch of observations and the running totals in one transaction. */
+  recordHosts(scanId: number, hosts: readonly HostObservation[], totals: ScanTotals): Promise<void>;
+  finishScan(scanId: number, status: Exclude<ScanStatus, 'running'>, totals: ScanTotals, finishedAt: string): Promise<void>;
+  getScan(scanId: number): Promise<ScanRecord | undefined>;
+  listScans(): Promise<ScanRecord[]>;
+  listAssets(): Promise<AssetView[]>;
+  close(): Promise<void>;
+}
