@@ -1,0 +1,13 @@
+/**
+ * Tests that need root (network namespaces, iptables) run in CI always; elsewhere, without what they need, they
+ * skip with one line saying why. In CI a missing requirement is a failure, never a skip.
+ */
+import test, { ExecutionContext } from 'ava';
+import { canCreateNamespaces } from '../../fixtures/estate/netns.js';
+
+export function namespaceTest(title: string, body: (t: ExecutionContext) => Promise<void> | void): void {
+  const can = canCreateNamespaces();
+  if (can.ok) test.serial(title, body);
+  else if (process.env.CI === 'true') test.serial(title, (t) => t.fail(`CI must run this test, but ${can.why}`));
+  else test.skip(`${title} (skipped: ${can.why})`, body);
+}
