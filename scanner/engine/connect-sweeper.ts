@@ -305,6 +305,9 @@ function onError(this: ProbeSocket, err: NodeJS.ErrnoException): void {
   const owner = a.owner;
   const code = err.code ?? 'EUNKNOWN';
   if (code === 'ECONNREFUSED') owner.settle(a, 'closed');
+  // The handshake completed and the service reset it before the connect callback ran (an accept-and-drop
+  // service, a TCP wrapper): the port is open.
+  else if (code === 'ECONNRESET' || code === 'EPIPE') owner.settle(a, 'open');
   else if (UNREACHABLE.has(code)) owner.settle(a, 'filtered', code);
   else if (LOCAL_SHORTAGE.has(code)) owner.settle(a, 'again');
   else if (code === 'ETIMEDOUT') owner.settle(a, owner.timedOut(a));
