@@ -1,17 +1,19 @@
 /**
- * The hot path: TCP connect probes for one thread. Everything here is shaped by measurement (see the README's
- * design notes): event handlers are shared functions rather than closures, every timeout lives in one intrusive
- * list ordered by deadline (all attempts share one timeout, so appending keeps it sorted, and a finished attempt
- * unlinks itself in O(1)), one interval timer expires the list's head, and open sockets are closed with a reset
- * so no TIME_WAIT is left behind.
+ * The hot path: TCP connect probes for one thread. Shaped by measurement (see the README's design notes):
+ * connections go through raw libuv handles (connector.ts), timeouts live in intrusive lists ordered by start time
+ * (one list per attempt number, since retries back off), one interval timer expires list heads after pending
+ * I/O has been read, and every connected attempt is closed with a reset so no TIME_WAIT is left behind.
  */
-import { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { Connection, Connector, ConnectorKind, createConnector, ERRNO } from './connector.js';
+import { DeadlineList, Linked } from './deadline-list.js';
+import { RttEstimator } from './rtt.js';
 import type { HostResult, PortResult, PortState, SweepCounters, SweepTuning } from './types.js';
 import { emptyCounters } from './types.js';
 
 interface HostState {
   readonly address: string;
+  readonly ipv6: boolean;
   nextPort: number;
   inflight: number;
   remaining: number;
@@ -21,31 +23,35 @@ interface HostState {
   results: PortResult[];
 }
 
-interface Attempt {
-  readonly owner: ConnectSweeper;
-  host: HostState;
-  portIndex: number;
-  attempt: number;
-  startedAt: number;
-  deadline: number;
-  socket: Socket | null;
-  prev: Attempt | null;
-  next: Attempt | null;
+interface Attempt extends Connection, Linked<Attempt> {
+  readonly host: HostState;
+  readonly portIndex: number;
+  readonly attempt: number;
+  readonly startedAt: number;
 }
 
-const ATTEMPT = Symbol('attempt');
 /**
  * An attempt unanswered for this long is taken to be waiting on silence (a filtered port, or a long round trip)
- * and stops counting against the base concurrency: on real networks that is what lets in-flight grow to
- * rate x RTT, and on filtered estates it keeps the fixed timeout from serialising the silent hosts.
+ * and stops counting against the base concurrency: on real networks that lets in-flight grow to rate x RTT, and
+ * on filtered estates it keeps the timeouts of silent hosts from serialising the sweep.
  */
 const STALE_MS = 50;
-type ProbeSocket = Socket & { [ATTEMPT]?: Attempt | null };
 
+/** libuv statuses (negative errno) for the named errors this platform has. */
+function statuses(...names: string[]): Set<number> {
+  const table = ERRNO as Record<string, number | undefined>;
+  return new Set(names.map((n) => table[n]).filter((n): n is number => n !== undefined).map((n) => -n));
+}
+
+const REFUSED = -ERRNO.ECONNREFUSED;
+/** The handshake completed, then the service reset or closed it before we looked: open. */
+const OPEN_AFTER_ALL = new Set([-ERRNO.ECONNRESET, -ERRNO.EPIPE]);
 /** Kernel answers that say "nothing will ever listen here" without being a refusal. */
-const UNREACHABLE = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EACCES', 'EPERM', 'EHOSTDOWN', 'ENETDOWN']);
-/** Local resource shortages: the attempt says nothing about the target and is simply made again. */
-const LOCAL_SHORTAGE = new Set(['EMFILE', 'ENFILE', 'EADDRNOTAVAIL', 'ENOBUFS', 'EAGAIN']);
+const UNREACHABLE = statuses('EHOSTUNREACH', 'ENETUNREACH', 'EACCES', 'EPERM', 'EHOSTDOWN', 'ENETDOWN');
+/** Local shortages: the attempt says nothing about the target and is made again. */
+const LOCAL_SHORTAGE = statuses('EMFILE', 'ENFILE', 'EADDRNOTAVAIL', 'ENOBUFS', 'EAGAIN');
+const TIMED_OUT = -ERRNO.ETIMEDOUT;
+const ERRNO_NAME = new Map(Object.entries(ERRNO).map(([name, n]) => [-n, name]));
 
 export interface SweeperEvents {
   /** A host whose ports are all decided (or the sweep stopped), with at least one reportable port. */
@@ -54,22 +60,26 @@ export interface SweeperEvents {
 
 export class ConnectSweeper {
   readonly counters: SweepCounters = emptyCounters();
+  readonly connectorKind: ConnectorKind;
   private readonly tuning: SweepTuning;
   private readonly events: SweeperEvents;
   private readonly addresses: Iterator<string>;
   private readonly report: Record<PortState, boolean>;
+  private readonly connector: Connector<Attempt>;
+  private readonly rtt: RttEstimator;
+  /** lists[k] holds attempts number k + 1 */
+  private readonly lists: DeadlineList<Attempt>[];
   private readonly launchable: HostState[] = [];
   private launchHead = 0;
   private readonly active = new Set<HostState>();
   private exhausted = false;
   private stopped = false;
   private inflight = 0;
-  private head: Attempt | null = null;
-  private tail: Attempt | null = null;
-  private ticker: NodeJS.Timeout | null = null;
-  private rateTimer: NodeJS.Timeout | null = null;
-  /** Attempts older than STALE_MS, allowed on top of `concurrency` (they wait on silence and cost no CPU). */
+  /** Stale attempts allowed on top of `concurrency` (they wait on silence and cost no CPU). */
   private staleAllowance = 0;
+  private ticker: NodeJS.Timeout | null = null;
+  private expiryQueued = false;
+  private rateTimer: NodeJS.Timeout | null = null;
   private tokens: number;
   private tokensAt = performance.now();
   private finish!: () => void;
@@ -80,14 +90,27 @@ export class ConnectSweeper {
     this.events = events;
     this.addresses = addresses[Symbol.iterator]();
     this.report = { open: true, closed: tuning.reportStates.includes('closed'), filtered: tuning.reportStates.includes('filtered') };
+    this.connector = createConnector<Attempt>((a, status) => this.completed(a, status), tuning.connector);
+    this.connectorKind = this.connector.kind;
+    this.rtt = new RttEstimator(tuning.minTimeoutMs, tuning.timeoutMs);
+    this.lists = Array.from({ length: tuning.retries + 1 }, () => new DeadlineList<Attempt>());
     this.tokens = Math.min(tuning.ratePerSec, Math.max(1, tuning.ratePerSec / 20));
     this.finished = new Promise((resolve) => (this.finish = resolve));
   }
 
   /** Runs until every address is swept or `stop()` is called. */
   run(): Promise<void> {
-    const tickMs = Math.min(100, Math.max(5, Math.floor(this.tuning.timeoutMs / 8)));
-    this.ticker = setInterval(() => this.expire(), tickMs);
+    const tickMs = Math.min(50, Math.max(2, Math.floor(this.tuning.minTimeoutMs / 4)));
+    this.ticker = setInterval(() => {
+      // Expire after the poll phase, so answers already waiting are counted before their attempt is timed out.
+      if (!this.expiryQueued) {
+        this.expiryQueued = true;
+        setImmediate(() => {
+          this.expiryQueued = false;
+          this.expire();
+        });
+      }
+    }, tickMs);
     this.pump();
     return this.finished;
   }
@@ -96,14 +119,10 @@ export class ConnectSweeper {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    for (let a = this.head; a; a = a.next) {
-      const socket = a.socket as ProbeSocket | null;
-      if (socket) {
-        socket[ATTEMPT] = null;
-        socket.destroy();
-      }
+    for (const list of this.lists) {
+      for (let a = list.head; a; a = a.next) this.connector.abort(a);
+      list.head = null;
     }
-    this.head = this.tail = null;
     this.inflight = 0;
     for (const host of this.active) {
       const ports = host.results.filter((r) => this.report[r.state]);
@@ -138,6 +157,7 @@ export class ConnectSweeper {
     }
     const host: HostState = {
       address: next.value,
+      ipv6: next.value.includes(':'),
       nextPort: 0,
       inflight: 0,
       remaining: this.tuning.ports.length,
@@ -150,12 +170,9 @@ export class ConnectSweeper {
     return host;
   }
 
-  private hasWork(host: HostState): boolean {
-    return host.nextPort < this.tuning.ports.length || host.retryPorts.length > 0;
-  }
-
   private requeue(host: HostState): void {
-    if (!host.queued && host.inflight < this.tuning.perHost && this.hasWork(host)) {
+    if (host.queued || host.inflight >= this.tuning.perHost) return;
+    if (host.nextPort < this.tuning.ports.length || host.retryPorts.length > 0) {
       host.queued = true;
       this.launchable.push(host);
     }
@@ -182,7 +199,6 @@ export class ConnectSweeper {
   }
 
   private pump(): void {
-    const { ports } = this.tuning;
     const limit = this.tuning.concurrency + this.staleAllowance;
     while (!this.stopped && this.inflight < limit) {
       if (!this.takeToken()) return;
@@ -191,16 +207,8 @@ export class ConnectSweeper {
         if (this.tuning.ratePerSec > 0) this.tokens += 1; // the token was not spent
         break;
       }
-      let portIndex: number;
-      let attempt: number;
-      if (host.retryPorts.length > 0) {
-        portIndex = host.retryPorts.pop()!;
-        attempt = host.retryAttempts.pop()!;
-      } else {
-        portIndex = host.nextPort++;
-        attempt = 1;
-      }
-      this.launch(host, portIndex, attempt, ports[portIndex]!);
+      if (host.retryPorts.length > 0) this.launch(host, host.retryPorts.pop()!, host.retryAttempts.pop()!);
+      else this.launch(host, host.nextPort++, 1);
       this.requeue(host);
     }
     if (this.exhausted && this.inflight === 0 && this.launchHead >= this.launchable.length && !this.stopped) {
@@ -209,54 +217,44 @@ export class ConnectSweeper {
     }
   }
 
-  private launch(host: HostState, portIndex: number, attempt: number, port: number): void {
-    const now = performance.now();
-    const a: Attempt = {
-      owner: this,
-      host, portIndex, attempt, startedAt: now, deadline: now + this.tuning.timeoutMs, socket: null, prev: this.tail, next: null,
-    };
-    if (this.tail) this.tail.next = a;
-    else this.head = a;
-    this.tail = a;
+  private launch(host: HostState, portIndex: number, attempt: number): void {
+    const a: Attempt = { host, portIndex, attempt, startedAt: performance.now(), conn: null, prev: null, next: null };
+    this.lists[attempt - 1]!.append(a);
     host.inflight++;
     this.inflight++;
-    const socket = new Socket() as ProbeSocket;
-    socket[ATTEMPT] = a;
-    a.socket = socket;
-    socket.on('connect', onConnect);
-    socket.on('error', onError);
-    socket.connect(port, host.address);
+    this.connector.start(a, host.address, this.tuning.ports[portIndex]!, host.ipv6);
   }
 
-  private unlink(a: Attempt): void {
-    if (a.prev) a.prev.next = a.next;
-    else this.head = a.next;
-    if (a.next) a.next.prev = a.prev;
-    else this.tail = a.prev;
-    a.prev = a.next = null;
-    if (a.socket) (a.socket as ProbeSocket)[ATTEMPT] = null;
-    a.socket = null;
-    a.host.inflight--;
-    this.inflight--;
+  private completed(a: Attempt, status: number): void {
+    if (status === 0) {
+      this.connector.reset(a);
+      this.settle(a, 'open');
+    } else if (status === REFUSED) this.settle(a, 'closed');
+    else if (OPEN_AFTER_ALL.has(status)) this.settle(a, 'open');
+    else if (UNREACHABLE.has(status)) this.settle(a, 'filtered', ERRNO_NAME.get(status));
+    else if (LOCAL_SHORTAGE.has(status)) this.settle(a, 'again');
+    else if (status === TIMED_OUT) this.settle(a, a.attempt <= this.tuning.retries ? 'retry' : 'filtered');
+    else this.settle(a, 'filtered', ERRNO_NAME.get(status) ?? `errno ${status}`);
   }
 
-  /** @internal called by the shared socket handlers */
-  settle(a: Attempt, state: PortState | 'retry' | 'again', reason?: string): void {
-    this.unlink(a);
+  private settle(a: Attempt, state: PortState | 'retry' | 'again', reason?: string): void {
+    this.lists[a.attempt - 1]!.remove(a);
     const host = a.host;
+    host.inflight--;
+    this.inflight--;
+    const elapsedMs = performance.now() - a.startedAt;
     if (state === 'retry' || state === 'again') {
       if (state === 'retry') this.counters.retries++;
       host.retryPorts.push(a.portIndex);
       host.retryAttempts.push(state === 'retry' ? a.attempt + 1 : a.attempt);
     } else {
-      const rttMs = Math.round((performance.now() - a.startedAt) * 1000) / 1000;
+      if (state !== 'filtered') this.rtt.sample(elapsedMs);
       this.counters.probesDone++;
       this.counters[state]++;
       if (this.report[state]) {
-        const result: PortResult = reason
-          ? { port: this.tuning.ports[a.portIndex]!, state, rttMs, attempts: a.attempt, reason }
-          : { port: this.tuning.ports[a.portIndex]!, state, rttMs, attempts: a.attempt };
-        host.results.push(result);
+        const rttMs = Math.round(elapsedMs * 1000) / 1000;
+        const port = this.tuning.ports[a.portIndex]!;
+        host.results.push(reason ? { port, state, rttMs, attempts: a.attempt, reason } : { port, state, rttMs, attempts: a.attempt });
       }
       if (--host.remaining === 0) {
         this.active.delete(host);
@@ -269,49 +267,26 @@ export class ConnectSweeper {
   }
 
   private expire(): void {
+    if (this.stopped) return;
     const now = performance.now();
-    while (this.head && this.head.deadline <= now) {
-      const a = this.head;
-      a.socket?.destroy();
-      this.settle(a, a.attempt <= this.tuning.retries ? 'retry' : 'filtered');
-    }
+    let staleBefore = now - STALE_MS;
+    let stale = 0;
     const room = this.tuning.maxInflight - this.tuning.concurrency;
-    if (room > 0) {
-      const staleBefore = now - STALE_MS;
-      let stale = 0;
-      for (let a = this.head; a && a.startedAt < staleBefore && stale < room; a = a.next) stale++;
-      const grew = stale > this.staleAllowance;
-      this.staleAllowance = stale;
-      if (grew) this.pump();
+    for (let k = 0; k < this.lists.length; k++) {
+      const list = this.lists[k]!;
+      const expiredBefore = now - this.rtt.timeoutMs(k + 1);
+      while (list.head && list.head.startedAt <= expiredBefore) {
+        const a = list.head;
+        this.connector.abort(a);
+        this.settle(a, a.attempt <= this.tuning.retries ? 'retry' : 'filtered');
+        if (this.stopped) return;
+      }
+      for (let a = list.head; a && a.startedAt < staleBefore && stale < room; a = a.next) stale++;
     }
+    const grew = stale > this.staleAllowance;
+    this.staleAllowance = stale;
+    if (grew) this.pump();
   }
-
-  /** @internal */
-  timedOut(a: Attempt): PortState | 'retry' {
-    return a.attempt <= this.tuning.retries ? 'retry' : 'filtered';
-  }
-}
-
-function onConnect(this: ProbeSocket): void {
-  const a = this[ATTEMPT];
-  this.resetAndDestroy();
-  if (a) a.owner.settle(a, 'open');
-}
-
-function onError(this: ProbeSocket, err: NodeJS.ErrnoException): void {
-  const a = this[ATTEMPT];
-  this.destroy();
-  if (!a) return;
-  const owner = a.owner;
-  const code = err.code ?? 'EUNKNOWN';
-  if (code === 'ECONNREFUSED') owner.settle(a, 'closed');
-  // The handshake completed and the service reset it before the connect callback ran (an accept-and-drop
-  // service, a TCP wrapper): the port is open.
-  else if (code === 'ECONNRESET' || code === 'EPIPE') owner.settle(a, 'open');
-  else if (UNREACHABLE.has(code)) owner.settle(a, 'filtered', code);
-  else if (LOCAL_SHORTAGE.has(code)) owner.settle(a, 'again');
-  else if (code === 'ETIMEDOUT') owner.settle(a, owner.timedOut(a));
-  else owner.settle(a, 'filtered', code);
 }
 
 function sortPorts(ports: PortResult[]): PortResult[] {

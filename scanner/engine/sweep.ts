@@ -14,8 +14,13 @@ import { addCounters, emptyCounters, HostResult, PortState, SweepCounters, Sweep
 
 export interface SweepOptions {
   readonly ports: readonly number[];
-  /** Per-attempt connect timeout in ms. @default 1000 */
+  /**
+   * Longest wait for one connection attempt, in ms. Once round trips have been measured the wait shrinks to
+   * SRTT + 4 RTTVAR (RFC 6298), never below `minTimeoutMs`; retries double it. @default 1000
+   */
   readonly timeoutMs?: number;
+  /** Shortest wait for one attempt, in ms; equal to `timeoutMs` for a fixed timeout. @default min(100, timeoutMs) */
+  readonly minTimeoutMs?: number;
   /** Extra attempts after a timeout (refusals and connections are final). @default 2 */
   readonly retries?: number;
   /**
@@ -31,6 +36,8 @@ export interface SweepOptions {
   readonly ratePerSec?: number;
   /** Worker threads; 0 sweeps on the calling thread. @default available cores (at most 4), 0 for small sweeps */
   readonly threads?: number;
+  /** Connection implementation (the fallback exists for Node versions without the binding). @default 'tcp_wrap' */
+  readonly connector?: SweepTuning['connector'];
   /** Port states reported besides `open`. @default [] */
   readonly reportStates?: readonly PortState[];
   readonly signal?: AbortSignal;
@@ -50,6 +57,7 @@ export interface SweepSummary {
 
 export const SWEEP_LIMITS = {
   timeoutMs: [1, 600_000],
+  minTimeoutMs: [1, 600_000],
   retries: [0, 10],
   // Well below the hard descriptor limit (20,000 here): running out of descriptors breaks unrelated code.
   concurrency: [1, 10_000],
@@ -82,15 +90,22 @@ export function planSweep(targets: TargetSet, options: SweepOptions): { threads:
   const concurrency = checked('concurrency', options.concurrency ?? (isLoopbackOnly(targets) ? 256 : 1024));
   const maxInflight = options.concurrency !== undefined ? concurrency : Math.max(concurrency, checked('concurrency', options.maxInflight ?? 8192));
   const shards = Math.max(1, threads);
+  const timeoutMs = checked('timeoutMs', options.timeoutMs ?? 1000);
+  const minTimeoutMs = checked('minTimeoutMs', options.minTimeoutMs ?? Math.min(100, timeoutMs));
+  if (minTimeoutMs > timeoutMs) {
+    throw new InputError(`bad minTimeoutMs ${minTimeoutMs}: must not exceed timeoutMs ${timeoutMs}`, { option: 'minTimeoutMs' });
+  }
   const tuning: SweepTuning = {
     ports: options.ports,
-    timeoutMs: checked('timeoutMs', options.timeoutMs ?? 1000),
+    timeoutMs,
+    minTimeoutMs,
     retries: checked('retries', options.retries ?? 2),
     concurrency: Math.max(1, Math.ceil(concurrency / shards)),
     maxInflight: Math.max(1, Math.ceil(maxInflight / shards)),
     perHost: checked('perHost', options.perHost ?? 64),
     ratePerSec: checked('ratePerSec', options.ratePerSec ?? 0) / shards,
     reportStates: options.reportStates ?? [],
+    connector: options.connector ?? 'tcp_wrap',
   };
   if (options.ports.length === 0) throw new InputError('no ports to scan');
   return { threads, tuning };

@@ -46,8 +46,10 @@ export function addCounters(into: SweepCounters, from: SweepCounters): void {
 /** Tuning of one sweeper (one thread). The pool divides global limits between threads. */
 export interface SweepTuning {
   readonly ports: readonly number[];
-  /** Per-attempt connect timeout in ms. */
+  /** Longest wait for one attempt, in ms; also the wait before any round trip has been measured. */
   readonly timeoutMs: number;
+  /** Shortest wait for one attempt, in ms, however fast the measured round trips. */
+  readonly minTimeoutMs: number;
   /** Extra attempts for a port whose attempt timed out (refusals and connections are final). */
   readonly retries: number;
   /** Connection attempts in flight at once. */
@@ -60,4 +62,6 @@ export interface SweepTuning {
   readonly ratePerSec: number;
   /** Port states reported in host records; `open` is always reported. */
   readonly reportStates: readonly PortState[];
+  /** Connection implementation; `tcp_wrap` falls back to `net.Socket` where the binding is missing. */
+  readonly connector: 'tcp_wrap' | 'net.Socket';
 }

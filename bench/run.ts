@@ -1,0 +1,181 @@
+/**
+ * `npm run bench`: surveyor against nmap -sT on the same generated loopback estates, alternating runs, several
+ * repetitions. For each tool: median wall time, probes/s, peak memory (GNU time's max RSS), and whether the set of
+ * open ports equals the estate's ground truth. Then the ratio surveyor/nmap.
+ *
+ *   npm run bench -- [--reps 3] [--only 4096,16,filtered]
+ *
+ * Needs root (listeners on ports below 1024, a network namespace for the filtered estate); installs nmap and GNU
+ * time from Debian's packages if they are missing. All traffic stays on loopback or inside the namespace.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createNamespace, Namespace } from '../fixtures/estate/netns.js';
+import type { EstatePlan, EstateSpec } from '../fixtures/estate/plan.js';
+import { startEstateProcess } from '../fixtures/estate/process.js';
+import { renderTable } from '../scanner/cli/output.js';
+import { DEFAULT_PORTS } from '../scanner/ports.js';
+
+const BIN = fileURLToPath(new URL('../../bin/surveyor.js', import.meta.url));
+
+interface Estate {
+  readonly key: string;
+  readonly title: string;
+  readonly spec: EstateSpec;
+  readonly namespaced: boolean;
+  readonly maxHosts: number;
+}
+
+const ESTATES: readonly Estate[] = [
+  { key: '4096', title: '4,096 hosts (127.40.0.0/20), 5 % of ports open', spec: { cidr: '127.40.0.0/20', seed: 1, density: 0.05 }, namespaced: false, maxHosts: 4096 },
+  { key: '16', title: '/16 (127.41.0.0/16), 0.4 % of ports open', spec: { cidr: '127.41.0.0/16', seed: 2, density: 0.004 }, namespaced: false, maxHosts: 65536 },
+  { key: 'filtered', title: 'filtered /24 (127.42.0.0/24), 1 host in 16 silent, 10 % of ports open', spec: { cidr: '127.42.0.0/24', seed: 3, density: 0.1, silentFraction: 1 / 16 }, namespaced: true, maxHosts: 256 },
+];
+
+interface Run {
+  readonly wallMs: number;
+  readonly peakMb: number;
+  readonly open: Map<string, number[]>;
+}
+
+function ensureTools(): void {
+  const missing = [['nmap', 'nmap'], ['/usr/bin/time', 'time']].filter(([bin]) => spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0).map(([, pkg]) => pkg!);
+  if (missing.length === 0) return;
+  process.stderr.write(`bench: installing ${missing.join(', ')} from Debian's packages\n`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+  if (r.status !== 0) throw new Error(`could not install ${missing.join(', ')}`);
+}
+
+/** Runs a command under GNU time; returns wall time, peak RSS and stdout. */
+function timed(argv: readonly string[]): Promise<{ wallMs: number; peakMb: number; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn('/usr/bin/time', ['-f', 'bench-peak-kb %M', ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (code) => {
+      const wallMs = performance.now() - started;
+      const m = /bench-peak-kb (\d+)/.exec(stderr);
+      if (code !== 0 || !m) return reject(new Error(`${argv.join(' ')} exited ${code}: ${stderr.slice(-500)}`));
+      resolve({ wallMs, peakMb: Number(m[1]) / 1024, stdout });
+    });
+  });
+}
+
+async function runSurveyor(estate: Estate, prefix: readonly string[], dir: string, rep: number): Promise<Run> {
+  const db = join(dir, `surveyor-${estate.key}-${rep}.db`);
+  const r = await timed([...prefix, process.execPath, BIN, 'scan', estate.spec.cidr, '--db', db, '--format', 'jsonl', '--no-progress', '--max-hosts', String(estate.maxHosts)]);
+  const open = new Map<string, number[]>();
+  for (const line of r.stdout.split('\n')) {
+    if (!line) continue;
+    const o = JSON.parse(line) as { address: string; ports: Array<{ port: number; state: string }> };
+    const ports = o.ports.filter((p) => p.state === 'open').map((p) => p.port);
+    if (ports.length) open.set(o.address, ports.sort((a, b) => a - b));
+  }
+  return { wallMs: r.wallMs, peakMb: r.peakMb, open };
+}
+
+async function runNmap(estate: Estate, prefix: readonly string[]): Promise<Run> {
+  const r = await timed([...prefix, 'nmap', '-sT', '-n', '-Pn', '-T4', '-p', DEFAULT_PORTS.join(','), '-oG', '-', estate.spec.cidr]);
+  const open = new Map<string, number[]>();
+  for (const line of r.stdout.split('\n')) {
+    const m = /^Host: (\S+) .*Ports: (.*)$/.exec(line);
+    if (!m) continue;
+    const ports = [...m[2]!.matchAll(/(\d+)\/open\/tcp/g)].map((x) => Number(x[1]));
+    if (ports.length) open.set(m[1]!, ports.sort((a, b) => a - b));
+  }
+  return { wallMs: r.wallMs, peakMb: r.peakMb, open };
+}
+
+function matches(run: Run, plan: EstatePlan): { equal: boolean; found: number; missing: number; extra: number } {
+  let found = 0;
+  let missing = 0;
+  let extra = 0;
+  for (const [address, ports] of Object.entries(plan.open)) {
+    const got = new Set(run.open.get(address) ?? []);
+    for (const p of ports) (got.has(p) ? found++ : missing++);
+  }
+  for (const [address, ports] of run.open) {
+    const want = new Set(plan.open[address] ?? []);
+    for (const p of ports) if (!want.has(p)) extra++;
+  }
+  return { equal: missing === 0 && extra === 0, found, missing, extra };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+async function benchEstate(estate: Estate, reps: number, dir: string): Promise<string[][]> {
+  let ns: Namespace | null = null;
+  if (estate.namespaced) ns = createNamespace(`svbench-${process.pid % 10000}`);
+  const prefix = ns?.prefix ?? [];
+  const running = await startEstateProcess(estate.spec, prefix);
+  try {
+    if (ns) ns.dropHosts(running.plan.silent);
+    const plan = running.plan;
+    const probes = plan.hosts * DEFAULT_PORTS.length;
+    process.stderr.write(`\n${estate.title}: ${plan.hosts} hosts, ${probes} probes, ${plan.openCount} open, ${plan.silent.length} silent hosts\n`);
+    const runs: Record<'surveyor' | 'nmap', Run[]> = { surveyor: [], nmap: [] };
+    for (let rep = 0; rep < reps; rep++) {
+      for (const tool of rep % 2 === 0 ? (['surveyor', 'nmap'] as const) : (['nmap', 'surveyor'] as const)) {
+        const run = tool === 'surveyor' ? await runSurveyor(estate, prefix, dir, rep) : await runNmap(estate, prefix);
+        const check = matches(run, plan);
+        process.stderr.write(`  ${tool.padEnd(8)} rep ${rep + 1}: ${(run.wallMs / 1000).toFixed(2)} s, ${run.peakMb.toFixed(0)} MB, ` +
+          `${check.equal ? 'exact' : `found ${check.found}, missed ${check.missing}, extra ${check.extra}`}\n`);
+        runs[tool].push(run);
+      }
+    }
+    const rows: string[][] = [];
+    const walls: Record<string, number> = {};
+    for (const tool of ['surveyor', 'nmap'] as const) {
+      const wall = median(runs[tool].map((r) => r.wallMs));
+      walls[tool] = wall;
+      const checks = runs[tool].map((r) => matches(r, plan));
+      const exact = checks.filter((c) => c.equal).length;
+      rows.push([
+        estate.key, tool, `${(wall / 1000).toFixed(2)} s`, Math.round(probes / (wall / 1000)).toLocaleString('en-US'),
+        `${median(runs[tool].map((r) => r.peakMb)).toFixed(0)} MB`, `${exact}/${checks.length} exact`,
+      ]);
+    }
+    const ratio = walls.surveyor! / walls.nmap!;
+    rows.push([estate.key, 'ratio', `surveyor/nmap = ${ratio.toFixed(3)}`, `(${(1 / ratio).toFixed(1)}x faster)`, '', '']);
+    return rows;
+  } finally {
+    await running.stop();
+    ns?.destroy();
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { reps: { type: 'string', default: '3' }, only: { type: 'string' } } });
+  const reps = Number(values.reps);
+  const only = values.only ? values.only.split(',') : ESTATES.map((e) => e.key);
+  if (process.getuid?.() !== 0) throw new Error('the benchmark needs root (low ports, a network namespace)');
+  ensureTools();
+  const version = spawnSync('nmap', ['--version']).stdout.toString().split('\n')[0];
+  process.stderr.write(`bench: ${version}; node ${process.version}; ${reps} repetitions, alternating\n`);
+  const dir = mkdtempSync(join(tmpdir(), 'surveyor-bench-'));
+  const rows: string[][] = [];
+  try {
+    for (const estate of ESTATES.filter((e) => only.includes(e.key))) rows.push(...(await benchEstate(estate, reps, dir)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  process.stdout.write('\n' + renderTable(['ESTATE', 'TOOL', 'MEDIAN WALL', 'PROBES/S', 'PEAK RSS', 'OPEN PORTS = TRUTH'], rows));
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench: ${(err as Error).message}\n`);
+  process.exitCode = 1;
+});
