@@ -54,25 +54,31 @@ export class SqliteStore implements Store {
 
   async recordHosts(scanId: number, hosts: readonly HostObservation[], totals: ScanTotals): Promise<void> {
     await this.db.transaction(async () => {
-      for (const host of hosts) {
-        const asset = await this.db.get<{ id: number }>(
-          `INSERT INTO assets (address, first_seen, last_seen, last_scan_id) VALUES (?, ?, ?, ?)
+      // Multi-row statements: a batch of thousands of hosts costs a handful of round trips, not one per row.
+      for (const chunk of chunks(hosts, 500)) {
+        const assets = await this.db.all<{ id: number; address: string }>(
+          `INSERT INTO assets (address, first_seen, last_seen, last_scan_id) VALUES ${placeholders(chunk.length, 4)}
            ON CONFLICT (address) DO UPDATE SET last_seen = excluded.last_seen, last_scan_id = excluded.last_scan_id
-           RETURNING id`,
-          [host.address, host.seenAt, host.seenAt, scanId],
+           RETURNING id, address`,
+          chunk.flatMap((h) => [h.address, h.seenAt, h.seenAt, scanId]),
         );
-        for (const name of host.hostnames) {
+        const idOf = new Map(assets.map((a) => [a.address, a.id]));
+        const names = chunk.flatMap((h) => h.hostnames.map((n) => [idOf.get(h.address), n, h.seenAt, h.seenAt]));
+        for (const rows of chunks(names, 1000)) {
           await this.db.run(
-            `INSERT INTO asset_hostnames (asset_id, hostname, source, first_seen, last_seen) VALUES (?, ?, 'target', ?, ?)
+            `INSERT INTO asset_hostnames (asset_id, hostname, source, first_seen, last_seen) VALUES ${placeholders(rows.length, 4, "'target'", 2)}
              ON CONFLICT (asset_id, hostname) DO UPDATE SET last_seen = excluded.last_seen`,
-            [asset!.id, name, host.seenAt, host.seenAt],
+            rows.flat(),
           );
         }
-        for (const p of host.ports) {
+        const ports = chunk.flatMap((h) =>
+          h.ports.map((p) => [scanId, idOf.get(h.address), p.port, p.state, p.rttMs, p.attempts, p.reason ?? null]),
+        );
+        for (const rows of chunks(ports, 1000)) {
           await this.db.run(
-            `INSERT OR REPLACE INTO scan_ports (scan_id, asset_id, protocol, port, state, rtt_ms, attempts, reason)
-             VALUES (?, ?, 'tcp', ?, ?, ?, ?, ?)`,
-            [scanId, asset!.id, p.port, p.state, p.rttMs, p.attempts, p.reason ?? null],
+            `INSERT OR REPLACE INTO scan_ports (scan_id, asset_id, port, state, rtt_ms, attempts, reason, protocol)
+             VALUES ${placeholders(rows.length, 7, "'tcp'")}`,
+            rows.flat(),
           );
         }
       }
@@ -130,6 +136,18 @@ export class SqliteStore implements Store {
   close(): Promise<void> {
     return this.db.close();
   }
+}
+
+function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}
+
+/** `(?, ?, ...), (...)` for `rows` rows of `columns` parameters, with an optional literal inserted at `at`. */
+function placeholders(rows: number, columns: number, literal?: string, at = columns): string {
+  const cells = new Array<string>(columns).fill('?');
+  if (literal) cells.splice(at, 0, literal);
+  const row = `(${cells.join(', ')})`;
+  return new Array<string>(rows).fill(row).join(', ');
 }
 
 function groupBy<T, K>(rows: readonly T[], key: (row: T) => K): Map<K, T[]> {

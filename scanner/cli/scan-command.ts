@@ -26,7 +26,7 @@ host names (every address they resolve to) and @FILE lists (one target a line, #
   --max-hosts N          refuse more addresses than N (default: ${DEFAULT_MAX_HOSTS})
   --timeout-ms N         connect timeout per attempt (default: 1000)
   --retries N            extra attempts after a timeout (default: 2)
-  --concurrency N        hard cap on attempts in flight (default: adaptive, 256 base on loopback, 1024 elsewhere)
+  --concurrency N        hard cap on attempts in flight (default: adaptive, 128 base on loopback, 1024 elsewhere)
   --per-host N           attempts in flight against one host (default: 64)
   --rate N               attempts started per second, 0 for no limit (default: 0)
   --threads N            sweep threads, 0 for the main thread (default: cores, 0 for small scans)

@@ -87,7 +87,7 @@ function isLoopbackOnly(targets: TargetSet): boolean {
 export function planSweep(targets: TargetSet, options: SweepOptions): { threads: number; tuning: SweepTuning } {
   const probes = targets.total * options.ports.length;
   const threads = checked('threads', options.threads ?? (probes < 4096 ? 0 : Math.min(4, availableParallelism())));
-  const concurrency = checked('concurrency', options.concurrency ?? (isLoopbackOnly(targets) ? 256 : 1024));
+  const concurrency = checked('concurrency', options.concurrency ?? (isLoopbackOnly(targets) ? 128 : 1024));
   const maxInflight = options.concurrency !== undefined ? concurrency : Math.max(concurrency, checked('concurrency', options.maxInflight ?? 8192));
   const shards = Math.max(1, threads);
   const timeoutMs = checked('timeoutMs', options.timeoutMs ?? 1000);
