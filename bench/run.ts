@@ -3,7 +3,9 @@
  * repetitions. For each tool: median wall time, probes/s, peak memory (GNU time's max RSS), and whether the set of
  * open ports equals the estate's ground truth. Then the ratio surveyor/nmap.
  *
- *   npm run bench -- [--reps 3] [--only 4096,16,filtered]
+ *   npm run bench -- [--reps 3] [--only 4096,16,filtered,engine]
+ *
+ * `engine` (not in the default set) compares p-queue with the sweeper's own scheduler in-process.
  *
  * Needs root (listeners on ports below 1024, a network namespace for the filtered estate); installs nmap and GNU
  * time from Debian's packages if they are missing. All traffic stays on loopback or inside the namespace.
@@ -15,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createNamespace, Namespace } from '../fixtures/estate/netns.js';
+import { benchEngine } from './engine.js';
 import type { EstatePlan, EstateSpec } from '../fixtures/estate/plan.js';
 import { startEstateProcess } from '../fixtures/estate/process.js';
 import { renderTable } from '../scanner/cli/output.js';
@@ -169,6 +172,10 @@ async function main(): Promise<void> {
   const rows: string[][] = [];
   try {
     for (const estate of ESTATES.filter((e) => only.includes(e.key))) rows.push(...(await benchEstate(estate, reps, dir)));
+    if (values.only?.split(',').includes('engine')) {
+      process.stderr.write('\nengine: p-queue against the own scheduler, one thread, loopback /18, all closed\n');
+      rows.push(...(await benchEngine()));
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

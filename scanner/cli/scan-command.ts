@@ -24,7 +24,8 @@ host names (every address they resolve to) and @FILE lists (one target a line, #
   --exclude TARGETS      addresses to leave out, same syntax (repeatable)
   --exclude-file FILE    file of exclusions (repeatable)
   --max-hosts N          refuse more addresses than N (default: ${DEFAULT_MAX_HOSTS})
-  --timeout-ms N         connect timeout per attempt (default: 1000)
+  --timeout-ms N         longest wait for one attempt (default: 1000)
+  --min-timeout-ms N     shortest wait once round trips are measured (default: 100; = --timeout-ms for a fixed one)
   --retries N            extra attempts after a timeout (default: 2)
   --concurrency N        hard cap on attempts in flight (default: adaptive, 128 base on loopback, 1024 elsewhere)
   --per-host N           attempts in flight against one host (default: 64)
@@ -43,6 +44,7 @@ const OPTIONS = {
   'exclude-file': { type: 'string', multiple: true },
   'max-hosts': { type: 'string' },
   'timeout-ms': { type: 'string' },
+  'min-timeout-ms': { type: 'string' },
   retries: { type: 'string' },
   concurrency: { type: 'string' },
   'per-host': { type: 'string' },
@@ -83,6 +85,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
   const sweepOptions: SweepOptions = {
     ports,
     timeoutMs: intOption('timeout-ms', values['timeout-ms'], 1, 600_000),
+    minTimeoutMs: intOption('min-timeout-ms', values['min-timeout-ms'], 1, 600_000),
     retries: intOption('retries', values.retries, 0, 10),
     concurrency: intOption('concurrency', values.concurrency, 1, 10_000),
     perHost: intOption('per-host', values['per-host'], 1, 10_000),
@@ -109,6 +112,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
       ports,
       options: {
         timeoutMs: plan.tuning.timeoutMs,
+        minTimeoutMs: plan.tuning.minTimeoutMs,
         retries: plan.tuning.retries,
         concurrency: sweepOptions.concurrency ?? 'adaptive',
         perHost: plan.tuning.perHost,

@@ -93,7 +93,10 @@ export function planSweep(targets: TargetSet, options: SweepOptions): { threads:
   const timeoutMs = checked('timeoutMs', options.timeoutMs ?? 1000);
   const minTimeoutMs = checked('minTimeoutMs', options.minTimeoutMs ?? Math.min(100, timeoutMs));
   if (minTimeoutMs > timeoutMs) {
-    throw new InputError(`bad minTimeoutMs ${minTimeoutMs}: must not exceed timeoutMs ${timeoutMs}`, { option: 'minTimeoutMs' });
+    throw new InputError(
+      `bad minTimeoutMs (--min-timeout-ms) ${minTimeoutMs}: must not exceed timeoutMs (--timeout-ms) ${timeoutMs}`,
+      { option: 'minTimeoutMs' },
+    );
   }
   const tuning: SweepTuning = {
     ports: options.ports,
