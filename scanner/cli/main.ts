@@ -2,12 +2,14 @@
 import { readFileSync } from 'node:fs';
 import { SurveyorError } from '../errors.js';
 import { ASSETS_HELP, assetsCommand, SCANS_HELP, scansCommand } from './assets-command.js';
+import { LAB_HELP, labCommand } from './lab-command.js';
 import { SCAN_HELP, scanCommand } from './scan-command.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   scan: { run: scanCommand, help: SCAN_HELP },
   assets: { run: assetsCommand, help: ASSETS_HELP },
   scans: { run: scansCommand, help: SCANS_HELP },
+  lab: { run: labCommand, help: LAB_HELP },
 };
 
 const USAGE = `usage: surveyor COMMAND [options]
@@ -16,6 +18,7 @@ Commands:
   scan TARGETS...   sweep targets for open TCP ports and store the results
   assets            list the assets in the store
   scans             list the scans in the store
+  lab up|status|down  real servers on loopback to try surveyor against (root)
 
 Common options: --db PATH (default: $SURVEYOR_DB or ./surveyor.db), --format table|jsonl|json|csv, --help.
 Exit codes: 0 done, 1 runtime failure, 2 bad input (nothing written), 130 interrupted (results so far stored).
