@@ -29,6 +29,7 @@ if (isRoot && process.env.SURVEYOR_TEST_LAB !== '0') {
   }
 } else if (!isRoot) {
   env.SURVEYOR_LAB_SKIP = 'the test lab needs root (system users, loopback addresses, namespaces)';
+  if (process.env.CI !== 'true') process.stdout.write(`# lab tests skip: ${env.SURVEYOR_LAB_SKIP}\n`);
 }
 
 const ava = spawn(process.execPath, ['node_modules/ava/entrypoints/cli.mjs', '--tap', ...process.argv.slice(2)], {
