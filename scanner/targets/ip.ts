@@ -12,7 +12,6 @@ export interface ParsedAddress {
 export type ParseResult = { ok: true; address: ParsedAddress } | { ok: false; reason: string };
 
 export const MAX_V4 = (1n << 32n) - 1n;
-export const MAX_V6 = (1n << 128n) - 1n;
 
 export function bitsOf(family: Family): number {
   return family === 4 ? 32 : 128;
@@ -114,8 +113,3 @@ export function formatAddress(address: ParsedAddress): string {
   return address.family === 4 ? formatIPv4(Number(address.value)) : formatIPv6(address.value);
 }
 
-/** Loopback check used by the engine's defaults and by the fixtures' safety guard. */
-export function isLoopback(address: ParsedAddress): boolean {
-  if (address.family === 4) return address.value >> 24n === 127n;
-  return address.value === 1n;
-}
