@@ -1,0 +1,29 @@
+/** MySQL/MariaDB: the server's greeting (version, capabilities, TLS support, auth plugin); nothing is sent. */
+import type { Evidence } from '../core/outcome.js';
+import { ProbeError } from '../core/outcome.js';
+import type { Probe } from '../core/probe.js';
+import { CLIENT_SSL, firstPacket, parseGreeting } from './codec.js';
+
+export const mysqlProbe: Probe = {
+  name: 'mysql',
+  description: 'MySQL/MariaDB handshake: version, TLS support, auth plugin',
+  async run(ctx) {
+    let raw = ctx.previous.get('banner')?.raw;
+    if (!raw || !firstPacket(raw)) {
+      const conn = await ctx.connect({ maxBytes: 16384 });
+      raw = await conn.readSome('the MySQL greeting');
+      while (!firstPacket(raw)) raw = Buffer.concat([raw, await conn.readSome('the rest of the MySQL greeting')]);
+    }
+    const greeting = parseGreeting(firstPacket(raw)!);
+    if (greeting.kind === 'error') {
+      return { evidence: [{ kind: 'attribute', name: 'mysql.error', value: `${greeting.code} ${greeting.message}` }] satisfies Evidence[] };
+    }
+    if (greeting.protocol !== 10) throw new ProbeError('unsupported', `MySQL protocol ${greeting.protocol}`);
+    const evidence: Evidence[] = [
+      { kind: 'attribute', name: 'mysql.version', value: greeting.serverVersion },
+      { kind: 'attribute', name: 'mysql.tls', value: (greeting.capabilities & CLIENT_SSL) !== 0 ? 'supported' : 'not offered' },
+    ];
+    if (greeting.authPlugin) evidence.push({ kind: 'attribute', name: 'mysql.auth-plugin', value: greeting.authPlugin });
+    return { evidence };
+  },
+};

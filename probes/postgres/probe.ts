@@ -1,0 +1,34 @@
+/**
+ * PostgreSQL: does it answer an SSLRequest, and what does it ask of a client that starts up (the authentication
+ * method, or an error)? No password is sent; the connection ends before authentication.
+ */
+import type { Evidence } from '../core/outcome.js';
+import { ProbeError } from '../core/outcome.js';
+import type { Probe } from '../core/probe.js';
+import { messageLength, parseBackendReply, SSL_REQUEST, startupMessage } from './codec.js';
+
+export const postgresProbe: Probe = {
+  name: 'postgresql',
+  description: 'PostgreSQL SSLRequest and startup: TLS support, authentication method',
+  async run(ctx) {
+    const evidence: Evidence[] = [];
+    const first = await ctx.connect({ maxBytes: 1024 });
+    first.write(SSL_REQUEST);
+    const answer = (await first.readExactly(1, 'the SSLRequest answer'))[0];
+    if (answer !== 0x53 && answer !== 0x4e) throw new ProbeError('no-match', `SSLRequest answered with byte ${answer}`);
+    evidence.push({ kind: 'attribute', name: 'postgresql.tls', value: answer === 0x53 ? 'supported' : 'not offered' });
+    first.close();
+    const conn = await ctx.connect({ maxBytes: 16384 });
+    conn.write(startupMessage({ user: 'surveyor', database: 'surveyor', application_name: 'surveyor-probe' }));
+    let data = await conn.readSome('a startup reply');
+    while (!messageLength(data)) data = Buffer.concat([data, await conn.readSome('the rest of the startup reply')]);
+    const reply = parseBackendReply(data.subarray(0, messageLength(data)));
+    conn.write(Buffer.from([0x58, 0, 0, 0, 4])); // Terminate
+    if (reply.kind === 'auth') {
+      evidence.push({ kind: 'attribute', name: 'postgresql.auth', value: [reply.method, ...reply.mechanisms].join(' ') });
+    } else if (reply.kind === 'error') {
+      evidence.push({ kind: 'attribute', name: 'postgresql.error', value: `${reply.fields.C ?? ''} ${reply.fields.M ?? ''}`.trim() });
+    }
+    return { evidence };
+  },
+};
