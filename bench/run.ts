@@ -75,7 +75,7 @@ function timed(argv: readonly string[]): Promise<{ wallMs: number; peakMb: numbe
 
 async function runSurveyor(estate: Estate, prefix: readonly string[], dir: string, rep: number): Promise<Run> {
   const db = join(dir, `surveyor-${estate.key}-${rep}.db`);
-  const r = await timed([...prefix, process.execPath, BIN, 'scan', estate.spec.cidr, '--db', db, '--format', 'jsonl', '--no-progress', '--max-hosts', String(estate.maxHosts)]);
+  const r = await timed([...prefix, process.execPath, BIN, 'scan', estate.spec.cidr, '--db', db, '--format', 'jsonl', '--no-progress', '--no-fingerprint', '--max-hosts', String(estate.maxHosts)]);
   const open = new Map<string, number[]>();
   for (const line of r.stdout.split('\n')) {
     if (!line) continue;

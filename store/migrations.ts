@@ -59,6 +59,35 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX scan_ports_asset ON scan_ports (asset_id, scan_id);
     `,
   },
+  {
+    version: 2,
+    name: 'fingerprints: services per port and host profiles per scan',
+    sql: `
+      CREATE TABLE scan_services (
+        scan_id INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+        asset_id INTEGER NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+        protocol TEXT NOT NULL,
+        port INTEGER NOT NULL,
+        service TEXT,
+        product TEXT,
+        version TEXT,
+        info TEXT,
+        cpe TEXT,
+        confidence INTEGER NOT NULL,
+        sources TEXT NOT NULL,
+        outcomes TEXT NOT NULL,
+        PRIMARY KEY (scan_id, asset_id, protocol, port)
+      );
+      CREATE TABLE scan_hosts (
+        scan_id INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+        asset_id INTEGER NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+        os TEXT,
+        domain TEXT,
+        hostnames TEXT NOT NULL,
+        PRIMARY KEY (scan_id, asset_id)
+      );
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

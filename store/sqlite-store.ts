@@ -71,6 +71,32 @@ export class SqliteStore implements Store {
             rows.flat(),
           );
         }
+        const discovered = chunk.flatMap((h) => (h.profile?.hostnames ?? []).map((n) => [idOf.get(h.address), n.name, n.via, h.seenAt, h.seenAt]));
+        for (const rows of chunks(discovered, 1000)) {
+          await this.db.run(
+            `INSERT INTO asset_hostnames (asset_id, hostname, source, first_seen, last_seen) VALUES ${placeholders(rows.length, 5)}
+             ON CONFLICT (asset_id, hostname) DO UPDATE SET last_seen = excluded.last_seen`,
+            rows.flat(),
+          );
+        }
+        const services = chunk.flatMap((h) => (h.profile?.services ?? []).map((sv) => [
+          scanId, idOf.get(h.address), sv.port, sv.service, sv.product ?? null, sv.version ?? null, sv.info ?? null, sv.cpe ?? null,
+          sv.confidence, JSON.stringify(sv.sources), JSON.stringify(sv.outcomes),
+        ]));
+        for (const rows of chunks(services, 500)) {
+          await this.db.run(
+            `INSERT OR REPLACE INTO scan_services (scan_id, asset_id, port, service, product, version, info, cpe, confidence, sources, outcomes, protocol)
+             VALUES ${placeholders(rows.length, 11, "'tcp'")}`,
+            rows.flat(),
+          );
+        }
+        const profiles = chunk.filter((h) => h.profile).map((h) => [
+          scanId, idOf.get(h.address), h.profile!.os ? JSON.stringify(h.profile!.os) : null,
+          h.profile!.domain ? JSON.stringify(h.profile!.domain) : null, JSON.stringify(h.profile!.hostnames),
+        ]);
+        for (const rows of chunks(profiles, 1000)) {
+          await this.db.run(`INSERT OR REPLACE INTO scan_hosts (scan_id, asset_id, os, domain, hostnames) VALUES ${placeholders(rows.length, 5)}`, rows.flat());
+        }
         const ports = chunk.flatMap((h) =>
           h.ports.map((p) => [scanId, idOf.get(h.address), p.port, p.state, p.rttMs, p.attempts, p.reason ?? null]),
         );
@@ -113,7 +139,15 @@ export class SqliteStore implements Store {
     const assets = await this.db.all<{ id: number; address: string; first_seen: string; last_seen: string; last_scan_id: number }>(
       'SELECT id, address, first_seen, last_seen, last_scan_id FROM assets',
     );
-    const names = await this.db.all<{ asset_id: number; hostname: string }>('SELECT asset_id, hostname FROM asset_hostnames ORDER BY hostname');
+    const names = await this.db.all<{ asset_id: number; hostname: string; source: string }>('SELECT asset_id, hostname, source FROM asset_hostnames ORDER BY hostname');
+    const services = await this.db.all<{ asset_id: number; port: number; service: string | null; product: string | null; version: string | null; info: string | null; cpe: string | null; confidence: number; sources: string; outcomes: string }>(
+      `SELECT s.* FROM scan_services s JOIN assets a ON a.id = s.asset_id AND a.last_scan_id = s.scan_id`,
+    );
+    const hosts = await this.db.all<{ asset_id: number; os: string | null; domain: string | null }>(
+      `SELECT h.asset_id, h.os, h.domain FROM scan_hosts h JOIN assets a ON a.id = h.asset_id AND a.last_scan_id = h.scan_id`,
+    );
+    const serviceOf = new Map(services.map((r) => [`${r.asset_id}/${r.port}`, r]));
+    const hostOf = new Map(hosts.map((r) => [r.asset_id, r]));
     const ports = await this.db.all<{ asset_id: number; port: number; protocol: 'tcp'; state: AssetPort['state']; rtt_ms: number; scan_id: number }>(
       `SELECT p.asset_id, p.port, p.protocol, p.state, p.rtt_ms, p.scan_id
        FROM scan_ports p JOIN assets a ON a.id = p.asset_id AND a.last_scan_id = p.scan_id ORDER BY p.port`,
@@ -128,7 +162,20 @@ export class SqliteStore implements Store {
         firstSeen: a.first_seen,
         lastSeen: a.last_seen,
         lastScanId: a.last_scan_id,
-        ports: (portsOf.get(a.id) ?? []).map((r) => ({ port: r.port, protocol: r.protocol, state: r.state, rttMs: r.rtt_ms, scanId: r.scan_id })),
+        ports: (portsOf.get(a.id) ?? []).map((r) => {
+          const sv = serviceOf.get(`${a.id}/${r.port}`);
+          const port: AssetPort = { port: r.port, protocol: r.protocol, state: r.state, rttMs: r.rtt_ms, scanId: r.scan_id };
+          return sv ? {
+            ...port,
+            service: {
+              service: sv.service as never, product: sv.product ?? undefined, version: sv.version ?? undefined, info: sv.info ?? undefined,
+              cpe: sv.cpe ?? undefined, confidence: sv.confidence, sources: JSON.parse(sv.sources), outcomes: JSON.parse(sv.outcomes),
+            },
+          } : port;
+        }),
+        os: hostOf.get(a.id)?.os ? JSON.parse(hostOf.get(a.id)!.os!) : undefined,
+        domain: hostOf.get(a.id)?.domain ? JSON.parse(hostOf.get(a.id)!.domain!) : undefined,
+        names: (namesOf.get(a.id) ?? []).map((r) => ({ name: r.hostname, via: r.source })),
       }))
       .sort((x, y) => compareAddresses(x.address, y.address));
   }

@@ -2,6 +2,7 @@
  * The one narrow interface between surveyor and its database. SQLite is the embedded default; a PostgreSQL
  * implementation shares this interface (and the same test suite) so several scanner nodes can share one database.
  */
+import type { HostProfile, OsProfile, ServiceProfile } from '../profiles/fingerprint.js';
 import type { PortResult } from '../scanner/engine/types.js';
 
 export type ScanStatus = 'running' | 'completed' | 'interrupted' | 'failed';
@@ -37,6 +38,8 @@ export interface HostObservation {
   readonly hostnames: readonly string[];
   readonly ports: readonly PortResult[];
   readonly seenAt: string;
+  /** The fingerprint of the host's open ports, when the scan fingerprinted. */
+  readonly profile?: HostProfile;
 }
 
 export interface AssetPort {
@@ -45,6 +48,7 @@ export interface AssetPort {
   readonly state: PortResult['state'];
   readonly rttMs: number;
   readonly scanId: number;
+  readonly service?: Pick<ServiceProfile, 'service' | 'product' | 'version' | 'info' | 'cpe' | 'confidence' | 'sources' | 'outcomes'>;
 }
 
 export interface AssetView {
@@ -56,6 +60,10 @@ export interface AssetView {
   readonly lastScanId: number;
   /** Ports as the most recent scan that saw this asset found them. */
   readonly ports: readonly AssetPort[];
+  readonly os?: OsProfile;
+  readonly domain?: { name: string; via: string };
+  /** Host names with where each came from (a target name, a certificate, LDAP, ...). */
+  readonly names: ReadonlyArray<{ name: string; via: string }>;
 }
 
 export interface Store {

@@ -43,7 +43,7 @@ test('a scan of a generated estate finds exactly the ground-truth open ports, an
   t.teardown(() => estate.stop());
   t.true(estate.plan.openCount > 100);
   const db = join(tempDir(t), 'surveyor.db');
-  const r = await runCli(['scan', estate.plan.cidr, '--db', db, '--format', 'jsonl']);
+  const r = await runCli(['scan', estate.plan.cidr, '--db', db, '--format', 'jsonl', '--no-fingerprint']);
   t.is(r.code, 0, r.stderr);
   const objects = jsonLines(r.stdout);
   for (const o of objects) {
@@ -72,18 +72,18 @@ test('json, csv and table formats carry the same findings; --output writes to a 
   t.teardown(() => estate.stop());
   const dir = tempDir(t);
   const db = join(dir, 'surveyor.db');
-  const json = await runCli(['scan', estate.plan.cidr, '--db', db, '--format', 'json']);
+  const json = await runCli(['scan', estate.plan.cidr, '--db', db, '--format', 'json', '--no-fingerprint']);
   const doc = JSON.parse(json.stdout) as { schema: number; scan: { id: number }; assets: Array<Record<string, unknown>> };
   t.is(doc.schema, 1);
   t.deepEqual(openPortsOf(doc.assets), estate.plan.open);
 
   const out = join(dir, 'out.csv');
-  const csv = await runCli(['scan', estate.plan.cidr, '--db', db, '--format', 'csv', '--output', out]);
+  const csv = await runCli(['scan', estate.plan.cidr, '--db', db, '--format', 'csv', '--output', out, '--no-fingerprint']);
   t.is(csv.code, 0, csv.stderr);
   t.is(csv.stdout, '');
   const { readFileSync } = await import('node:fs');
   const lines = readFileSync(out, 'utf8').trim().split('\n');
-  t.is(lines[0], 'address,hostnames,port,protocol,state,rtt_ms');
+  t.is(lines[0], 'address,hostnames,port,protocol,state,rtt_ms,service,product,version');
   const fromCsv: Record<string, number[]> = {};
   for (const line of lines.slice(1)) {
     const [address, , port, protocol, state] = line.split(',');
@@ -93,9 +93,9 @@ test('json, csv and table formats carry the same findings; --output writes to a 
   }
   t.deepEqual(fromCsv, estate.plan.open);
 
-  const table = await runCli(['scan', estate.plan.cidr, '--db', db]);
+  const table = await runCli(['scan', estate.plan.cidr, '--db', db, '--no-fingerprint']);
   const rows = table.stdout.trim().split('\n');
-  t.regex(rows[0]!, /^ADDRESS\s+HOSTNAMES\s+PORT\s+STATE\s+RTT_MS$/);
+  t.regex(rows[0]!, /^ADDRESS\s+HOSTNAMES\s+PORT\s+STATE\s+SERVICE\s+PRODUCT\s+RTT_MS$/);
   t.is(rows.length - 1, estate.plan.openCount);
   t.regex(table.stderr, /SUMMARY/);
 });
@@ -106,7 +106,7 @@ test('host names and @file targets reach the output with their names', async (t)
   const dir = tempDir(t);
   const list = join(dir, 'targets.txt');
   writeFileSync(list, '# loopback by name\nlocalhost\n');
-  const r = await runCli(['scan', `@${list}`, '--ports', '18022', '--db', join(dir, 's.db'), '--format', 'jsonl']);
+  const r = await runCli(['scan', `@${list}`, '--ports', '18022', '--db', join(dir, 's.db'), '--format', 'jsonl', '--no-fingerprint']);
   t.is(r.code, 0, r.stderr);
   const objects = jsonLines(r.stdout);
   const v4 = objects.find((o) => o.address === '127.0.0.1');
@@ -121,7 +121,7 @@ test('SIGINT stops a scan cleanly: what was found is stored and the scan is mark
   const db = join(dir, 'surveyor.db');
   let printed = 0;
   let signalled = false;
-  const r = await runCli(['scan', estate.plan.cidr, '--db', db, '--format', 'jsonl', '--rate', '4000'], {
+  const r = await runCli(['scan', estate.plan.cidr, '--db', db, '--format', 'jsonl', '--rate', '4000', '--no-fingerprint'], {
     onSpawn: (child) => {
       const timer = setTimeout(() => {
         signalled = true;

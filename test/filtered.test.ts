@@ -24,7 +24,7 @@ namespaceTest('silent hosts are reported filtered after the retries, open and cl
   t.true(estate.plan.silent.length > 20);
   const db = join(tempDir(t), 's.db');
   const r = await runCli(
-    ['scan', estate.plan.cidr, '--db', db, '--format', 'jsonl', '--states', 'filtered', '--timeout-ms', '250', '--retries', '1'],
+    ['scan', estate.plan.cidr, '--db', db, '--format', 'jsonl', '--states', 'filtered', '--timeout-ms', '250', '--retries', '1', '--no-fingerprint'],
     { prefix: ns.prefix },
   );
   t.is(r.code, 0, r.stderr);

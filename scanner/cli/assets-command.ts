@@ -29,16 +29,17 @@ export async function assetsCommand(argv: string[]): Promise<number> {
     if (format === 'table') {
       const rows = assets.map((a) => [
         a.address,
-        a.hostnames.join(',') || '-',
-        a.ports.filter((p) => p.state === 'open').map((p) => p.port).join(',') || '-',
+        a.names.map((n) => n.name).join(',') || '-',
+        a.ports.filter((p) => p.state === 'open').map((p) => (p.service?.service ? `${p.port}/${p.service.service}` : String(p.port))).join(',') || '-',
+        [a.os?.name ?? a.os?.family, a.os?.version].filter(Boolean).join(' ') || '-',
         a.firstSeen,
         a.lastSeen,
       ]);
-      process.stdout.write(rows.length ? renderTable(['ADDRESS', 'HOSTNAMES', 'OPEN_TCP', 'FIRST_SEEN', 'LAST_SEEN'], rows) : 'no assets stored\n');
+      process.stdout.write(rows.length ? renderTable(['ADDRESS', 'HOSTNAMES', 'OPEN_TCP', 'OS', 'FIRST_SEEN', 'LAST_SEEN'], rows) : 'no assets stored\n');
       return 0;
     }
     const writer = new AssetWriter(format, (t) => process.stdout.write(t));
-    for (const a of assets) writer.add(a);
+    for (const a of assets) writer.add({ ...a, hostnames: a.names.map((n) => n.name), domain: a.domain?.name });
     writer.end(() => 0);
     return 0;
   } finally {

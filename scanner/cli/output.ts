@@ -7,13 +7,27 @@ import type { Format } from './args.js';
 
 export const SCHEMA_VERSION = 1;
 
+export interface PortRecord extends Pick<PortResult, 'port' | 'state' | 'rttMs'> {
+  readonly service?: { readonly service: string | null; readonly product?: string; readonly version?: string };
+}
+
 export interface AssetRecord {
   readonly address: string;
   readonly hostnames: readonly string[];
-  readonly ports: readonly Pick<PortResult, 'port' | 'state' | 'rttMs'>[];
+  readonly ports: readonly PortRecord[];
   readonly partial?: boolean;
   readonly firstSeen?: string;
   readonly lastSeen?: string;
+  readonly os?: { readonly family?: string; readonly name?: string; readonly version?: string; readonly deviceType?: string };
+  readonly domain?: string;
+}
+
+function portJson(p: PortRecord): Record<string, unknown> {
+  const out: Record<string, unknown> = { port: p.port, protocol: 'tcp', state: p.state, rttMs: p.rttMs };
+  if (p.service?.service) out.service = p.service.service;
+  if (p.service?.product) out.product = p.service.product;
+  if (p.service?.version) out.version = p.service.version;
+  return out;
 }
 
 export function assetJson(asset: AssetRecord): Record<string, unknown> {
@@ -21,15 +35,19 @@ export function assetJson(asset: AssetRecord): Record<string, unknown> {
     schema: SCHEMA_VERSION,
     address: asset.address,
     hostnames: asset.hostnames,
-    ports: asset.ports.map((p) => ({ port: p.port, protocol: 'tcp', state: p.state, rttMs: p.rttMs })),
+    ports: asset.ports.map(portJson),
   };
+  if (asset.os && (asset.os.family || asset.os.name || asset.os.deviceType)) {
+    out.os = Object.fromEntries(Object.entries({ family: asset.os.family, name: asset.os.name, version: asset.os.version, deviceType: asset.os.deviceType }).filter(([, v]) => v !== undefined));
+  }
+  if (asset.domain) out.domain = asset.domain;
   if (asset.partial) out.partial = true;
   if (asset.firstSeen) out.firstSeen = asset.firstSeen;
   if (asset.lastSeen) out.lastSeen = asset.lastSeen;
   return out;
 }
 
-const CSV_HEADER = 'address,hostnames,port,protocol,state,rtt_ms';
+const CSV_HEADER = 'address,hostnames,port,protocol,state,rtt_ms,service,product,version';
 
 function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
@@ -37,7 +55,8 @@ function csvField(value: string): string {
 
 export function csvRows(asset: AssetRecord): string[] {
   const names = csvField(asset.hostnames.join(';'));
-  return asset.ports.map((p) => [csvField(asset.address), names, p.port, 'tcp', p.state, p.rttMs].join(','));
+  return asset.ports.map((p) =>
+    [csvField(asset.address), names, p.port, 'tcp', p.state, p.rttMs, csvField(p.service?.service ?? ''), csvField(p.service?.product ?? ''), csvField(p.service?.version ?? '')].join(','));
 }
 
 /** Left-aligned columns; the last column is not padded. */
@@ -77,9 +96,12 @@ export class AssetWriter {
     if (this.format === 'table') {
       const rows: string[][] = [];
       for (const a of this.kept.sort(sort)) {
-        for (const p of a.ports) rows.push([a.address, a.hostnames.join(',') || '-', `${p.port}/tcp`, p.state, p.rttMs.toFixed(2)]);
+        for (const p of a.ports) {
+          const sv = p.service;
+          rows.push([a.address, a.hostnames.join(',') || '-', `${p.port}/tcp`, p.state, sv?.service ?? '-', [sv?.product, sv?.version].filter(Boolean).join(' ') || '-', p.rttMs.toFixed(2)]);
+        }
       }
-      this.write(rows.length ? renderTable(['ADDRESS', 'HOSTNAMES', 'PORT', 'STATE', 'RTT_MS'], rows) : 'no open ports found\n');
+      this.write(rows.length ? renderTable(['ADDRESS', 'HOSTNAMES', 'PORT', 'STATE', 'SERVICE', 'PRODUCT', 'RTT_MS'], rows) : 'no open ports found\n');
     }
   }
 }

@@ -3,6 +3,9 @@
  * stream results to the output and the store, and finish the scan record as completed or interrupted.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
+import PQueue from 'p-queue';
+import { fingerprintHost, HostProfile } from '../../profiles/fingerprint.js';
+import { builtInRules } from '../../profiles/rules.js';
 import { openStore, resolveDbLocation } from '../../store/open-store.js';
 import { compareAddresses } from '../../store/sqlite-store.js';
 import { planSweep, sweep, SweepOptions } from '../engine/sweep.js';
@@ -35,6 +38,8 @@ host names (every address they resolve to) and @FILE lists (one target a line, #
   --db PATH              database (default: $SURVEYOR_DB or ./surveyor.db)
   --format FMT           table | jsonl | json | csv (default: table)
   --output FILE          write data to FILE instead of stdout
+  --no-fingerprint       only sweep: do not identify the services on open ports
+  --probe-timeout-ms N   budget of one fingerprint probe (default: 3000)
   --no-progress          no progress line on a terminal
 `;
 
@@ -55,8 +60,12 @@ const OPTIONS = {
   format: { type: 'string' },
   output: { type: 'string' },
   'no-progress': { type: 'boolean' },
+  'no-fingerprint': { type: 'boolean' },
+  'probe-timeout-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+type HostRecordPorts = Parameters<NonNullable<SweepOptions['onHost']>>[0]['ports'];
 
 function parseStates(value: string | undefined): PortState[] {
   if (value === undefined) return [];
@@ -94,6 +103,9 @@ export async function scanCommand(argv: string[]): Promise<number> {
     reportStates: parseStates(values.states),
   };
   const plan = planSweep(targets, sweepOptions); // validates the tuning before anything is written
+  const fingerprint = !values['no-fingerprint'];
+  const probeTimeoutMs = intOption('probe-timeout-ms', values['probe-timeout-ms'], 50, 120_000) ?? 3000;
+  const rules = fingerprint ? builtInRules() : [];
   const dbLocation = resolveDbLocation(values.db);
 
   const outFd = values.output ? openOutput(values.output) : null;
@@ -118,6 +130,8 @@ export async function scanCommand(argv: string[]): Promise<number> {
         perHost: plan.tuning.perHost,
         ratePerSec: sweepOptions.ratePerSec ?? 0,
         threads: plan.threads,
+        fingerprint,
+        probeTimeoutMs,
       },
       hostsTotal: targets.total,
       probesTotal,
@@ -139,7 +153,22 @@ export async function scanCommand(argv: string[]): Promise<number> {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // Fingerprinting runs alongside the sweep: a host is probed as soon as its ports are known.
+    const fingerprints = new PQueue({ concurrency: 64 });
+    const record = (address: string, ports: HostRecordPorts, complete: boolean, profile?: HostProfile) => {
+      const targetNames = targets.names.get(address) ?? [];
+      const found = (profile?.hostnames ?? []).map((n) => n.name).filter((n) => !targetNames.includes(n));
+      const hostnames = [...targetNames, ...found];
+      batcher.add({ address, hostnames: targetNames, ports, seenAt: new Date().toISOString(), profile });
+      const serviceOf = new Map((profile?.services ?? []).map((sv) => [sv.port, sv]));
+      writer.add({
+        address, hostnames, partial: !complete, os: profile?.os, domain: profile?.domain?.name,
+        ports: ports.map((p) => ({ ...p, service: serviceOf.get(p.port) })),
+      });
+    };
     let summary;
+    let fingerprintMs = 0;
+    let fingerprinted = 0;
     try {
       summary = await sweep(targets, {
         ...sweepOptions,
@@ -149,11 +178,18 @@ export async function scanCommand(argv: string[]): Promise<number> {
           progress?.update(c);
         },
         onHost: (host) => {
-          const hostnames = targets.names.get(host.address) ?? [];
-          batcher.add({ address: host.address, hostnames, ports: host.ports, seenAt: new Date().toISOString() });
-          writer.add({ address: host.address, hostnames, ports: host.ports, partial: !host.complete });
+          const open = host.ports.filter((p) => p.state === 'open').map((p) => p.port);
+          if (!fingerprint || open.length === 0) return record(host.address, host.ports, host.complete);
+          void fingerprints.add(async () => {
+            const profile = await fingerprintHost(host.address, open, { probeTimeoutMs, rules, signal: abort.signal });
+            fingerprinted++;
+            record(host.address, host.ports, host.complete, profile);
+          });
         },
       });
+      const sweptAt = performance.now();
+      await fingerprints.onIdle();
+      fingerprintMs = performance.now() - sweptAt;
     } catch (err) {
       await batcher.close().catch(() => {});
       await store.finishScan(scanId, 'failed', latest, new Date().toISOString()).catch(() => {});
@@ -175,6 +211,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
       ['hosts', `${fmt(c.hostsDone)} of ${fmt(targets.total)}`],
       ['probes', `${fmt(c.probesDone)} of ${fmt(probesTotal)} in ${formatDuration(seconds)} (${fmt(Math.round(c.probesDone / Math.max(seconds, 1e-3)))}/s)`],
       ['ports', `${fmt(c.open)} open, ${fmt(c.closed)} closed, ${fmt(c.filtered)} filtered (${fmt(c.retries)} retries)`],
+      ...(fingerprint ? [['fingerprint', `${fmt(fingerprinted)} hosts, ${formatDuration(fingerprintMs / 1000)} after the sweep`]] : []),
       ['stored in', store.location],
     ];
     process.stderr.write(renderTable(['SUMMARY', ''], rows));

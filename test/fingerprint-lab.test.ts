@@ -1,0 +1,94 @@
+/**
+ * `surveyor scan` of the whole lab, fingerprinting by default: every server's service, product, version and host
+ * facts compared with the ground truth its own tools wrote (dpkg-query, ssh-keygen, openssl, SQL, ldapsearch).
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { labServer, labTest, truthOf } from './helpers/lab.js';
+import { jsonLines, runCli } from './helpers/cli.js';
+import type { ServerInfo } from '../fixtures/lab/types.js';
+
+type Port = { port: number; service?: string; product?: string; version?: string; state: string };
+type Asset = { address: string; hostnames: string[]; ports: Port[]; os?: { family?: string; name?: string; version?: string }; domain?: string };
+
+let scan: Promise<Map<string, Asset>> | null = null;
+/** One scan of 127.<tag>.0.0/28 for all tests in this file. */
+function labScan(): Promise<Map<string, Asset>> {
+  const ssh = labServer('ssh');
+  if (typeof ssh === 'string') return Promise.resolve(new Map());
+  scan ??= (async () => {
+    const cidr = ssh.address.replace(/\.\d+$/, '.0/28');
+    const db = join(mkdtempSync(join(tmpdir(), 'surveyor-fp-')), 's.db');
+    const r = await runCli(['scan', cidr, '--db', db, '--format', 'jsonl', '--no-progress']);
+    if (r.code !== 0) throw new Error(`scan failed: ${r.stderr}`);
+    return new Map(jsonLines(r.stdout).map((o) => [o.address as string, o as unknown as Asset]));
+  })();
+  return scan;
+}
+
+async function portOf(info: ServerInfo, name: string): Promise<{ asset: Asset; port: Port }> {
+  const asset = (await labScan()).get(info.address);
+  if (!asset) throw new Error(`${info.address} not in the scan`);
+  const port = asset.ports.find((p) => p.port === info.ports[name]);
+  if (!port) throw new Error(`${info.address}:${info.ports[name]} not in the scan`);
+  return { asset, port };
+}
+
+labTest('ssh', 'fingerprint: OpenSSH with the packaged version, Debian with its release', async (t, info) => {
+  const truth = truthOf<{ package: { full: string; upstream: string } }>(info);
+  const { asset, port } = await portOf(info, 'ssh');
+  t.like(port, { service: 'ssh', product: 'OpenSSH', version: truth.package.upstream });
+  const release = /deb(\d+)u/.exec(truth.package.full)?.[1];
+  t.like(asset.os, { family: 'Linux', name: 'Debian', version: release });
+});
+
+labTest('http', 'fingerprint: nginx and its version on HTTP and HTTPS, the certificate name as a host name', async (t, info) => {
+  const truth = truthOf<{ serverHeader: string }>(info);
+  const version = truth.serverHeader.split('/')[1];
+  const http = await portOf(info, 'http');
+  t.like(http.port, { service: 'http', product: 'nginx', version });
+  const https = await portOf(info, 'https');
+  t.like(https.port, { service: 'https', product: 'nginx', version });
+  t.true(https.asset.hostnames.includes('web.lab.test'));
+});
+
+labTest('pop3', 'fingerprint: Dovecot POP3', async (t, info) => {
+  const { port } = await portOf(info, 'pop3');
+  t.like(port, { service: 'pop3', product: 'Dovecot' });
+});
+
+labTest('ldap', 'fingerprint: OpenLDAP from its rootDSE', async (t, info) => {
+  const { port } = await portOf(info, 'ldap');
+  t.like(port, { service: 'ldap', product: 'OpenLDAP' });
+});
+
+labTest('rdp', 'fingerprint: RDP, and the certificate name xrdp presents after selecting TLS', async (t, info) => {
+  const { asset, port } = await portOf(info, 'rdp');
+  t.like(port, { service: 'rdp' });
+  t.true(asset.hostnames.includes('rdp.lab.test'));
+});
+
+labTest('mysql', 'fingerprint: MariaDB with the version the server reports', async (t, info) => {
+  const truth = truthOf<{ version: string }>(info);
+  const { port } = await portOf(info, 'mysql');
+  t.like(port, { service: 'mysql', product: 'MariaDB', version: truth.version.split('-')[0] });
+});
+
+labTest('postgres', 'fingerprint: PostgreSQL (it discloses no version before authentication)', async (t, info) => {
+  const { port } = await portOf(info, 'postgres');
+  t.like(port, { service: 'postgresql', product: 'PostgreSQL' });
+  t.is(port.version, undefined);
+});
+
+labTest('addc', 'fingerprint: the DC from its rootDSE: Samba AD, DNS host name and domain (scanned inside its namespace)', async (t, info) => {
+  const truth = truthOf<{ realm: string }>(info);
+  const db = join(mkdtempSync(join(tmpdir(), 'surveyor-fp-')), 's.db');
+  const r = await runCli(['scan', info.address, '--ports', '389,636', '--db', db, '--format', 'jsonl'], { prefix: ['ip', 'netns', 'exec', info.netns!] });
+  t.is(r.code, 0, r.stderr);
+  const [asset] = jsonLines(r.stdout) as unknown as Asset[];
+  t.like(asset!.ports.find((p) => p.port === 389), { service: 'ldap', product: 'Samba Active Directory' });
+  t.like(asset!.ports.find((p) => p.port === 636), { service: 'ldaps' });
+  t.is(asset!.domain, truth.realm.toLowerCase());
+  t.true(asset!.hostnames.includes(`dc1.${truth.realm.toLowerCase()}`));
+});
