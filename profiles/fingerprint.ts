@@ -43,6 +43,8 @@ export interface HostProfile {
   readonly services: ServiceProfile[];
   readonly hostnames: ReadonlyArray<{ name: string; via: string }>;
   readonly domain?: { name: string; via: string };
+  /** NetBIOS computer and domain names (from NTLM). */
+  readonly netbios?: { name?: string; domain?: string };
   readonly os?: OsProfile;
 }
 
@@ -57,7 +59,7 @@ export interface FingerprintOptions {
 
 /** Which service a successful probe proves, whatever the rules say. */
 const PROBE_SERVICE: Partial<Record<ProbeName, ServiceName>> = {
-  ssh: 'ssh', pop3: 'pop3', mysql: 'mysql', postgresql: 'postgresql', ldap: 'ldap', rdp: 'rdp', http: 'http', https: 'https', tls: 'tls',
+  ssh: 'ssh', pop3: 'pop3', mysql: 'mysql', postgresql: 'postgresql', ldap: 'ldap', rdp: 'rdp', http: 'http', https: 'https', tls: 'tls', smb: 'smb',
 };
 
 /** What a TLS-only answer means on the well-known TLS ports. */
@@ -166,6 +168,7 @@ export async function fingerprintHost(address: string, ports: readonly number[],
   const osClaims: Array<Claim & { port: number }> = [];
   const hostnames = new Map<string, string>();
   let domain: { name: string; via: string } | undefined;
+  const netbios: { name?: string; domain?: string } = {};
   for (const { port, outcomes } of perPort.sort((a, b) => a.port - b.port)) {
     const { service, claims } = profilePort(port, outcomes, rules);
     services.push(service);
@@ -175,6 +178,8 @@ export async function fingerprintHost(address: string, ports: readonly number[],
         if (e.kind === 'hostname' && !hostnames.has(e.name)) hostnames.set(e.name, `${e.via} (port ${port})`);
         if (e.kind === 'domain' && !domain) domain = { name: e.name, via: `${e.via} (port ${port})` };
         if (e.kind === 'tls') for (const n of certificateNames(e)) if (!hostnames.has(n)) hostnames.set(n, `TLS certificate (port ${port})`);
+        if (e.kind === 'attribute' && e.name === 'ntlm.netbios-computer') netbios.name ??= e.value;
+        if (e.kind === 'attribute' && e.name === 'ntlm.netbios-domain') netbios.domain ??= e.value;
       }
     }
   }
@@ -196,5 +201,8 @@ export async function fingerprintHost(address: string, ports: readonly number[],
       sources: fieldSources,
     };
   }
-  return { address, services, hostnames: [...hostnames].map(([name, via]) => ({ name, via })), domain, os };
+  return {
+    address, services, hostnames: [...hostnames].map(([name, via]) => ({ name, via })), domain,
+    netbios: netbios.name || netbios.domain ? netbios : undefined, os,
+  };
 }

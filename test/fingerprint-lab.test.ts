@@ -92,3 +92,25 @@ labTest('addc', 'fingerprint: the DC from its rootDSE: Samba AD, DNS host name a
   t.is(asset!.domain, truth.realm.toLowerCase());
   t.true(asset!.hostnames.includes(`dc1.${truth.realm.toLowerCase()}`));
 });
+
+labTest('smb', 'fingerprint: Samba over SMB 3.1.1, NetBIOS name and SAM domain from the NTLM challenge', async (t, info) => {
+  const truth = truthOf<{ netbiosName: string; samDomain: string }>(info);
+  const asset = (await labScan()).get(info.address) as Asset & { netbios?: { name?: string; domain?: string } };
+  t.truthy(asset, 'the SMB server is in the scan');
+  t.like(asset!.ports.find((p) => p.port === 445), { service: 'smb', product: 'Samba' });
+  t.deepEqual(asset!.netbios, { name: truth.netbiosName, domain: truth.samDomain });
+});
+
+labTest('addc', 'fingerprint: the DC over SMB: NetBIOS and DNS names and domain from NTLM, signing required', async (t, info) => {
+  const truth = truthOf<{ realm: string; netbiosDomain: string; dcNetbiosName: string }>(info);
+  const db = join(mkdtempSync(join(tmpdir(), 'surveyor-fp-')), 's.db');
+  const r = await runCli(['scan', info.address, '--ports', '445', '--db', db, '--format', 'jsonl'], { prefix: ['ip', 'netns', 'exec', info.netns!] });
+  t.is(r.code, 0, r.stderr);
+  const [asset] = jsonLines(r.stdout) as unknown as Array<Asset & { netbios?: { name?: string; domain?: string } }>;
+  t.like(asset!.ports[0], { service: 'smb', product: 'Samba' });
+  t.deepEqual(asset!.netbios, { name: truth.dcNetbiosName, domain: truth.netbiosDomain });
+  t.is(asset!.domain, truth.realm.toLowerCase());
+  t.true(asset!.hostnames.includes(`${truth.dcNetbiosName.toLowerCase()}.${truth.realm.toLowerCase()}`));
+  const shown = await runCli(['scans', '--db', db, '--format', 'jsonl']);
+  t.is(shown.code, 0);
+});

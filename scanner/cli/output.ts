@@ -20,6 +20,7 @@ export interface AssetRecord {
   readonly lastSeen?: string;
   readonly os?: { readonly family?: string; readonly name?: string; readonly version?: string; readonly deviceType?: string };
   readonly domain?: string;
+  readonly netbios?: { readonly name?: string; readonly domain?: string };
 }
 
 function portJson(p: PortRecord): Record<string, unknown> {
@@ -41,6 +42,7 @@ export function assetJson(asset: AssetRecord): Record<string, unknown> {
     out.os = Object.fromEntries(Object.entries({ family: asset.os.family, name: asset.os.name, version: asset.os.version, deviceType: asset.os.deviceType }).filter(([, v]) => v !== undefined));
   }
   if (asset.domain) out.domain = asset.domain;
+  if (asset.netbios) out.netbios = asset.netbios;
   if (asset.partial) out.partial = true;
   if (asset.firstSeen) out.firstSeen = asset.firstSeen;
   if (asset.lastSeen) out.lastSeen = asset.lastSeen;

@@ -162,7 +162,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
       batcher.add({ address, hostnames: targetNames, ports, seenAt: new Date().toISOString(), profile });
       const serviceOf = new Map((profile?.services ?? []).map((sv) => [sv.port, sv]));
       writer.add({
-        address, hostnames, partial: !complete, os: profile?.os, domain: profile?.domain?.name,
+        address, hostnames, partial: !complete, os: profile?.os, domain: profile?.domain?.name, netbios: profile?.netbios,
         ports: ports.map((p) => ({ ...p, service: serviceOf.get(p.port) })),
       });
     };

@@ -1,0 +1,62 @@
+/**
+ * SMB: negotiate (highest dialect, signing enabled/required) and an anonymous NTLMSSP exchange whose CHALLENGE
+ * reveals the NetBIOS and DNS names of the server and its domain, and the OS version it claims. The probe stops at
+ * the challenge: no credential is sent.
+ */
+import type { Evidence } from '../core/outcome.js';
+import { ProbeError } from '../core/outcome.js';
+import type { Probe } from '../core/probe.js';
+import type { ProbeConnection } from '../core/connection.js';
+import { negotiateMessage, parseChallenge, spnegoInit } from '../ntlm/codec.js';
+import { DIALECT_NAMES, frame, framedLength, negotiateRequest, parseNegotiate, parseResponse, Response, SECURITY_MODE, sessionSetupBlob, sessionSetupRequest, STATUS } from './codec.js';
+
+async function exchange(conn: ProbeConnection, message: Buffer, what: string): Promise<Response> {
+  conn.write(frame(message));
+  let data = await conn.readSome(what);
+  while (!framedLength(data)) data = Buffer.concat([data, await conn.readSome(what)]);
+  return parseResponse(data.subarray(4, framedLength(data)));
+}
+
+/** A server GUID that is a short ASCII name padded with zeros (Samba derives it from its NetBIOS name). */
+export function asciiName(guid: Buffer): string | null {
+  const end = guid.indexOf(0);
+  if (end <= 0 || guid.subarray(end).some((b) => b !== 0)) return null;
+  const text = guid.subarray(0, end).toString('latin1');
+  return /^[\x21-\x7e]+$/.test(text) ? text : null;
+}
+
+export const smbProbe: Probe = {
+  name: 'smb',
+  description: 'SMB2/3 negotiate (dialect, signing) and the NTLM challenge (names, domain, OS build)',
+  async run(ctx) {
+    const conn = await ctx.connect({ maxBytes: 65536 });
+    const negotiated = await exchange(conn, negotiateRequest(0), 'the NEGOTIATE response');
+    if (negotiated.status !== STATUS.SUCCESS) throw new ProbeError('unsupported', `NEGOTIATE failed with status 0x${negotiated.status.toString(16)}`);
+    const n = parseNegotiate(negotiated);
+    const evidence: Evidence[] = [
+      { kind: 'attribute', name: 'smb.dialect', value: DIALECT_NAMES[n.dialect] ?? `0x${n.dialect.toString(16)}` },
+      { kind: 'attribute', name: 'smb.signing', value: (n.securityMode & SECURITY_MODE.SIGNING_REQUIRED) ? 'required' : (n.securityMode & SECURITY_MODE.SIGNING_ENABLED) ? 'enabled, not required' : 'disabled' },
+      { kind: 'attribute', name: 'smb.server-guid', value: n.serverGuid },
+    ];
+    const guidName = asciiName(Buffer.from(n.serverGuid, 'hex'));
+    if (guidName) evidence.push({ kind: 'attribute', name: 'smb.guid-name', value: guidName });
+    const setup = await exchange(conn, sessionSetupRequest(1, spnegoInit(negotiateMessage())), 'the SESSION_SETUP response');
+    if (setup.status !== STATUS.MORE_PROCESSING_REQUIRED) {
+      evidence.push({ kind: 'attribute', name: 'smb.session-setup', value: `status 0x${setup.status.toString(16)}` });
+      return { evidence };
+    }
+    const challenge = parseChallenge(sessionSetupBlob(setup));
+    const names: Array<[string, string | undefined]> = [
+      ['ntlm.netbios-computer', challenge.nbComputerName], ['ntlm.netbios-domain', challenge.nbDomainName],
+      ['ntlm.dns-computer', challenge.dnsComputerName], ['ntlm.dns-domain', challenge.dnsDomainName], ['ntlm.dns-tree', challenge.dnsTreeName],
+    ];
+    for (const [name, value] of names) if (value) evidence.push({ kind: 'attribute', name, value });
+    if (challenge.version) {
+      const v = challenge.version;
+      evidence.push({ kind: 'attribute', name: 'ntlm.os-version', value: `${v.major}.${v.minor}.${v.build}` });
+    }
+    if (challenge.dnsComputerName && challenge.dnsComputerName.includes('.')) evidence.push({ kind: 'hostname', name: challenge.dnsComputerName.toLowerCase(), via: 'NTLM DNS computer name' });
+    if (challenge.dnsDomainName) evidence.push({ kind: 'domain', name: challenge.dnsDomainName.toLowerCase(), via: 'NTLM DNS domain name' });
+    return { evidence };
+  },
+};
