@@ -19,6 +19,8 @@ export interface ProbeConnectionOptions {
 
 export class ProbeConnection {
   private buffer: Buffer = Buffer.alloc(0);
+  /** Bytes received over the connection's whole life: the cap applies to this, not to what is still unread. */
+  private received = 0;
   private ended = false;
   private failure: Error | null = null;
   private wake: (() => void) | null = null;
@@ -34,7 +36,8 @@ export class ProbeConnection {
 
   private attach(socket: Socket | TLSSocket): void {
     socket.on('data', (chunk: Buffer) => {
-      if (this.buffer.length + chunk.length > this.maxBytes) {
+      this.received += chunk.length;
+      if (this.received > this.maxBytes) {
         this.failure = new ProbeError('protocol-error', `reply larger than ${this.maxBytes} bytes`);
         socket.destroy();
       } else this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;

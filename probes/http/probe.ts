@@ -24,6 +24,7 @@ export function parseResponse(raw: Buffer): HttpResponse {
   const [statusLine, ...lines] = head.split('\r\n');
   const m = /^HTTP\/\d(?:\.\d)? (\d{3})(?: .*)?$/.exec(statusLine ?? '');
   if (!m) throw new ProbeError('no-match', 'not an HTTP response');
+  if (end < 0) throw new ProbeError('protocol-error', 'the HTTP response ended inside its header');
   const headers: Record<string, string> = {};
   for (const line of lines) {
     const colon = line.indexOf(':');

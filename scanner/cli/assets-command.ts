@@ -1,5 +1,6 @@
 /** `surveyor assets` and `surveyor scans`: what the store holds. */
 import { openStore, resolveDbLocation } from '../../store/open-store.js';
+import { InputError } from '../errors.js';
 import { choiceOption, FORMATS, parseCommand } from './args.js';
 import { AssetWriter, renderTable, SCHEMA_VERSION } from './output.js';
 import { fmt } from './progress.js';
@@ -7,6 +8,12 @@ import { fmt } from './progress.js';
 export const ASSETS_HELP = `usage: surveyor assets [--db PATH] [--format table|jsonl|json|csv]
 
 Lists every asset in the store with its host names, first and last seen, and the ports of the latest scan that saw it.
+`;
+
+export const ASSET_SHOW_HELP = `usage: surveyor assets show ADDRESS [--evidence] [--format table|json] [--db PATH]
+
+One asset: its names, domain, OS, and every open port with its service, product and version, and where each
+field came from (the rule file and line, or the probe). --evidence adds every probe's outcome and raw evidence.
 `;
 
 export const SCANS_HELP = `usage: surveyor scans [--db PATH] [--format table|jsonl|json]
@@ -17,6 +24,7 @@ Lists the scans in the store with their status (running, completed, interrupted,
 const OPTIONS = { db: { type: 'string' }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
 
 export async function assetsCommand(argv: string[]): Promise<number> {
+  if (argv[0] === 'show') return assetShow(argv.slice(1));
   const { values } = parseCommand('assets', argv, OPTIONS);
   if (values.help) {
     process.stdout.write(ASSETS_HELP);
@@ -68,6 +76,57 @@ export async function scansCommand(argv: string[]): Promise<number> {
     const objects = scans.map((s) => ({ schema: SCHEMA_VERSION, ...s }));
     if (format === 'json') process.stdout.write(JSON.stringify({ schema: SCHEMA_VERSION, scans: objects }, null, 2) + '\n');
     else for (const o of objects) process.stdout.write(JSON.stringify(o) + '\n');
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+async function assetShow(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand('assets show', argv, { ...OPTIONS, evidence: { type: 'boolean' } });
+  if (values.help) {
+    process.stdout.write(ASSET_SHOW_HELP);
+    return 0;
+  }
+  const address = positionals[0];
+  if (!address || positionals.length > 1) throw new InputError('assets show: give exactly one ADDRESS');
+  const format = choiceOption('format', values.format, ['table', 'json'] as const, 'table');
+  const store = await openStore(resolveDbLocation(values.db));
+  try {
+    const asset = (await store.listAssets()).find((a) => a.address === address);
+    if (!asset) throw new InputError(`assets show: no asset with address "${address}" in ${store.location}`);
+    const ports = asset.ports.map((p) => ({
+      port: p.port, protocol: p.protocol, state: p.state, rttMs: p.rttMs,
+      ...(p.service ? {
+        service: p.service.service, product: p.service.product, version: p.service.version, info: p.service.info, cpe: p.service.cpe,
+        confidence: p.service.confidence, sources: p.service.sources, ...(values.evidence ? { outcomes: p.service.outcomes } : {}),
+      } : {}),
+    }));
+    if (format === 'json') {
+      const doc = { schema: SCHEMA_VERSION, address: asset.address, names: asset.names, domain: asset.domain, os: asset.os, firstSeen: asset.firstSeen, lastSeen: asset.lastSeen, lastScanId: asset.lastScanId, ports };
+      process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+      return 0;
+    }
+    const out: string[] = [`${asset.address}  (first seen ${asset.firstSeen}, last seen ${asset.lastSeen}, scan ${asset.lastScanId})`];
+    for (const n of asset.names) out.push(`  name     ${n.name}  <- ${n.via}`);
+    if (asset.domain) out.push(`  domain   ${asset.domain.name}  <- ${asset.domain.via}`);
+    if (asset.os) {
+      const os = asset.os;
+      for (const [label, value, key] of [['os', os.name ?? os.family, os.name ? 'name' : 'family'], ['version', os.version, 'version'], ['device', os.deviceType, 'deviceType']] as const) {
+        const src = os.sources[key];
+        if (value) out.push(`  ${label.padEnd(8)} ${value}  <- ${src ? `${src.rule} (port ${src.port})` : '?'}`);
+      }
+    }
+    for (const p of ports) {
+      const what = [p.service ?? 'unknown', p.product, p.version, p.info ? `(${p.info})` : undefined].filter(Boolean).join(' ');
+      out.push(`  ${`${p.port}/${p.protocol}`.padEnd(9)}${p.state.padEnd(7)}${what}`);
+      if (p.sources) for (const [field, rule] of Object.entries(p.sources)) out.push(`      ${field.padEnd(8)} <- ${rule}`);
+      for (const o of (p as { outcomes?: Array<{ probe: string; status: string; error?: string; elapsedMs: number; evidence: unknown[] }> }).outcomes ?? []) {
+        out.push(`      probe ${o.probe}: ${o.status}${o.error ? ` (${o.error})` : ''}, ${o.elapsedMs} ms`);
+        for (const e of o.evidence) out.push(`        ${JSON.stringify(e)}`);
+      }
+    }
+    process.stdout.write(out.join('\n') + '\n');
     return 0;
   } finally {
     await store.close();
