@@ -1,0 +1,113 @@
+/**
+ * `npm run fuzz`: every codec against random inputs and mutations of valid messages (fixtures/protocol-samples.ts),
+ * at least 100,000 inputs each. A codec may return or throw ProbeError; any other exception is a crash, and an
+ * input that takes over 100 ms is a hang. Deterministic for a seed:  npm run fuzz -- [--inputs N] [--seed S]
+ */
+import { parseArgs } from 'node:util';
+import { prng } from '../fixtures/estate/plan.js';
+import { SAMPLES } from '../fixtures/protocol-samples.js';
+import { ProbeError } from '../probes/core/outcome.js';
+import { printable } from '../probes/core/probe.js';
+import { pageTitle, parseResponse as parseHttp } from '../probes/http/probe.js';
+import { firstPacket, parseGreeting } from '../probes/mysql/codec.js';
+import { parseChallenge } from '../probes/ntlm/codec.js';
+import { messageLength, parseBackendReply } from '../probes/postgres/codec.js';
+import { parseConnectionConfirm, tpktLength } from '../probes/rdp/codec.js';
+import { framedLength, parseNegotiate, parseResponse, sessionSetupBlob } from '../probes/smb/codec.js';
+import { asciiName } from '../probes/smb/probe.js';
+import { parseIdentification, parseKexInit } from '../probes/ssh/codec.js';
+import { parseRules } from '../profiles/rules.js';
+import { InputError } from '../scanner/errors.js';
+import { renderTable } from '../scanner/cli/output.js';
+
+type Target = { name: string; seeds: Buffer[]; run: (input: Buffer) => unknown };
+
+const TARGETS: Target[] = [
+  { name: 'ssh identification', seeds: [Buffer.from('SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10\r\n')], run: (b) => parseIdentification(printable(b, 300)) },
+  { name: 'ssh kexinit', seeds: [SAMPLES.sshKexInit], run: (b) => parseKexInit(b) },
+  { name: 'mysql greeting', seeds: [SAMPLES.mysqlHandshake, SAMPLES.mysqlHostError], run: (b) => { const p = firstPacket(b); return p && parseGreeting(p); } },
+  { name: 'postgresql reply', seeds: [SAMPLES.pgAuthSasl, SAMPLES.pgError], run: (b) => { const n = messageLength(b); return n && parseBackendReply(b.subarray(0, n)); } },
+  { name: 'rdp confirm', seeds: [SAMPLES.rdpConfirm, SAMPLES.rdpFailure], run: (b) => { const n = tpktLength(b); return n && parseConnectionConfirm(b.subarray(0, n)); } },
+  { name: 'ntlm challenge', seeds: [SAMPLES.ntlmChallenge], run: (b) => parseChallenge(b) },
+  {
+    name: 'smb responses', seeds: [SAMPLES.smbNegotiateResponse, SAMPLES.smbSessionSetupResponse],
+    run: (b) => {
+      const n = framedLength(b);
+      if (!n) return null;
+      const r = parseResponse(b.subarray(4, n));
+      if (r.command === 0) return asciiName(Buffer.from(parseNegotiate(r).serverGuid, 'hex'));
+      return parseChallenge(sessionSetupBlob(r));
+    },
+  },
+  { name: 'http response', seeds: [SAMPLES.httpResponse], run: (b) => pageTitle(parseHttp(b).body) },
+  {
+    name: 'rule files', seeds: [Buffer.from('banner ssh m|^SSH-([\\d.]+)-OpenSSH_(\\S+)| product=OpenSSH version=$2 confidence=95\nhttp.server http m#^nginx/([\\d.]+)# product="nginx" version=$1')],
+    run: (b) => parseRules(b.toString('latin1'), 'fuzz.rules'),
+  },
+];
+
+function mutate(seed: Buffer, random: () => number): Buffer {
+  const b = Buffer.from(seed);
+  const choice = random();
+  const at = () => Math.floor(random() * Math.max(1, b.length));
+  if (choice < 0.25) {
+    for (let i = 0, n = 1 + Math.floor(random() * 8); i < n && b.length; i++) b[at()]! ^= 1 << Math.floor(random() * 8);
+    return b;
+  }
+  if (choice < 0.4) return b.subarray(0, at());
+  if (choice < 0.55) {
+    const i = at();
+    return Buffer.concat([b.subarray(0, i), Buffer.from(Array.from({ length: 1 + Math.floor(random() * 32) }, () => Math.floor(random() * 256))), b.subarray(i)]);
+  }
+  if (choice < 0.75) {
+    // length fields are where parsers die: write a hostile 16- or 32-bit value anywhere
+    const i = Math.max(0, Math.min(b.length - 4, at()));
+    if (b.length >= 4) {
+      const v = [0, 1, 0x7f, 0x80, 0xff, 0x7fff, 0xffff, 0x7fffffff, 0xffffffff][Math.floor(random() * 9)]!;
+      if (random() < 0.5) b.writeUInt16LE(v & 0xffff, i);
+      else b.writeUInt32BE(v >>> 0, i);
+    }
+    return b;
+  }
+  if (choice < 0.85) return Buffer.concat([b, b.subarray(0, at())]);
+  return Buffer.from(Array.from({ length: Math.floor(random() * 600) }, () => Math.floor(random() * 256)));
+}
+
+function main(): void {
+  const { values } = parseArgs({ options: { inputs: { type: 'string', default: '100000' }, seed: { type: 'string', default: '1' } } });
+  const inputs = Number(values.inputs);
+  const rows: string[][] = [];
+  let failures = 0;
+  for (const target of TARGETS) {
+    const random = prng(Number(values.seed) + target.name.length);
+    let crashes = 0;
+    let hangs = 0;
+    let accepted = 0;
+    let worstMs = 0;
+    const started = performance.now();
+    for (let i = 0; i < inputs; i++) {
+      const seed = target.seeds[i % target.seeds.length]!;
+      const input = i < target.seeds.length ? seed : mutate(seed, random);
+      const t0 = performance.now();
+      try {
+        target.run(input);
+        accepted++;
+      } catch (err) {
+        if (!(err instanceof ProbeError) && !(err instanceof InputError)) {
+          crashes++;
+          if (crashes <= 3) process.stderr.write(`${target.name}: crash on ${input.toString('hex').slice(0, 200)}: ${(err as Error).stack}\n`);
+        }
+      }
+      const ms = performance.now() - t0;
+      worstMs = Math.max(worstMs, ms);
+      if (ms > 100) hangs++;
+    }
+    failures += crashes + hangs;
+    rows.push([target.name, inputs.toLocaleString('en-US'), accepted.toLocaleString('en-US'), String(crashes), String(hangs), worstMs.toFixed(2), ((performance.now() - started) / 1000).toFixed(1)]);
+  }
+  process.stdout.write(renderTable(['CODEC', 'INPUTS', 'ACCEPTED', 'CRASHES', 'HANGS', 'WORST_MS', 'SECONDS'], rows));
+  process.stdout.write(failures ? `fuzz: ${failures} failures\n` : 'fuzz: no crash and no hang\n');
+  process.exitCode = failures ? 1 : 0;
+}
+
+main();
