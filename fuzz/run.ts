@@ -5,7 +5,10 @@
  */
 import { parseArgs } from 'node:util';
 import { prng } from '../fixtures/estate/plan.js';
-import { SAMPLES } from '../fixtures/protocol-samples.js';
+import { DB_SAMPLES, SAMPLES } from '../fixtures/protocol-samples.js';
+import { messageLength as mongoLength, parseOpMsgReply } from '../probes/mongodb/codec.js';
+import { parsePreloginResponse, tdsLength } from '../probes/mssql/codec.js';
+import { parseTnsReply, tnsLength } from '../probes/oracle/codec.js';
 import { ProbeError } from '../probes/core/outcome.js';
 import { printable } from '../probes/core/probe.js';
 import { pageTitle, parseResponse as parseHttp } from '../probes/http/probe.js';
@@ -39,6 +42,9 @@ const TARGETS: Target[] = [
       return parseChallenge(sessionSetupBlob(r));
     },
   },
+  { name: 'mssql prelogin', seeds: [DB_SAMPLES.mssqlPreloginResponse], run: (b) => { const n = tdsLength(b); return n && parsePreloginResponse(b.subarray(0, n)); } },
+  { name: 'mongodb op_msg/bson', seeds: [DB_SAMPLES.mongoHelloReply], run: (b) => { const n = mongoLength(b); return n && parseOpMsgReply(b.subarray(0, n)); } },
+  { name: 'oracle tns', seeds: [DB_SAMPLES.tnsRefuse], run: (b) => { const n = tnsLength(b); return n && parseTnsReply(b.subarray(0, n)); } },
   { name: 'http response', seeds: [SAMPLES.httpResponse], run: (b) => pageTitle(parseHttp(b).body) },
   {
     name: 'rule files', seeds: [Buffer.from('banner ssh m|^SSH-([\\d.]+)-OpenSSH_(\\S+)| product=OpenSSH version=$2 confidence=95\nhttp.server http m#^nginx/([\\d.]+)# product="nginx" version=$1')],

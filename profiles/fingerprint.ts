@@ -59,7 +59,7 @@ export interface FingerprintOptions {
 
 /** Which service a successful probe proves, whatever the rules say. */
 const PROBE_SERVICE: Partial<Record<ProbeName, ServiceName>> = {
-  ssh: 'ssh', pop3: 'pop3', mysql: 'mysql', postgresql: 'postgresql', ldap: 'ldap', rdp: 'rdp', http: 'http', https: 'https', tls: 'tls', smb: 'smb',
+  ssh: 'ssh', pop3: 'pop3', mysql: 'mysql', postgresql: 'postgresql', ldap: 'ldap', rdp: 'rdp', http: 'http', https: 'https', tls: 'tls', smb: 'smb', mssql: 'mssql', 'oracle-tns': 'oracle-tns', mongodb: 'mongodb',
 };
 
 /** What a TLS-only answer means on the well-known TLS ports. */

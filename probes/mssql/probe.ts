@@ -1,0 +1,20 @@
+/** MSSQL: PRELOGIN reveals the server version and its encryption setting before any login. */
+import type { Evidence } from '../core/outcome.js';
+import type { Probe } from '../core/probe.js';
+import { parsePreloginResponse, preloginRequest, tdsLength } from './codec.js';
+
+export const mssqlProbe: Probe = {
+  name: 'mssql',
+  description: 'TDS PRELOGIN: version, encryption',
+  async run(ctx) {
+    const conn = await ctx.connect({ maxBytes: 8192 });
+    conn.write(preloginRequest());
+    let data = await conn.readSome('the PRELOGIN response');
+    while (!tdsLength(data)) data = Buffer.concat([data, await conn.readSome('the rest of the PRELOGIN response')]);
+    const p = parsePreloginResponse(data.subarray(0, tdsLength(data)));
+    const evidence: Evidence[] = [];
+    if (p.version) evidence.push({ kind: 'attribute', name: 'mssql.version', value: `${p.version.major}.${p.version.minor}.${p.version.build}.${p.version.subBuild}` });
+    if (p.encryption) evidence.push({ kind: 'attribute', name: 'mssql.encryption', value: p.encryption });
+    return { evidence };
+  },
+};
