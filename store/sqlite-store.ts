@@ -2,7 +2,7 @@
 import { SurveyorError } from '../scanner/errors.js';
 import { LATEST_SCHEMA, MIGRATIONS } from './migrations.js';
 import { Row, SqliteDriver } from './sqlite-driver.js';
-import type { AssetPort, AssetView, HostObservation, NewScan, ScanRecord, ScanStatus, ScanTotals, Store } from './store.js';
+import type { AssetPort, AssetView, HostObservation, NewScan, ScanRecord, ScanSnapshot, ScanStatus, ScanTotals, Store } from './store.js';
 
 export class SqliteStore implements Store {
   private constructor(readonly location: string, private readonly db: SqliteDriver) {}
@@ -178,6 +178,35 @@ export class SqliteStore implements Store {
         names: (namesOf.get(a.id) ?? []).map((r) => ({ name: r.hostname, via: r.source })),
       }))
       .sort((x, y) => compareAddresses(x.address, y.address));
+  }
+
+  async snapshot(scanId: number): Promise<ScanSnapshot | undefined> {
+    const scan = await this.getScan(scanId);
+    if (!scan) return undefined;
+    const rows = await this.db.all<{ address: string; port: number; service: string | null; product: string | null; version: string | null }>(
+      `SELECT a.address, p.port, s.service, s.product, s.version FROM scan_ports p JOIN assets a ON a.id = p.asset_id
+       LEFT JOIN scan_services s ON s.scan_id = p.scan_id AND s.asset_id = p.asset_id AND s.port = p.port AND s.protocol = p.protocol
+       WHERE p.scan_id = ? AND p.state = 'open'`,
+      [scanId],
+    );
+    const osRows = await this.db.all<{ address: string; os: string | null; hostnames: string }>(
+      'SELECT a.address, h.os, h.hostnames FROM scan_hosts h JOIN assets a ON a.id = h.asset_id WHERE h.scan_id = ?',
+      [scanId],
+    );
+    type Host = { ports: Map<number, { service?: string | null; product?: string | null; version?: string | null }>; os?: { family?: string; name?: string; version?: string }; names: string[] };
+    const hosts = new Map<string, Host>();
+    for (const r of rows) {
+      const h = hosts.get(r.address) ?? { ports: new Map(), names: [] };
+      h.ports.set(r.port, { service: r.service, product: r.product, version: r.version });
+      hosts.set(r.address, h);
+    }
+    for (const r of osRows) {
+      const h = hosts.get(r.address);
+      if (!h) continue;
+      if (r.os) h.os = JSON.parse(r.os) as Host['os'];
+      h.names = (JSON.parse(r.hostnames) as Array<{ name: string }>).map((n) => n.name);
+    }
+    return { scan, hosts };
   }
 
   close(): Promise<void> {

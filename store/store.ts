@@ -66,6 +66,16 @@ export interface AssetView {
   readonly names: ReadonlyArray<{ name: string; via: string }>;
 }
 
+/** What one scan saw: open ports with their services, and OS, per address. */
+export interface ScanSnapshot {
+  readonly scan: ScanRecord;
+  readonly hosts: ReadonlyMap<string, {
+    readonly ports: ReadonlyMap<number, { service?: string | null; product?: string | null; version?: string | null }>;
+    readonly os?: { family?: string; name?: string; version?: string };
+    readonly names: readonly string[];
+  }>;
+}
+
 export interface Store {
   /** Where the data lives, for messages (a path or a URL without its password). */
   readonly location: string;
@@ -76,5 +86,7 @@ export interface Store {
   getScan(scanId: number): Promise<ScanRecord | undefined>;
   listScans(): Promise<ScanRecord[]>;
   listAssets(): Promise<AssetView[]>;
+  /** The open ports, services and OS one scan recorded. */
+  snapshot(scanId: number): Promise<ScanSnapshot | undefined>;
   close(): Promise<void>;
 }

@@ -1,7 +1,8 @@
 /** `surveyor assets` and `surveyor scans`: what the store holds. */
 import { openStore, resolveDbLocation } from '../../store/open-store.js';
 import { InputError } from '../errors.js';
-import { choiceOption, FORMATS, parseCommand } from './args.js';
+import { diffScans } from '../../profiles/diff.js';
+import { choiceOption, FORMATS, intOption, parseCommand } from './args.js';
 import { AssetWriter, renderTable, SCHEMA_VERSION } from './output.js';
 import { fmt } from './progress.js';
 
@@ -23,8 +24,16 @@ Lists the scans in the store with their status (running, completed, interrupted,
 
 const OPTIONS = { db: { type: 'string' }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
 
+export const ASSET_DIFF_HELP = `usage: surveyor assets diff [--from SCAN] [--to SCAN] [--format table|jsonl|json] [--db PATH]
+
+What changed between two scans (default: the two most recent completed or interrupted scans): hosts that appeared
+or went quiet, ports that opened or closed, services whose product or version changed, OS changes. Absence counts
+only where the later scan covered that address and port.
+`;
+
 export async function assetsCommand(argv: string[]): Promise<number> {
   if (argv[0] === 'show') return assetShow(argv.slice(1));
+  if (argv[0] === 'diff') return assetDiff(argv.slice(1));
   const { values } = parseCommand('assets', argv, OPTIONS);
   if (values.help) {
     process.stdout.write(ASSETS_HELP);
@@ -127,6 +136,43 @@ async function assetShow(argv: string[]): Promise<number> {
       }
     }
     process.stdout.write(out.join('\n') + '\n');
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+async function assetDiff(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand('assets diff', argv, { ...OPTIONS, from: { type: 'string' }, to: { type: 'string' } });
+  if (values.help) {
+    process.stdout.write(ASSET_DIFF_HELP);
+    return 0;
+  }
+  if (positionals.length) throw new InputError(`assets diff: unexpected "${positionals[0]}"`);
+  const format = choiceOption('format', values.format, ['table', 'jsonl', 'json'] as const, 'table');
+  const store = await openStore(resolveDbLocation(values.db));
+  try {
+    const finished = (await store.listScans()).filter((s) => s.status === 'completed' || s.status === 'interrupted');
+    const pickId = (name: 'from' | 'to', fallback: number | undefined) => {
+      const given = intOption(name, values[name], 1, Number.MAX_SAFE_INTEGER);
+      const id = given ?? fallback;
+      if (id === undefined) throw new InputError('assets diff: the store needs two finished scans to compare (run surveyor scan twice)');
+      return id;
+    };
+    const to = pickId('to', finished.at(-1)?.id);
+    const from = pickId('from', finished.filter((s) => s.id < to).at(-1)?.id);
+    const [a, b] = await Promise.all([store.snapshot(from), store.snapshot(to)]);
+    if (!a) throw new InputError(`assets diff: no scan ${from} in ${store.location}`);
+    if (!b) throw new InputError(`assets diff: no scan ${to} in ${store.location}`);
+    const changes = diffScans(a, b);
+    if (format === 'json') process.stdout.write(JSON.stringify({ schema: SCHEMA_VERSION, from, to, changes }, null, 2) + '\n');
+    else if (format === 'jsonl') for (const c of changes) process.stdout.write(JSON.stringify({ schema: SCHEMA_VERSION, from, to, ...c }) + '\n');
+    else {
+      process.stdout.write(`changes from scan ${from} to scan ${to}\n`);
+      process.stdout.write(changes.length
+        ? renderTable(['ADDRESS', 'CHANGE', 'PORT', 'BEFORE', 'AFTER'], changes.map((c) => [c.address, c.kind, c.port ? `${c.port}/tcp` : '-', c.before ?? '-', c.after ?? '-']))
+        : 'no changes\n');
+    }
     return 0;
   } finally {
     await store.close();
