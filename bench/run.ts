@@ -3,8 +3,9 @@
  * repetitions. For each tool: median wall time, probes/s, peak memory (GNU time's max RSS), and whether the set of
  * open ports equals the estate's ground truth. Then the ratio surveyor/nmap.
  *
- *   npm run bench -- [--reps 3] [--only 4096,16,filtered,engine]
+ *   npm run bench -- [--reps 3] [--only 4096,16,filtered,fingerprint,engine] [--fingerprint-cidr 127.46.0.0/22]
  *
+ * `fingerprint` compares service identification with nmap -sV --version-light on a speaking estate;
  * `engine` (not in the default set) compares p-queue with the sweeper's own scheduler in-process.
  *
  * Needs root (listeners on ports below 1024, a network namespace for the filtered estate); installs nmap and GNU
@@ -18,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createNamespace, Namespace } from '../fixtures/estate/netns.js';
 import { benchEngine } from './engine.js';
+import { benchFingerprint } from './fingerprint.js';
 import type { EstatePlan, EstateSpec } from '../fixtures/estate/plan.js';
 import { startEstateProcess } from '../fixtures/estate/process.js';
 import { renderTable } from '../scanner/cli/output.js';
@@ -161,9 +163,9 @@ async function benchEstate(estate: Estate, reps: number, dir: string): Promise<s
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { reps: { type: 'string', default: '3' }, only: { type: 'string' } } });
+  const { values } = parseArgs({ options: { reps: { type: 'string', default: '3' }, only: { type: 'string' }, 'fingerprint-cidr': { type: 'string' } } });
   const reps = Number(values.reps);
-  const only = values.only ? values.only.split(',') : ESTATES.map((e) => e.key);
+  const only = values.only ? values.only.split(',') : [...ESTATES.map((e) => e.key), 'fingerprint'];
   if (process.getuid?.() !== 0) throw new Error('the benchmark needs root (low ports, a network namespace)');
   ensureTools();
   const version = spawnSync('nmap', ['--version']).stdout.toString().split('\n')[0];
@@ -172,6 +174,8 @@ async function main(): Promise<void> {
   const rows: string[][] = [];
   try {
     for (const estate of ESTATES.filter((e) => only.includes(e.key))) rows.push(...(await benchEstate(estate, reps, dir)));
+    // nmap -sV takes about half an hour for the 4,096-host estate: one repetition unless asked for more
+    if (only.includes('fingerprint')) rows.push(...(await benchFingerprint(values.reps === '3' ? 1 : reps, values['fingerprint-cidr'])));
     if (values.only?.split(',').includes('engine')) {
       process.stderr.write('\nengine: p-queue against the own scheduler, one thread, loopback /18, all closed\n');
       rows.push(...(await benchEngine()));

@@ -1,0 +1,91 @@
+/**
+ * `npm run bench -- --only fingerprint`: fingerprinting a speaking estate (fixtures/estate/speaking.ts, several
+ * services per host) with surveyor and with `nmap -sT -sV --version-light`, alternating, in the same run. Reports
+ * wall time and how often each tool's service names agree with the planted services and with each other.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startEstateProcess } from '../fixtures/estate/process.js';
+import { SPEAKING_SERVICES } from '../fixtures/estate/speaking.js';
+
+const BIN = fileURLToPath(new URL('../../bin/surveyor.js', import.meta.url));
+const PORTS = Object.keys(SPEAKING_SERVICES).map(Number);
+
+function run(argv: string[]): Promise<{ ms: number; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (code) => (code === 0 ? resolve({ ms: performance.now() - started, stdout }) : reject(new Error(`${argv[0]} exited ${code}: ${stderr.slice(-400)}`))));
+  });
+}
+
+async function surveyor(cidr: string, dir: string, rep: number): Promise<{ ms: number; services: Map<string, string> }> {
+  const r = await run([process.execPath, BIN, 'scan', cidr, '--ports', PORTS.join(','), '--db', join(dir, `fp-${rep}.db`), '--format', 'jsonl', '--no-progress']);
+  const services = new Map<string, string>();
+  for (const line of r.stdout.split('\n').filter(Boolean)) {
+    const o = JSON.parse(line) as { address: string; ports: Array<{ port: number; service?: string }> };
+    for (const p of o.ports) services.set(`${o.address}:${p.port}`, p.service ?? 'unknown');
+  }
+  return { ms: r.ms, services };
+}
+
+async function nmap(cidr: string): Promise<{ ms: number; services: Map<string, string> }> {
+  const r = await run(['nmap', '-sT', '-sV', '--version-light', '-n', '-Pn', '-T4', '-p', PORTS.join(','), '--open', '-oG', '-', cidr]);
+  const services = new Map<string, string>();
+  for (const line of r.stdout.split('\n')) {
+    const m = /^Host: (\S+) .*Ports: (.*)$/.exec(line);
+    if (!m) continue;
+    for (const entry of m[2]!.split(/,\s*/)) {
+      const [port, state, , , service] = entry.split('/');
+      if (state === 'open') services.set(`${m[1]}:${port}`, service || 'unknown');
+    }
+  }
+  return { ms: r.ms, services };
+}
+
+/** nmap's names for the services surveyor names differently. */
+const NMAP_NAMES: Record<string, string> = { postgresql: 'postgresql', http: 'http', ssh: 'ssh', pop3: 'pop3', mysql: 'mysql' };
+
+/** @param cidr the estate: 4,096 hosts by default; nmap -sV needs about 110 s per /24 of it on this machine */
+export async function benchFingerprint(reps: number, cidr = '127.46.0.0/20'): Promise<string[][]> {
+  const estate = await startEstateProcess({ cidr, seed: 5, density: 0.35, ports: PORTS }, [], 'speak');
+  const dir = mkdtempSync(join(tmpdir(), 'surveyor-fp-bench-'));
+  try {
+    const truth = new Map<string, string>();
+    for (const [address, ports] of Object.entries(estate.plan.open)) for (const p of ports) truth.set(`${address}:${p}`, SPEAKING_SERVICES[p]!);
+    process.stderr.write(`\nfingerprint: ${estate.plan.hosts} hosts, ${truth.size} services on ports ${PORTS.join(',')}\n`);
+    const times: Record<'surveyor' | 'nmap', number[]> = { surveyor: [], nmap: [] };
+    let last: Record<'surveyor' | 'nmap', Map<string, string>> = { surveyor: new Map(), nmap: new Map() };
+    for (let rep = 0; rep < reps; rep++) {
+      for (const tool of rep % 2 === 0 ? (['surveyor', 'nmap'] as const) : (['nmap', 'surveyor'] as const)) {
+        const r = tool === 'surveyor' ? await surveyor(cidr, dir, rep) : await nmap(cidr);
+        times[tool].push(r.ms);
+        last[tool] = r.services;
+        process.stderr.write(`  ${tool.padEnd(8)} rep ${rep + 1}: ${(r.ms / 1000).toFixed(2)} s, ${r.services.size} services\n`);
+      }
+    }
+    const agree = (a: Map<string, string>, b: Map<string, string>, mapA = (s: string) => s) => {
+      let same = 0;
+      for (const [k, v] of b) if (a.has(k) && mapA(a.get(k)!) === v) same++;
+      return `${same}/${b.size}`;
+    };
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+    const s = median(times.surveyor);
+    const n = median(times.nmap);
+    return [
+      ['fingerprint', 'surveyor', `${(s / 1000).toFixed(2)} s`, '-', '-', `${agree(last.surveyor, truth)} services named right`],
+      ['fingerprint', 'nmap -sV', `${(n / 1000).toFixed(2)} s`, '-', '-', `${agree(last.nmap, truth)} services named right`],
+      ['fingerprint', 'ratio', `surveyor/nmap = ${(s / n).toFixed(3)}`, `(${(n / s).toFixed(1)}x faster)`, '', `tools agree on ${agree(last.surveyor, last.nmap, (x) => NMAP_NAMES[x] ?? x)}`],
+    ];
+  } finally {
+    await estate.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
