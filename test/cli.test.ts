@@ -150,3 +150,12 @@ test('SIGINT stops a scan cleanly: what was found is stored and the scan is mark
   const again = await runCli(['scan', '127.0.0.1', '--ports', '1', '--db', db, '--format', 'jsonl']);
   t.is(again.code, 0, again.stderr);
 });
+
+test('--reverse-dns names a host from the hosts file (no DNS query leaves for loopback)', async (t) => {
+  const estate = await startEstateProcess({ cidr: '127.0.0.1/32', seed: 1, density: 1, ports: [18023] });
+  t.teardown(() => estate.stop());
+  const r = await runCli(['scan', '127.0.0.1', '--ports', '18023', '--no-fingerprint', '--reverse-dns', '--db', join(tempDir(t), 's.db'), '--format', 'jsonl']);
+  t.is(r.code, 0, r.stderr);
+  const [asset] = jsonLines(r.stdout);
+  t.true((asset!.hostnames as string[]).includes('localhost'), JSON.stringify(asset));
+});

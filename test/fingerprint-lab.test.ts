@@ -13,6 +13,7 @@ type Port = { port: number; service?: string; product?: string; version?: string
 type Asset = { address: string; hostnames: string[]; ports: Port[]; os?: { family?: string; name?: string; version?: string }; domain?: string };
 
 let scan: Promise<Map<string, Asset>> | null = null;
+let scanDb: string | null = null;
 /** One scan of 127.<tag>.0.0/28 for all tests in this file. */
 function labScan(): Promise<Map<string, Asset>> {
   const ssh = labServer('ssh');
@@ -20,6 +21,7 @@ function labScan(): Promise<Map<string, Asset>> {
   scan ??= (async () => {
     const cidr = ssh.address.replace(/\.\d+$/, '.0/28');
     const db = join(mkdtempSync(join(tmpdir(), 'surveyor-fp-')), 's.db');
+    scanDb = db;
     const r = await runCli(['scan', cidr, '--db', db, '--format', 'jsonl', '--no-progress']);
     if (r.code !== 0) throw new Error(`scan failed: ${r.stderr}`);
     return new Map(jsonLines(r.stdout).map((o) => [o.address as string, o as unknown as Asset]));
@@ -63,10 +65,15 @@ labTest('ldap', 'fingerprint: OpenLDAP from its rootDSE', async (t, info) => {
   t.like(port, { service: 'ldap', product: 'OpenLDAP' });
 });
 
-labTest('rdp', 'fingerprint: RDP, and the certificate name xrdp presents after selecting TLS', async (t, info) => {
+labTest('rdp', 'fingerprint: RDP, xrdp\'s protocol choice, and the certificate name it presents after selecting TLS', async (t, info) => {
+  const truth = truthOf<{ selectedProtocol: number }>(info);
   const { asset, port } = await portOf(info, 'rdp');
   t.like(port, { service: 'rdp' });
   t.true(asset.hostnames.includes('rdp.lab.test'));
+  const shown = await runCli(['assets', 'show', info.address, '--format', 'json', '--db', scanDb!]);
+  const rdp = (JSON.parse(shown.stdout) as { ports: Array<{ port: number; info?: string }> }).ports.find((p) => p.port === info.ports.rdp);
+  const names: Record<number, string> = { 0: 'RDP', 1: 'SSL', 2: 'HYBRID', 8: 'HYBRID_EX' };
+  t.is(rdp?.info, `${names[truth.selectedProtocol]} security`);
 });
 
 labTest('mysql', 'fingerprint: MariaDB with the version the server reports', async (t, info) => {

@@ -3,6 +3,7 @@
  * names the server and its domain and whose version field names the OS build ([MS-NLMP] 2.2.1.1, 2.2.1.2,
  * 2.2.2.1 AV_PAIR, 2.2.2.10 VERSION). Plus the minimal SPNEGO wrapping SMB servers expect (RFC 4178).
  */
+import type { Evidence } from '../core/outcome.js';
 import { ProbeError } from '../core/outcome.js';
 
 export const SIGNATURE = Buffer.from('NTLMSSP\0', 'latin1');
@@ -97,7 +98,8 @@ function derLength(n: number): Buffer {
   return Buffer.from([0x82, n >> 8, n & 0xff]);
 }
 
-function der(tag: number, ...content: Buffer[]): Buffer {
+/** A DER TLV (X.690) with definite length. */
+export function der(tag: number, ...content: Buffer[]): Buffer {
   const body = Buffer.concat(content);
   return Buffer.concat([Buffer.from([tag]), derLength(body.length), body]);
 }
@@ -109,4 +111,23 @@ const OID_NTLMSSP = Buffer.from([0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82,
 export function spnegoInit(token: Buffer): Buffer {
   const negTokenInit = der(0x30, der(0xa0, der(0x30, OID_NTLMSSP)), der(0xa2, der(0x04, token)));
   return der(0x60, OID_SPNEGO, der(0xa0, negTokenInit));
+}
+
+/** The evidence a CHALLENGE_MESSAGE gives (shared by SMB and RDP/CredSSP). */
+export function challengeEvidence(challenge: Challenge, via: string): Evidence[] {
+  const evidence: Evidence[] = [];
+  const names: Array<[string, string | undefined]> = [
+    ['ntlm.netbios-computer', challenge.nbComputerName], ['ntlm.netbios-domain', challenge.nbDomainName],
+    ['ntlm.dns-computer', challenge.dnsComputerName], ['ntlm.dns-domain', challenge.dnsDomainName], ['ntlm.dns-tree', challenge.dnsTreeName],
+  ];
+  for (const [name, value] of names) if (value) evidence.push({ kind: 'attribute', name, value });
+  if (challenge.version) {
+    const v = challenge.version;
+    evidence.push({ kind: 'attribute', name: 'ntlm.os-version', value: `${v.major}.${v.minor}.${v.build}` });
+  }
+  if (challenge.dnsComputerName && challenge.dnsComputerName.includes('.')) {
+    evidence.push({ kind: 'hostname', name: challenge.dnsComputerName.toLowerCase(), via: `${via} NTLM DNS computer name` });
+  }
+  if (challenge.dnsDomainName) evidence.push({ kind: 'domain', name: challenge.dnsDomainName.toLowerCase(), via: `${via} NTLM DNS domain name` });
+  return evidence;
 }

@@ -3,6 +3,7 @@
  * RDP_NEG_REQ / RDP_NEG_RSP / RDP_NEG_FAILURE ([MS-RDPBCGR] 2.2.1.1.1, 2.2.1.2.1, 2.2.1.2.2).
  */
 import { ProbeError } from '../core/outcome.js';
+import { der } from '../ntlm/codec.js';
 
 export const PROTOCOL = { RDP: 0, SSL: 1, HYBRID: 2, RDSTLS: 4, HYBRID_EX: 8 } as const;
 export const FAILURE_CODES: Record<number, string> = {
@@ -48,4 +49,12 @@ export function parseConnectionConfirm(tpkt: Buffer): Negotiation {
 
 export function protocolName(selected: number): string {
   return Object.entries(PROTOCOL).find(([, v]) => v === selected)?.[0] ?? `0x${selected.toString(16)}`;
+}
+
+/**
+ * [MS-CSSP] 2.2.1 TSRequest carrying one SPNEGO-free NTLM token in negoTokens (version 6):
+ * TSRequest ::= SEQUENCE { version [0] INTEGER, negoTokens [1] SEQUENCE OF SEQUENCE { negoToken [0] OCTET STRING } }
+ */
+export function tsRequest(token: Buffer, version = 6): Buffer {
+  return der(0x30, der(0xa0, der(0x02, Buffer.from([version]))), der(0xa1, der(0x30, der(0x30, der(0xa0, der(0x04, token))))));
 }

@@ -5,16 +5,25 @@
 import type { Evidence } from '../core/outcome.js';
 import type { Probe, ProbeContext } from '../core/probe.js';
 import { tlsEvidence } from '../tls/probe.js';
-import { connectionRequest, Negotiation, parseConnectionConfirm, PROTOCOL, protocolName, tpktLength } from './codec.js';
+import { challengeEvidence, negotiateMessage, parseChallenge } from '../ntlm/codec.js';
+import { connectionRequest, Negotiation, parseConnectionConfirm, PROTOCOL, protocolName, tpktLength, tsRequest } from './codec.js';
 
-async function negotiate(ctx: ProbeContext, protocols: number, upgrade: boolean): Promise<{ result: Negotiation; tls?: Evidence }> {
+async function negotiate(ctx: ProbeContext, protocols: number, upgrade: boolean): Promise<{ result: Negotiation; tls?: Evidence; ntlm?: Evidence[] }> {
   const conn = await ctx.connect({ maxBytes: 4096 });
   conn.write(connectionRequest(protocols));
   let data = await conn.readSome('an X.224 Connection Confirm');
   while (!tpktLength(data)) data = Buffer.concat([data, await conn.readSome('the rest of the Connection Confirm')]);
   const result = parseConnectionConfirm(data.subarray(0, tpktLength(data)));
   if (upgrade && result.kind === 'response' && result.selected !== PROTOCOL.RDP) {
-    return { result, tls: tlsEvidence(await conn.startTls()) };
+    const tls = tlsEvidence(await conn.startTls());
+    if (result.selected !== PROTOCOL.HYBRID && result.selected !== PROTOCOL.HYBRID_EX) return { result, tls };
+    // CredSSP: an NTLM NEGOTIATE in a TSRequest; the server's CHALLENGE names it ([MS-CSSP] 3.1.5). Nothing more is sent.
+    conn.write(tsRequest(negotiateMessage()));
+    try {
+      return { result, tls, ntlm: challengeEvidence(parseChallenge(await conn.readIdle(200, 'the CredSSP challenge')), 'RDP') };
+    } catch {
+      return { result, tls };
+    }
   }
   return { result };
 }
@@ -30,6 +39,7 @@ export const rdpProbe: Probe = {
     else if (offered.result.kind === 'failure') evidence.push({ kind: 'attribute', name: 'rdp.negotiation-failure', value: offered.result.reason });
     else evidence.push({ kind: 'attribute', name: 'rdp.selected-protocol', value: 'RDP (legacy, no negotiation)' });
     if (offered.tls) evidence.push(offered.tls);
+    if (offered.ntlm) evidence.push(...offered.ntlm);
     if (ctx.remainingMs() > 100) {
       const legacy = await negotiate(ctx, PROTOCOL.RDP, false).catch(() => null);
       if (legacy) {

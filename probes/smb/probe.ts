@@ -7,7 +7,7 @@ import type { Evidence } from '../core/outcome.js';
 import { ProbeError } from '../core/outcome.js';
 import type { Probe } from '../core/probe.js';
 import type { ProbeConnection } from '../core/connection.js';
-import { negotiateMessage, parseChallenge, spnegoInit } from '../ntlm/codec.js';
+import { challengeEvidence, negotiateMessage, parseChallenge, spnegoInit } from '../ntlm/codec.js';
 import { DIALECT_NAMES, frame, framedLength, negotiateRequest, parseNegotiate, parseResponse, Response, SECURITY_MODE, sessionSetupBlob, sessionSetupRequest, STATUS } from './codec.js';
 
 async function exchange(conn: ProbeConnection, message: Buffer, what: string): Promise<Response> {
@@ -45,18 +45,7 @@ export const smbProbe: Probe = {
       evidence.push({ kind: 'attribute', name: 'smb.session-setup', value: `status 0x${setup.status.toString(16)}` });
       return { evidence };
     }
-    const challenge = parseChallenge(sessionSetupBlob(setup));
-    const names: Array<[string, string | undefined]> = [
-      ['ntlm.netbios-computer', challenge.nbComputerName], ['ntlm.netbios-domain', challenge.nbDomainName],
-      ['ntlm.dns-computer', challenge.dnsComputerName], ['ntlm.dns-domain', challenge.dnsDomainName], ['ntlm.dns-tree', challenge.dnsTreeName],
-    ];
-    for (const [name, value] of names) if (value) evidence.push({ kind: 'attribute', name, value });
-    if (challenge.version) {
-      const v = challenge.version;
-      evidence.push({ kind: 'attribute', name: 'ntlm.os-version', value: `${v.major}.${v.minor}.${v.build}` });
-    }
-    if (challenge.dnsComputerName && challenge.dnsComputerName.includes('.')) evidence.push({ kind: 'hostname', name: challenge.dnsComputerName.toLowerCase(), via: 'NTLM DNS computer name' });
-    if (challenge.dnsDomainName) evidence.push({ kind: 'domain', name: challenge.dnsDomainName.toLowerCase(), via: 'NTLM DNS domain name' });
+    evidence.push(...challengeEvidence(parseChallenge(sessionSetupBlob(setup)), 'SMB'));
     return { evidence };
   },
 };

@@ -2,6 +2,7 @@
  * `surveyor scan`: validate everything (targets, names, ports, options) before touching the database, then sweep,
  * stream results to the output and the store, and finish the scan record as completed or interrupted.
  */
+import { lookupService } from 'node:dns/promises';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import PQueue from 'p-queue';
 import { fingerprintHost, HostProfile } from '../../profiles/fingerprint.js';
@@ -39,6 +40,7 @@ host names (every address they resolve to) and @FILE lists (one target a line, #
   --format FMT           table | jsonl | json | csv (default: table)
   --output FILE          write data to FILE instead of stdout
   --no-fingerprint       only sweep: do not identify the services on open ports
+  --reverse-dns          look up each host's name (getnameinfo: /etc/hosts, then DNS; off by default: it sends DNS queries)
   --probe-timeout-ms N   budget of one fingerprint probe (default: 3000)
   --no-progress          no progress line on a terminal
 `;
@@ -61,6 +63,7 @@ const OPTIONS = {
   output: { type: 'string' },
   'no-progress': { type: 'boolean' },
   'no-fingerprint': { type: 'boolean' },
+  'reverse-dns': { type: 'boolean' },
   'probe-timeout-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -104,6 +107,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
   };
   const plan = planSweep(targets, sweepOptions); // validates the tuning before anything is written
   const fingerprint = !values['no-fingerprint'];
+  const reverseDns = values['reverse-dns'] === true;
   const probeTimeoutMs = intOption('probe-timeout-ms', values['probe-timeout-ms'], 50, 120_000) ?? 3000;
   const rules = fingerprint ? builtInRules() : [];
   const dbLocation = resolveDbLocation(values.db);
@@ -179,11 +183,17 @@ export async function scanCommand(argv: string[]): Promise<number> {
         },
         onHost: (host) => {
           const open = host.ports.filter((p) => p.state === 'open').map((p) => p.port);
-          if (!fingerprint || open.length === 0) return record(host.address, host.ports, host.complete);
+          if ((!fingerprint && !reverseDns) || open.length === 0) return record(host.address, host.ports, host.complete);
           void fingerprints.add(async () => {
-            const profile = await fingerprintHost(host.address, open, { probeTimeoutMs, rules, signal: abort.signal });
-            fingerprinted++;
-            record(host.address, host.ports, host.complete, profile);
+            const [profile, name] = await Promise.all([
+              fingerprint ? fingerprintHost(host.address, open, { probeTimeoutMs, rules, signal: abort.signal }) : undefined,
+              reverseDns ? reverseName(host.address) : undefined,
+            ]);
+            if (fingerprint) fingerprinted++;
+            const withName: HostProfile | undefined = name
+              ? { ...(profile ?? { address: host.address, services: [], hostnames: [] }), hostnames: [{ name, via: 'reverse DNS' }, ...(profile?.hostnames ?? []).filter((n) => n.name !== name)] }
+              : profile;
+            record(host.address, host.ports, host.complete, withName);
           });
         },
       });
@@ -219,6 +229,16 @@ export async function scanCommand(argv: string[]): Promise<number> {
   } finally {
     if (outFd !== null) closeSync(outFd);
     await store.close();
+  }
+}
+
+/** The name getnameinfo gives the address (hosts file first), or nothing when it only echoes the address. */
+async function reverseName(address: string): Promise<string | undefined> {
+  try {
+    const { hostname } = await lookupService(address, 0);
+    return hostname && hostname !== address ? hostname.toLowerCase() : undefined;
+  } catch {
+    return undefined;
   }
 }
 
