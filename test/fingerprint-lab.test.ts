@@ -82,10 +82,12 @@ labTest('mysql', 'fingerprint: MariaDB with the version the server reports', asy
   t.like(port, { service: 'mysql', product: 'MariaDB', version: truth.version.split('-')[0] });
 });
 
-labTest('postgres', 'fingerprint: PostgreSQL (it discloses no version before authentication)', async (t, info) => {
+labTest('postgres', 'fingerprint: PostgreSQL, its version bounded by the protocols it speaks (the exact one needs a login)', async (t, info) => {
+  const truth = truthOf<{ serverVersion: string }>(info);
   const { port } = await portOf(info, 'postgres');
   t.like(port, { service: 'postgresql', product: 'PostgreSQL' });
-  t.is(port.version, undefined);
+  const major = Number(truth.serverVersion.split('.')[0]);
+  t.is(port.version, major >= 18 ? '18 or later' : '17 or earlier');
 });
 
 labTest('addc', 'fingerprint: the DC from its rootDSE: Samba AD, DNS host name and domain (scanned inside its namespace)', async (t, info) => {

@@ -4,9 +4,12 @@ import { ProbeError } from '../core/outcome.js';
 /** SSLRequest: length 8, code 80877103 (protocol docs, "SSLRequest"). */
 export const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
 
-export function startupMessage(parameters: Record<string, string>): Buffer {
+export function startupMessage(parameters: Record<string, string>, major = 3, minor = 0): Buffer {
+  const version = Buffer.alloc(4);
+  version.writeUInt16BE(major, 0);
+  version.writeUInt16BE(minor, 2);
   const body = Buffer.concat([
-    Buffer.from([0, 3, 0, 0]), // protocol 3.0
+    version,
     ...Object.entries(parameters).map(([k, v]) => Buffer.from(`${k}\0${v}\0`, 'utf8')),
     Buffer.from([0]),
   ]);
@@ -46,4 +49,9 @@ export function parseBackendReply(message: Buffer): BackendReply {
   }
   if (type === 'v') return { kind: 'negotiate', newestMinor: body.length >= 4 ? body.readUInt32BE(0) : 0 };
   throw new ProbeError('no-match', `unexpected PostgreSQL message type ${JSON.stringify(type)}`);
+}
+
+/** From "unsupported frontend protocol 9.0: server supports 3.0 to 3.2": the range the server speaks. */
+export function supportedProtocols(message: string): string | null {
+  return /server supports (\d+\.\d+ to \d+\.\d+)/.exec(message)?.[1] ?? null;
 }
