@@ -15,6 +15,9 @@ export class ProgressLine {
     return enabled && stream.isTTY ? new ProgressLine(stream, hostsTotal, probesTotal) : null;
   }
 
+  /** Hosts queued for fingerprinting and done, shown after the sweep figures. */
+  fingerprint: { queued: number; done: number } | null = null;
+
   update(c: SweepCounters): void {
     const seconds = (performance.now() - this.started) / 1000;
     const rate = seconds > 0 ? c.probesDone / seconds : 0;
@@ -26,7 +29,8 @@ export class ProgressLine {
     const text =
       `[${bar}] ${(fraction * 100).toFixed(0).padStart(3)}%  hosts ${fmt(c.hostsDone)}/${fmt(this.hostsTotal)}` +
       `  probes ${fmt(c.probesDone)}/${fmt(this.probesTotal)}  open ${fmt(c.open)}  ${fmt(Math.round(rate))}/s` +
-      `  ETA ${Number.isFinite(eta) ? formatDuration(eta) : '?'}`;
+      `  ETA ${Number.isFinite(eta) ? formatDuration(eta) : '?'}` +
+      (this.fingerprint && this.fingerprint.queued ? `  fingerprinted ${fmt(this.fingerprint.done)}/${fmt(this.fingerprint.queued)}` : '');
     const columns = this.stream.columns || 120;
     this.stream.write(`\r${text.slice(0, columns - 1)}\x1b[K`);
     this.drawn = true;

@@ -173,6 +173,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
     let summary;
     let fingerprintMs = 0;
     let fingerprinted = 0;
+    let queued = 0;
     try {
       summary = await sweep(targets, {
         ...sweepOptions,
@@ -184,12 +185,15 @@ export async function scanCommand(argv: string[]): Promise<number> {
         onHost: (host) => {
           const open = host.ports.filter((p) => p.state === 'open').map((p) => p.port);
           if ((!fingerprint && !reverseDns) || open.length === 0) return record(host.address, host.ports, host.complete);
+          queued++;
+          if (progress) progress.fingerprint = { queued, done: fingerprinted };
           void fingerprints.add(async () => {
             const [profile, name] = await Promise.all([
               fingerprint ? fingerprintHost(host.address, open, { probeTimeoutMs, rules, signal: abort.signal }) : undefined,
               reverseDns ? reverseName(host.address) : undefined,
             ]);
             if (fingerprint) fingerprinted++;
+            if (progress) progress.fingerprint = { queued, done: fingerprinted };
             const withName: HostProfile | undefined = name
               ? { ...(profile ?? { address: host.address, services: [], hostnames: [] }), hostnames: [{ name, via: 'reverse DNS' }, ...(profile?.hostnames ?? []).filter((n) => n.name !== name)] }
               : profile;
@@ -198,7 +202,9 @@ export async function scanCommand(argv: string[]): Promise<number> {
         },
       });
       const sweptAt = performance.now();
+      const redraw = progress ? setInterval(() => progress.update(latest), 200) : null;
       await fingerprints.onIdle();
+      if (redraw) clearInterval(redraw);
       fingerprintMs = performance.now() - sweptAt;
     } catch (err) {
       await batcher.close().catch(() => {});
