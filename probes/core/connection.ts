@@ -123,6 +123,14 @@ export class ProbeConnection {
     return this.take((b) => (b.length >= n ? n : 0), what);
   }
 
+  /**
+   * One framed message: `lengthOf(buffered)` returns the message's total length once enough has arrived, 0 while
+   * more is needed, and throws for a length the protocol forbids.
+   */
+  readFrame(lengthOf: (buffered: Buffer) => number, what: string): Promise<Buffer> {
+    return this.take(lengthOf, what);
+  }
+
   /** Up to and including the first `delimiter`. */
   readUntil(delimiter: string | Buffer, what = 'a line'): Promise<Buffer> {
     const d = typeof delimiter === 'string' ? Buffer.from(delimiter) : delimiter;

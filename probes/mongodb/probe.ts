@@ -10,9 +10,7 @@ export const mongodbProbe: Probe = {
   async run(ctx) {
     const conn = await ctx.connect({ maxBytes: 65536 });
     conn.write(opMsg(1, { hello: 1, $db: 'admin' }));
-    let data = await conn.readSome('the hello reply');
-    while (!messageLength(data)) data = Buffer.concat([data, await conn.readSome('the rest of the hello reply')]);
-    const reply = parseOpMsgReply(data.subarray(0, messageLength(data)));
+    const reply = parseOpMsgReply(await conn.readFrame(messageLength, 'the hello reply'));
     if (typeof reply.maxWireVersion !== 'number') throw new ProbeError('protocol-error', 'hello reply without maxWireVersion');
     const evidence: Evidence[] = [{ kind: 'attribute', name: 'mongodb.max-wire-version', value: String(reply.maxWireVersion) }];
     const release = releaseOfWire(reply.maxWireVersion);

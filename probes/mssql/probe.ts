@@ -9,9 +9,7 @@ export const mssqlProbe: Probe = {
   async run(ctx) {
     const conn = await ctx.connect({ maxBytes: 8192 });
     conn.write(preloginRequest());
-    let data = await conn.readSome('the PRELOGIN response');
-    while (!tdsLength(data)) data = Buffer.concat([data, await conn.readSome('the rest of the PRELOGIN response')]);
-    const p = parsePreloginResponse(data.subarray(0, tdsLength(data)));
+    const p = parsePreloginResponse(await conn.readFrame(tdsLength, 'the PRELOGIN response'));
     const evidence: Evidence[] = [];
     if (p.version) evidence.push({ kind: 'attribute', name: 'mssql.version', value: `${p.version.major}.${p.version.minor}.${p.version.build}.${p.version.subBuild}` });
     if (p.encryption) evidence.push({ kind: 'attribute', name: 'mssql.encryption', value: p.encryption });

@@ -10,12 +10,18 @@ export type Greeting =
   | { kind: 'handshake'; protocol: number; serverVersion: string; threadId: number; capabilities: number; charset: number; authPlugin: string | null }
   | { kind: 'error'; code: number; message: string };
 
-/** Bytes of the first packet: 3-byte little-endian length + sequence id + payload. */
-export function firstPacket(data: Buffer): Buffer | null {
-  if (data.length < 4) return null;
+/** Total length of the first packet (3-byte little-endian length + sequence id + payload), 0 while incomplete. */
+export function packetLength(data: Buffer): number {
+  if (data.length < 4) return 0;
   const length = data.readUIntLE(0, 3);
   if (length === 0 || length > 16384) throw new ProbeError('protocol-error', `MySQL packet length ${length} out of range`);
-  return data.length >= 4 + length ? data.subarray(4, 4 + length) : null;
+  return data.length >= 4 + length ? 4 + length : 0;
+}
+
+/** The payload of the first packet, or null while it is incomplete. */
+export function firstPacket(data: Buffer): Buffer | null {
+  const n = packetLength(data);
+  return n ? data.subarray(4, n) : null;
 }
 
 function cstring(payload: Buffer, offset: number, what: string): [string, number] {

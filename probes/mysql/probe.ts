@@ -2,19 +2,15 @@
 import type { Evidence } from '../core/outcome.js';
 import { ProbeError } from '../core/outcome.js';
 import type { Probe } from '../core/probe.js';
-import { CLIENT_SSL, firstPacket, parseGreeting } from './codec.js';
+import { CLIENT_SSL, firstPacket, packetLength, parseGreeting } from './codec.js';
 
 export const mysqlProbe: Probe = {
   name: 'mysql',
   description: 'MySQL/MariaDB handshake: version, TLS support, auth plugin',
   async run(ctx) {
-    let raw = ctx.previous.get('banner')?.raw;
-    if (!raw || !firstPacket(raw)) {
-      const conn = await ctx.connect({ maxBytes: 16384 });
-      raw = await conn.readSome('the MySQL greeting');
-      while (!firstPacket(raw)) raw = Buffer.concat([raw, await conn.readSome('the rest of the MySQL greeting')]);
-    }
-    const greeting = parseGreeting(firstPacket(raw)!);
+    const banner = ctx.previous.get('banner')?.raw;
+    const payload = banner && firstPacket(banner);
+    const greeting = parseGreeting(payload || (await (await ctx.connect({ maxBytes: 16384 })).readFrame(packetLength, 'the MySQL greeting')).subarray(4));
     if (greeting.kind === 'error') {
       return { evidence: [{ kind: 'attribute', name: 'mysql.error', value: `${greeting.code} ${greeting.message}` }] satisfies Evidence[] };
     }

@@ -9,9 +9,7 @@ export const oracleProbe: Probe = {
   async run(ctx) {
     const conn = await ctx.connect({ maxBytes: 16384 });
     conn.write(connectPacket());
-    let data = await conn.readSome('a TNS reply');
-    while (!tnsLength(data)) data = Buffer.concat([data, await conn.readSome('the rest of the TNS reply')]);
-    const reply = parseTnsReply(data.subarray(0, tnsLength(data)));
+    const reply = parseTnsReply(await conn.readFrame(tnsLength, 'a TNS reply'));
     const evidence: Evidence[] = [{ kind: 'attribute', name: 'oracle.reply', value: reply.type }];
     if (reply.version) evidence.push({ kind: 'attribute', name: 'oracle.version', value: reply.version });
     if (reply.error) evidence.push({ kind: 'attribute', name: 'oracle.error', value: reply.error });

@@ -11,10 +11,9 @@ import { messageLength, parseBackendReply, SSL_REQUEST, startupMessage, supporte
 async function firstReply(ctx: ProbeContext, message: Buffer): Promise<ReturnType<typeof parseBackendReply>> {
   const conn = await ctx.connect({ maxBytes: 16384 });
   conn.write(message);
-  let data = await conn.readSome('a startup reply');
-  while (!messageLength(data)) data = Buffer.concat([data, await conn.readSome('the rest of the startup reply')]);
+  const reply = await conn.readFrame(messageLength, 'a startup reply');
   conn.write(Buffer.from([0x58, 0, 0, 0, 4])); // Terminate
-  return parseBackendReply(data.subarray(0, messageLength(data)));
+  return parseBackendReply(reply);
 }
 
 export const postgresProbe: Probe = {

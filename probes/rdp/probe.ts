@@ -11,9 +11,7 @@ import { connectionRequest, Negotiation, parseConnectionConfirm, PROTOCOL, proto
 async function negotiate(ctx: ProbeContext, protocols: number, upgrade: boolean): Promise<{ result: Negotiation; tls?: Evidence; ntlm?: Evidence[] }> {
   const conn = await ctx.connect({ maxBytes: 4096 });
   conn.write(connectionRequest(protocols));
-  let data = await conn.readSome('an X.224 Connection Confirm');
-  while (!tpktLength(data)) data = Buffer.concat([data, await conn.readSome('the rest of the Connection Confirm')]);
-  const result = parseConnectionConfirm(data.subarray(0, tpktLength(data)));
+  const result = parseConnectionConfirm(await conn.readFrame(tpktLength, 'an X.224 Connection Confirm'));
   if (upgrade && result.kind === 'response' && result.selected !== PROTOCOL.RDP) {
     const tls = tlsEvidence(await conn.startTls());
     if (result.selected !== PROTOCOL.HYBRID && result.selected !== PROTOCOL.HYBRID_EX) return { result, tls };

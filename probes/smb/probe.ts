@@ -12,9 +12,7 @@ import { DIALECT_NAMES, frame, framedLength, negotiateRequest, parseNegotiate, p
 
 async function exchange(conn: ProbeConnection, message: Buffer, what: string): Promise<Response> {
   conn.write(frame(message));
-  let data = await conn.readSome(what);
-  while (!framedLength(data)) data = Buffer.concat([data, await conn.readSome(what)]);
-  return parseResponse(data.subarray(4, framedLength(data)));
+  return parseResponse((await conn.readFrame((b) => framedLength(b), what)).subarray(4));
 }
 
 /** A server GUID that is a short ASCII name padded with zeros (Samba derives it from its NetBIOS name). */
