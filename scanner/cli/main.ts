@@ -15,10 +15,13 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
 const USAGE = `usage: surveyor COMMAND [options]
 
 Commands:
-  scan TARGETS...   sweep targets for open TCP ports and store the results
-  assets            list the assets in the store
-  scans             list the scans in the store
-  lab up|status|down  real servers on loopback to try surveyor against (root)
+  scan TARGETS...            sweep targets, fingerprint what answers, store the results
+  assets                     list the assets in the store
+  assets show ADDRESS        one asset, every field with the rule or probe that set it (--evidence)
+  assets diff [--from --to]  what changed between two scans
+  scans                      list the scans in the store
+  lab up|status|down         real servers on loopback to try surveyor against (root)
+  help COMMAND               the options of one command
 
 Common options: --db PATH (default: $SURVEYOR_DB or ./surveyor.db), --format table|jsonl|json|csv, --help.
 Exit codes: 0 done, 1 runtime failure, 2 bad input (nothing written), 130 interrupted (results so far stored).

@@ -21,6 +21,8 @@ import { StoreBatcher } from './store-batcher.js';
 
 export const SCAN_HELP = `usage: surveyor scan TARGETS... [options]
 
+Sweeps the targets for open TCP ports, then fingerprints every open port (service, product, version, OS, names).
+
 Targets: addresses (127.0.0.1, ::1), CIDR blocks (127.20.0.0/16), ranges (127.0.0.1-20, 127.0.0.1-127.0.1.5),
 host names (every address they resolve to) and @FILE lists (one target a line, # comments).
 
