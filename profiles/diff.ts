@@ -5,7 +5,7 @@
  * reports nothing about this one.
  */
 import { parseToken } from '../scanner/targets/parse.js';
-import { parseAddress } from '../scanner/targets/ip.js';
+import { compareAddresses, parseAddress } from '../scanner/targets/ip.js';
 import type { ScanRecord, ScanSnapshot } from '../store/store.js';
 
 export type ChangeKind = 'host-new' | 'host-gone' | 'port-opened' | 'port-closed' | 'service-changed' | 'os-changed';
@@ -50,7 +50,7 @@ function osText(os: { family?: string; name?: string; version?: string } | undef
 
 export function diffScans(from: ScanSnapshot, to: ScanSnapshot): Change[] {
   const changes: Change[] = [];
-  const addresses = [...new Set([...from.hosts.keys(), ...to.hosts.keys()])].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  const addresses = [...new Set([...from.hosts.keys(), ...to.hosts.keys()])].sort(compareAddresses);
   for (const address of addresses) {
     const before = from.hosts.get(address);
     const after = to.hosts.get(address);

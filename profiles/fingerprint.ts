@@ -139,9 +139,9 @@ export function profilePort(port: number, outcomes: readonly ProbeOutcome[], rul
   const proven: Claim[] = outcomes
     .filter((o) => o.status === 'success' && PROBE_SERVICE[o.probe as ProbeName])
     .map((o, i) => ({ service: PROBE_SERVICE[o.probe as ProbeName]!, facts: {}, confidence: 100, rule: `probe:${o.probe}`, order: -100 + i }));
-  // https proves more than tls, and an HTTP answer over TLS is https
-  const ranked = [...proven.filter((c) => c.service !== 'tls'), ...proven.filter((c) => c.service === 'tls'), ...claims.filter((c) => c.service)];
-  const best = ranked.sort((a, b) => (a.service === 'tls' ? 1 : 0) - (b.service === 'tls' ? 1 : 0) || compareClaims(a, b))[0];
+  // Bare TLS is the last resort: whatever speaks over it says more (and an HTTP answer over TLS is https).
+  const best = [...proven, ...claims.filter((c) => c.service)]
+    .sort((a, b) => Number(a.service === 'tls') - Number(b.service === 'tls') || compareClaims(a, b))[0];
   let service = best?.service ?? null;
   if (service === 'tls') service = TLS_PORTS[port] ?? 'tls';
   if (service === 'http' && outcomes.some((o) => o.probe === 'https' && o.status === 'success')) service = 'https';

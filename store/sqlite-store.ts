@@ -1,5 +1,6 @@
 /** The embedded default store: one SQLite file in WAL mode, written in batched transactions. */
 import { SurveyorError } from '../scanner/errors.js';
+import { compareAddresses } from '../scanner/targets/ip.js';
 import { LATEST_SCHEMA, MIGRATIONS } from './migrations.js';
 import { Row, SqliteDriver } from './sqlite-driver.js';
 import type { AssetPort, AssetView, HostObservation, NewScan, ScanRecord, ScanSnapshot, ScanStatus, ScanTotals, Store } from './store.js';
@@ -235,18 +236,6 @@ function groupBy<T, K>(rows: readonly T[], key: (row: T) => K): Map<K, T[]> {
     else out.set(k, [row]);
   }
   return out;
-}
-
-/** Numeric order for IPv4 (then IPv6 by text), so 127.0.0.10 follows 127.0.0.9. */
-export function compareAddresses(a: string, b: string): number {
-  const ka = addressKey(a);
-  const kb = addressKey(b);
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
-}
-
-function addressKey(address: string): string {
-  if (address.includes(':')) return `6${address}`;
-  return `4${address.split('.').map((o) => o.padStart(3, '0')).join('.')}`;
 }
 
 function scanFromRow(row: Row): ScanRecord {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEstateProcess } from '../fixtures/estate/process.js';
 import { fileState, jsonLines, openPortsOf, runCli, tempDir } from './helpers/cli.js';
@@ -81,7 +81,6 @@ test('json, csv and table formats carry the same findings; --output writes to a 
   const csv = await runCli(['scan', estate.plan.cidr, '--db', db, '--format', 'csv', '--output', out, '--no-fingerprint']);
   t.is(csv.code, 0, csv.stderr);
   t.is(csv.stdout, '');
-  const { readFileSync } = await import('node:fs');
   const lines = readFileSync(out, 'utf8').trim().split('\n');
   t.is(lines[0], 'address,hostnames,port,protocol,state,rtt_ms,service,product,version');
   const fromCsv: Record<string, number[]> = {};

@@ -4,6 +4,7 @@
  * Nothing can leave the namespace, so a name lookup there fails without sending anything anywhere.
  */
 import { ExecutionContext } from 'ava';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNamespace } from '../fixtures/estate/netns.js';
 import { startEstateProcess } from '../fixtures/estate/process.js';
@@ -70,6 +71,5 @@ namespaceTest('an unresolvable host name exits 2 naming it, and writes nothing',
   const r = await runCli(['scan', '127.0.0.1', 'nosuch.surveyor.test', '--db', db], { prefix: ns.prefix });
   t.is(r.code, 2, r.stderr);
   t.regex(r.stderr, /bad target "nosuch\.surveyor\.test": host name cannot be resolved \(E[A-Z_]+\)/);
-  const { existsSync } = await import('node:fs');
   t.false(existsSync(db));
 });

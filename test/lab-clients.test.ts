@@ -202,7 +202,7 @@ labTest('http', 'the TLS handshake shows the certificate openssl made', async (t
   const cert = await tlsPeer(tlsConnect({ host: info.address, port: info.ports.https!, servername: 'web.lab.test', rejectUnauthorized: false }));
   t.is(cert.fingerprint256, truth.certificate.sha256);
   t.is(cert.subject.CN, 'web.lab.test');
-  t.deepEqual(cert.subjectaltname!.split(', ').map((s) => s.replace('IP Address:', 'IP Address:')), truth.certificate.subjectAltNames);
+  t.deepEqual(cert.subjectaltname!.split(', '), truth.certificate.subjectAltNames);
 });
 
 labTest('http', 'plain HTTP answers with the Server header and page title nginx serves', async (t, info) => {

@@ -8,7 +8,7 @@ import PQueue from 'p-queue';
 import { fingerprintHost, HostProfile } from '../../profiles/fingerprint.js';
 import { builtInRules } from '../../profiles/rules.js';
 import { openStore, resolveDbLocation } from '../../store/open-store.js';
-import { compareAddresses } from '../../store/sqlite-store.js';
+import { compareAddresses } from '../targets/ip.js';
 import { planSweep, sweep, SweepOptions } from '../engine/sweep.js';
 import { PORT_STATES, PortState, SweepCounters } from '../engine/types.js';
 import { InputError } from '../errors.js';

@@ -113,3 +113,14 @@ export function formatAddress(address: ParsedAddress): string {
   return address.family === 4 ? formatIPv4(Number(address.value)) : formatIPv6(address.value);
 }
 
+/** Numeric order for IPv4 (then IPv6 by text), so 127.0.0.10 follows 127.0.0.9. */
+export function compareAddresses(a: string, b: string): number {
+  const ka = addressKey(a);
+  const kb = addressKey(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+function addressKey(address: string): string {
+  if (address.includes(':')) return `6${address}`;
+  return `4${address.split('.').map((o) => o.padStart(3, '0')).join('.')}`;
+}
