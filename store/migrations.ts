@@ -88,6 +88,70 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'credentials, pinned host keys, credentialed enumerations and accounts',
+    sql: `
+      CREATE TABLE credentials (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        username TEXT NOT NULL,
+        auth TEXT NOT NULL,
+        elevate TEXT,
+        scope TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        sealed TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE host_keys (
+        address TEXT NOT NULL,
+        port INTEGER NOT NULL,
+        algorithm TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        offered_algorithm TEXT,
+        offered_sha256 TEXT,
+        offered_at TEXT,
+        PRIMARY KEY (address, port)
+      );
+      CREATE TABLE scan_enumerations (
+        scan_id INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+        asset_id INTEGER NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+        method TEXT NOT NULL,
+        port INTEGER NOT NULL,
+        credential TEXT NOT NULL,
+        status TEXT NOT NULL,
+        notes TEXT NOT NULL,
+        facts TEXT NOT NULL,
+        elapsed_ms REAL NOT NULL,
+        PRIMARY KEY (scan_id, asset_id, method, credential)
+      );
+      CREATE TABLE accounts (
+        id INTEGER PRIMARY KEY,
+        asset_id INTEGER NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('local', 'ssh-key', 'domain', 'database')),
+        account_key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        uid TEXT,
+        privileged INTEGER NOT NULL,
+        privileged_reasons TEXT NOT NULL,
+        enabled INTEGER,
+        last_logon TEXT,
+        password_last_set TEXT,
+        details TEXT NOT NULL,
+        source TEXT NOT NULL,
+        credential TEXT,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        last_scan_id INTEGER NOT NULL REFERENCES scans(id),
+        UNIQUE (asset_id, kind, account_key)
+      );
+      CREATE INDEX accounts_privileged ON accounts (privileged, asset_id);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

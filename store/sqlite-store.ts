@@ -3,7 +3,14 @@ import { SurveyorError } from '../scanner/errors.js';
 import { compareAddresses } from '../scanner/targets/ip.js';
 import { LATEST_SCHEMA, MIGRATIONS } from './migrations.js';
 import { Row, SqliteDriver } from './sqlite-driver.js';
-import type { AssetPort, AssetView, HostObservation, NewScan, ScanRecord, ScanSnapshot, ScanStatus, ScanTotals, Store } from './store.js';
+import { chunks, groupBy, placeholders } from './sql.js';
+import type { StoredCredential } from '../vault/credentials.js';
+import { latestEnumerations, listAccounts, writeEnumerations } from './sqlite-accounts.js';
+import { acceptHostKeys, credentialFromRow, hostKeyFromRow, offerHostKey, pinHostKey, saveCredential } from './sqlite-credentials.js';
+import type {
+  AccountFilter, AccountView, AssetPort, AssetView, HostKeyPin, HostObservation, NewScan, ScanRecord, ScanSnapshot, ScanStatus, ScanTotals,
+  Store, StoredEnumeration,
+} from './store.js';
 
 export class SqliteStore implements Store {
   private constructor(readonly location: string, private readonly db: SqliteDriver) {}
@@ -108,6 +115,7 @@ export class SqliteStore implements Store {
             rows.flat(),
           );
         }
+        await writeEnumerations(this.db, scanId, idOf, chunk);
       }
       await this.writeTotals(scanId, totals);
     });
@@ -210,32 +218,55 @@ export class SqliteStore implements Store {
     return { scan, hosts };
   }
 
+  saveCredential(credential: StoredCredential, replace: boolean): Promise<'added' | 'replaced'> {
+    return saveCredential(this.db, credential, replace);
+  }
+
+  async listCredentials(): Promise<StoredCredential[]> {
+    return (await this.db.all('SELECT * FROM credentials ORDER BY name')).map(credentialFromRow);
+  }
+
+  async getCredential(name: string): Promise<StoredCredential | undefined> {
+    const row = await this.db.get('SELECT * FROM credentials WHERE name = ?', [name]);
+    return row ? credentialFromRow(row) : undefined;
+  }
+
+  async removeCredential(name: string): Promise<boolean> {
+    return this.db.transaction(async () => (await this.db.run('DELETE FROM credentials WHERE name = ?', [name])).changes > 0);
+  }
+
+  async getHostKey(address: string, port: number): Promise<HostKeyPin | undefined> {
+    const row = await this.db.get('SELECT * FROM host_keys WHERE address = ? AND port = ?', [address, port]);
+    return row ? hostKeyFromRow(row) : undefined;
+  }
+
+  pinHostKey(address: string, port: number, algorithm: string, sha256: string, at: string): Promise<void> {
+    return pinHostKey(this.db, address, port, algorithm, sha256, at);
+  }
+
+  offerHostKey(address: string, port: number, algorithm: string, sha256: string, at: string): Promise<void> {
+    return offerHostKey(this.db, address, port, algorithm, sha256, at);
+  }
+
+  acceptHostKeys(address: string, port?: number): Promise<Array<{ before: HostKeyPin; after: HostKeyPin }>> {
+    return acceptHostKeys(this.db, address, port);
+  }
+
+  async listHostKeys(): Promise<HostKeyPin[]> {
+    return (await this.db.all('SELECT * FROM host_keys')).map(hostKeyFromRow).sort((x, y) => compareAddresses(x.address, y.address) || x.port - y.port);
+  }
+
+  listAccounts(filter?: AccountFilter): Promise<AccountView[]> {
+    return listAccounts(this.db, filter);
+  }
+
+  latestEnumerations(address: string): Promise<StoredEnumeration[]> {
+    return latestEnumerations(this.db, address);
+  }
+
   close(): Promise<void> {
     return this.db.close();
   }
-}
-
-function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
-}
-
-/** `(?, ?, ...), (...)` for `rows` rows of `columns` parameters, with an optional literal inserted at `at`. */
-function placeholders(rows: number, columns: number, literal?: string, at = columns): string {
-  const cells = new Array<string>(columns).fill('?');
-  if (literal) cells.splice(at, 0, literal);
-  const row = `(${cells.join(', ')})`;
-  return new Array<string>(rows).fill(row).join(', ');
-}
-
-function groupBy<T, K>(rows: readonly T[], key: (row: T) => K): Map<K, T[]> {
-  const out = new Map<K, T[]>();
-  for (const row of rows) {
-    const k = key(row);
-    const list = out.get(k);
-    if (list) list.push(row);
-    else out.set(k, [row]);
-  }
-  return out;
 }
 
 function scanFromRow(row: Row): ScanRecord {

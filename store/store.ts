@@ -4,6 +4,8 @@
  */
 import type { HostProfile, OsProfile, ServiceProfile } from '../profiles/fingerprint.js';
 import type { PortResult } from '../scanner/engine/types.js';
+import type { AccountKind, EnumerationRecord } from '../enum/types.js';
+import type { StoredCredential } from '../vault/credentials.js';
 
 export type ScanStatus = 'running' | 'completed' | 'interrupted' | 'failed';
 
@@ -40,6 +42,51 @@ export interface HostObservation {
   readonly seenAt: string;
   /** The fingerprint of the host's open ports, when the scan fingerprinted. */
   readonly profile?: HostProfile;
+  /** Credentialed enumerations of the host (accounts and facts), when the scan had credentials in scope. */
+  readonly enumerations?: readonly EnumerationRecord[];
+}
+
+/** A host key pinned on first use, and the different key a server offered later (until an admin accepts it). */
+export interface HostKeyPin {
+  readonly address: string;
+  readonly port: number;
+  readonly algorithm: string;
+  readonly sha256: string;
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+  readonly offered?: { readonly algorithm: string; readonly sha256: string; readonly at: string };
+}
+
+export interface AccountView {
+  readonly address: string;
+  readonly kind: AccountKind;
+  readonly name: string;
+  readonly uid: string | null;
+  readonly privileged: boolean;
+  readonly reasons: readonly string[];
+  readonly enabled: boolean | null;
+  readonly lastLogon: string | null;
+  readonly passwordLastSet: string | null;
+  readonly details: Readonly<Record<string, unknown>>;
+  readonly source: string;
+  readonly credential: string | null;
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+  readonly lastScanId: number;
+  /** Seen by the asset's latest successful enumeration (false: it was there before and is gone now). */
+  readonly current: boolean;
+}
+
+export interface AccountFilter {
+  readonly privileged?: boolean;
+  readonly address?: string;
+  /** Also accounts the latest enumeration of their asset no longer saw. */
+  readonly includeGone?: boolean;
+}
+
+export interface StoredEnumeration extends EnumerationRecord {
+  readonly scanId: number;
+  readonly address: string;
 }
 
 export interface AssetPort {
@@ -88,5 +135,20 @@ export interface Store {
   listAssets(): Promise<AssetView[]>;
   /** The open ports, services and OS one scan recorded. */
   snapshot(scanId: number): Promise<ScanSnapshot | undefined>;
+  saveCredential(credential: StoredCredential, replace: boolean): Promise<'added' | 'replaced'>;
+  listCredentials(): Promise<StoredCredential[]>;
+  getCredential(name: string): Promise<StoredCredential | undefined>;
+  removeCredential(name: string): Promise<boolean>;
+  getHostKey(address: string, port: number): Promise<HostKeyPin | undefined>;
+  /** Pins a key seen for the first time, or refreshes last_seen of the pinned one. */
+  pinHostKey(address: string, port: number, algorithm: string, sha256: string, at: string): Promise<void>;
+  /** Records a key that differs from the pinned one, for an admin to review and accept. */
+  offerHostKey(address: string, port: number, algorithm: string, sha256: string, at: string): Promise<void>;
+  /** Makes the offered keys of an address (one port, or all) the pinned ones; returns what changed. */
+  acceptHostKeys(address: string, port?: number): Promise<Array<{ before: HostKeyPin; after: HostKeyPin }>>;
+  listHostKeys(): Promise<HostKeyPin[]>;
+  listAccounts(filter?: AccountFilter): Promise<AccountView[]>;
+  /** The enumerations of an address in the most recent scan that enumerated it. */
+  latestEnumerations(address: string): Promise<StoredEnumeration[]>;
   close(): Promise<void>;
 }

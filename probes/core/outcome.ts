@@ -11,6 +11,7 @@ export const PROBE_STATUSES = [
   'access-denied',
   'protocol-error', // a malformed, oversized or truncated reply
   'unsupported', // the server speaks the protocol but not the variant asked for
+  'hostkey-changed', // the server's host key is not the pinned one: no credential was sent
 ] as const;
 export type ProbeStatus = (typeof PROBE_STATUSES)[number];
 

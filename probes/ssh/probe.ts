@@ -3,11 +3,11 @@
  * fingerprint of each host key type the server offers, fetched through ssh2 (a full key exchange per type, then a
  * refusal of the host key, so no credential is ever sent).
  */
-import { createHash } from 'node:crypto';
 import { Client } from 'ssh2';
 import { Evidence, ProbeError } from '../core/outcome.js';
 import type { Probe, ProbeContext } from '../core/probe.js';
 import { printable } from '../core/probe.js';
+import { sshFingerprint } from '../../enum/ssh/keys.js';
 import { checkPacketLength, parseIdentification, parseKexInit } from './codec.js';
 
 /** Host key algorithms we fetch, one family each (OpenSSH's names). */
@@ -35,7 +35,7 @@ function hostKey(ctx: ProbeContext, algorithm: string): Promise<string> {
       readyTimeout: Math.max(500, ctx.remainingMs()),
       algorithms: { serverHostKey: [algorithm as never] },
       hostVerifier: (key: Buffer) => {
-        fingerprint = `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+        fingerprint = sshFingerprint(key);
         return false; // stop here: never authenticate
       },
     });

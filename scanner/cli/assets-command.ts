@@ -1,5 +1,6 @@
 /** `surveyor assets` and `surveyor scans`: what the store holds. */
 import { openStore, resolveDbLocation } from '../../store/open-store.js';
+import type { StoredEnumeration } from '../../store/store.js';
 import { InputError } from '../errors.js';
 import { diffScans } from '../../profiles/diff.js';
 import { choiceOption, FORMATS, intOption, parseCommand } from './args.js';
@@ -111,8 +112,13 @@ async function assetShow(argv: string[]): Promise<number> {
         confidence: p.service.confidence, sources: p.service.sources, ...(values.evidence ? { outcomes: p.service.outcomes } : {}),
       } : {}),
     }));
+    const enumerations = await store.latestEnumerations(address);
     if (format === 'json') {
-      const doc = { schema: SCHEMA_VERSION, address: asset.address, names: asset.names, domain: asset.domain, os: asset.os, firstSeen: asset.firstSeen, lastSeen: asset.lastSeen, lastScanId: asset.lastScanId, ports };
+      const doc = {
+        schema: SCHEMA_VERSION, address: asset.address, names: asset.names, domain: asset.domain, os: asset.os, firstSeen: asset.firstSeen,
+        lastSeen: asset.lastSeen, lastScanId: asset.lastScanId, ports,
+        enumerations: enumerations.map(({ accounts, ...e }) => ({ ...e, accounts: accounts.length })),
+      };
       process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
       return 0;
     }
@@ -135,11 +141,33 @@ async function assetShow(argv: string[]): Promise<number> {
         for (const e of o.evidence) out.push(`        ${JSON.stringify(e)}`);
       }
     }
+    for (const e of enumerations) out.push(...describeEnumeration(e, values.evidence === true));
     process.stdout.write(out.join('\n') + '\n');
     return 0;
   } finally {
     await store.close();
   }
+}
+
+/** The enumeration section of `assets show`: status, notes, and each fact in brief with the command it came from. */
+function describeEnumeration(e: StoredEnumeration, evidence: boolean): string[] {
+  const out = [`  enumeration ${e.method}/${e.port} with ${e.credential} (scan ${e.scanId}): ${e.status}, ${Math.round(e.elapsedMs)} ms`];
+  for (const n of e.notes) out.push(`      note: ${n}`);
+  const brief = (key: string, v: unknown): string => {
+    const value = v as Record<string, unknown> & unknown[];
+    if (key === 'software') return `${(value.packages as unknown[]).length} packages (${String(value.manager)})`;
+    if (key === 'services') return `${(value.services as unknown[]).length} services (${String(value.manager)})`;
+    if (key === 'groups' || key === 'shadow' || key === 'sockets' || key === 'interfaces' || key === 'disks') return `${value.length} entries`;
+    const text = JSON.stringify(v);
+    return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+  };
+  for (const [key, fact] of Object.entries(e.facts)) {
+    out.push(`      ${key.padEnd(16)} ${fact.error ? `unavailable: ${fact.error}` : brief(key, fact.value)}`);
+    if (evidence) out.push(`        <- ${fact.source}`);
+  }
+  const privileged = e.accounts.filter((a) => a.privileged && a.kind === 'local');
+  out.push(`      accounts         ${e.accounts.filter((a) => a.kind === 'local').length} local (${privileged.length} privileged: ${privileged.map((a) => a.name).join(', ') || '-'}), ${e.accounts.filter((a) => a.kind === 'ssh-key').length} SSH keys; see surveyor accounts --asset ${e.address}`);
+  return out;
 }
 
 async function assetDiff(argv: string[]): Promise<number> {

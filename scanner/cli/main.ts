@@ -2,6 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { SurveyorError } from '../errors.js';
 import { ASSETS_HELP, assetsCommand, SCANS_HELP, scansCommand } from './assets-command.js';
+import { ACCOUNTS_HELP, accountsCommand } from './accounts-command.js';
+import { CREDS_HELP, credsCommand } from './creds-command.js';
+import { HOSTKEYS_HELP, hostkeysCommand } from './hostkeys-command.js';
 import { LAB_HELP, labCommand } from './lab-command.js';
 import { SCAN_HELP, scanCommand } from './scan-command.js';
 
@@ -9,17 +12,23 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   scan: { run: scanCommand, help: SCAN_HELP },
   assets: { run: assetsCommand, help: ASSETS_HELP },
   scans: { run: scansCommand, help: SCANS_HELP },
+  accounts: { run: accountsCommand, help: ACCOUNTS_HELP },
+  creds: { run: credsCommand, help: CREDS_HELP },
+  hostkeys: { run: hostkeysCommand, help: HOSTKEYS_HELP },
   lab: { run: labCommand, help: LAB_HELP },
 };
 
 const USAGE = `usage: surveyor COMMAND [options]
 
 Commands:
-  scan TARGETS...            sweep targets, fingerprint what answers, store the results
+  scan TARGETS...            sweep targets, fingerprint what answers, enumerate with --creds, store the results
   assets                     list the assets in the store
   assets show ADDRESS        one asset, every field with the rule or probe that set it (--evidence)
   assets diff [--from --to]  what changed between two scans
   scans                      list the scans in the store
+  accounts [--privileged]    accounts found with credentials, privileged ones with the reason
+  creds add|list|remove|test scan credentials, sealed in the store (AES-256-GCM)
+  hostkeys list|accept       SSH host keys pinned on first use; accept a changed one
   lab up|status|down         real servers on loopback to try surveyor against (root)
   help COMMAND               the options of one command
 

@@ -11,6 +11,18 @@ export interface PortRecord extends Pick<PortResult, 'port' | 'state' | 'rttMs'>
   readonly service?: { readonly service: string | null; readonly product?: string; readonly version?: string };
 }
 
+/** What a credentialed enumeration of the host found, in brief (the details are in the store). */
+export interface EnumerationSummary {
+  readonly method: string;
+  readonly port: number;
+  readonly credential: string;
+  readonly status: string;
+  readonly notes: readonly string[];
+  readonly accounts: number;
+  readonly privileged: readonly string[];
+  readonly sshKeys: number;
+}
+
 export interface AssetRecord {
   readonly address: string;
   readonly hostnames: readonly string[];
@@ -21,6 +33,7 @@ export interface AssetRecord {
   readonly os?: { readonly family?: string; readonly name?: string; readonly version?: string; readonly deviceType?: string };
   readonly domain?: string;
   readonly netbios?: { readonly name?: string; readonly domain?: string };
+  readonly enumerations?: readonly EnumerationSummary[];
 }
 
 function portJson(p: PortRecord): Record<string, unknown> {
@@ -43,6 +56,7 @@ export function assetJson(asset: AssetRecord): Record<string, unknown> {
   }
   if (asset.domain) out.domain = asset.domain;
   if (asset.netbios) out.netbios = asset.netbios;
+  if (asset.enumerations?.length) out.enumerations = asset.enumerations;
   if (asset.partial) out.partial = true;
   if (asset.firstSeen) out.firstSeen = asset.firstSeen;
   if (asset.lastSeen) out.lastSeen = asset.lastSeen;
@@ -104,6 +118,10 @@ export class AssetWriter {
         }
       }
       this.write(rows.length ? renderTable(['ADDRESS', 'HOSTNAMES', 'PORT', 'STATE', 'SERVICE', 'PRODUCT', 'RTT_MS'], rows) : 'no open ports found\n');
+      const enums = this.kept.flatMap((a) => (a.enumerations ?? []).map((e) => [
+        a.address, `${e.method}/${e.port}`, e.credential, e.status, String(e.accounts), e.privileged.join(',') || '-', String(e.sshKeys), e.notes.join(' | ') || '-',
+      ]));
+      if (enums.length) this.write('\n' + renderTable(['ADDRESS', 'ENUMERATION', 'CREDENTIAL', 'STATUS', 'ACCOUNTS', 'PRIVILEGED', 'SSH_KEYS', 'NOTES'], enums));
     }
   }
 }

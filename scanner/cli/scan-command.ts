@@ -15,7 +15,11 @@ import { InputError } from '../errors.js';
 import { parsePorts } from '../ports.js';
 import { buildTargetSet, DEFAULT_MAX_HOSTS } from '../targets/target-set.js';
 import { choiceOption, FORMATS, intOption, parseCommand } from './args.js';
-import { AssetWriter, renderTable } from './output.js';
+import { enumerateSsh, HostKeyStore } from '../../enum/ssh/enumerate.js';
+import type { EnumerationRecord } from '../../enum/types.js';
+import type { Credential, Scope } from '../../vault/credentials.js';
+import { openCredentials } from './creds-command.js';
+import { AssetWriter, EnumerationSummary, renderTable } from './output.js';
 import { fmt, formatDuration, ProgressLine } from './progress.js';
 import { StoreBatcher } from './store-batcher.js';
 
@@ -44,6 +48,10 @@ host names (every address they resolve to) and @FILE lists (one target a line, #
   --no-fingerprint       only sweep: do not identify the services on open ports
   --reverse-dns          look up each host's name (getnameinfo: /etc/hosts, then DNS; off by default: it sends DNS queries)
   --probe-timeout-ms N   budget of one fingerprint probe (default: 3000)
+  --creds NAME           enumerate hosts with SSH open using this stored credential (repeatable; see surveyor creds):
+                         OS, hardware, software, services, users, groups, sudo rights and SSH keys. Only addresses
+                         in the credential's scope get it; one authentication attempt per credential and host.
+  --enum-timeout-ms N    budget to connect and authenticate for one enumeration (default: 15000)
   --no-progress          no progress line on a terminal
 `;
 
@@ -67,6 +75,8 @@ const OPTIONS = {
   'no-fingerprint': { type: 'boolean' },
   'reverse-dns': { type: 'boolean' },
   'probe-timeout-ms': { type: 'string' },
+  creds: { type: 'string', multiple: true },
+  'enum-timeout-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -112,6 +122,8 @@ export async function scanCommand(argv: string[]): Promise<number> {
   const reverseDns = values['reverse-dns'] === true;
   const probeTimeoutMs = intOption('probe-timeout-ms', values['probe-timeout-ms'], 50, 120_000) ?? 3000;
   const rules = fingerprint ? builtInRules() : [];
+  const credNames = [...new Set((values.creds ?? []).flatMap((c) => c.split(',')).map((c) => c.trim()).filter(Boolean))];
+  const enumTimeoutMs = intOption('enum-timeout-ms', values['enum-timeout-ms'], 100, 600_000) ?? 15_000;
   const dbLocation = resolveDbLocation(values.db);
 
   const outFd = values.output ? openOutput(values.output) : null;
@@ -120,6 +132,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
     throw err;
   });
   try {
+    const credentials = await openCredentials(store, credNames);
     const write = (text: string) => (outFd === null ? process.stdout.write(text) : writeSync(outFd, text));
     const probesTotal = targets.total * ports.length;
     const startedAt = new Date().toISOString();
@@ -138,6 +151,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
         threads: plan.threads,
         fingerprint,
         probeTimeoutMs,
+        ...(credNames.length ? { credentials: credNames, enumTimeoutMs } : {}),
       },
       hostsTotal: targets.total,
       probesTotal,
@@ -161,15 +175,16 @@ export async function scanCommand(argv: string[]): Promise<number> {
     process.on('SIGTERM', onSignal);
     // Fingerprinting runs alongside the sweep: a host is probed as soon as its ports are known.
     const fingerprints = new PQueue({ concurrency: 64 });
-    const record = (address: string, ports: HostRecordPorts, complete: boolean, profile?: HostProfile) => {
+    const record = (address: string, ports: HostRecordPorts, complete: boolean, profile?: HostProfile, enumerations?: EnumerationRecord[]) => {
       const targetNames = targets.names.get(address) ?? [];
       const found = (profile?.hostnames ?? []).map((n) => n.name).filter((n) => !targetNames.includes(n));
       const hostnames = [...targetNames, ...found];
-      batcher.add({ address, hostnames: targetNames, ports, seenAt: new Date().toISOString(), profile });
+      batcher.add({ address, hostnames: targetNames, ports, seenAt: new Date().toISOString(), profile, enumerations });
       const serviceOf = new Map((profile?.services ?? []).map((sv) => [sv.port, sv]));
       writer.add({
         address, hostnames, partial: !complete, os: profile?.os, domain: profile?.domain?.name, netbios: profile?.netbios,
         ports: ports.map((p) => ({ ...p, service: serviceOf.get(p.port) })),
+        enumerations: enumerations?.map(enumerationSummary),
       });
     };
     let summary;
@@ -186,7 +201,8 @@ export async function scanCommand(argv: string[]): Promise<number> {
         },
         onHost: (host) => {
           const open = host.ports.filter((p) => p.state === 'open').map((p) => p.port);
-          if ((!fingerprint && !reverseDns) || open.length === 0) return record(host.address, host.ports, host.complete);
+          const enumerate = credentials.length > 0 && open.length > 0;
+          if ((!fingerprint && !reverseDns && !enumerate) || open.length === 0) return record(host.address, host.ports, host.complete);
           queued++;
           if (progress) progress.fingerprint = { queued, done: fingerprinted };
           void fingerprints.add(async () => {
@@ -199,7 +215,11 @@ export async function scanCommand(argv: string[]): Promise<number> {
             const withName: HostProfile | undefined = name
               ? { ...(profile ?? { address: host.address, services: [], hostnames: [] }), hostnames: [{ name, via: 'reverse DNS' }, ...(profile?.hostnames ?? []).filter((n) => n.name !== name)] }
               : profile;
-            record(host.address, host.ports, host.complete, withName);
+            const sshPorts = fingerprint ? (profile?.services ?? []).filter((sv) => sv.service === 'ssh').map((sv) => sv.port) : open.filter((p) => p === 22);
+            const enumerations = enumerate && !abort.signal.aborted
+              ? await enumerateHost(host.address, sshPorts, credentials, { pins: store, timeoutMs: enumTimeoutMs })
+              : undefined;
+            record(host.address, host.ports, host.complete, withName, enumerations);
           });
         },
       });
@@ -238,6 +258,35 @@ export async function scanCommand(argv: string[]): Promise<number> {
     if (outFd !== null) closeSync(outFd);
     await store.close();
   }
+}
+
+/**
+ * Enumerates one host with the first credential in scope that works. Each credential gets one attempt on the host
+ * (on its first SSH port): a refused one is not retried on another port, so it cannot lock the account out.
+ */
+async function enumerateHost(
+  address: string, sshPorts: readonly number[], credentials: ReadonlyArray<{ credential: Credential; scope: Scope }>,
+  options: { pins: HostKeyStore; timeoutMs: number },
+): Promise<EnumerationRecord[] | undefined> {
+  const port = sshPorts[0];
+  if (port === undefined) return undefined;
+  const out: EnumerationRecord[] = [];
+  for (const { credential, scope } of credentials) {
+    if (credential.type !== 'ssh' || !scope.contains(address)) continue;
+    const result = await enumerateSsh({ address, port, credential, pins: options.pins, timeoutMs: options.timeoutMs });
+    out.push(result);
+    if (result.status === 'success' || result.status === 'hostkey-changed') break;
+  }
+  return out.length ? out : undefined;
+}
+
+function enumerationSummary(e: EnumerationRecord): EnumerationSummary {
+  return {
+    method: e.method, port: e.port, credential: e.credential, status: e.status, notes: e.notes,
+    accounts: e.accounts.filter((a) => a.kind === 'local').length,
+    privileged: e.accounts.filter((a) => a.kind === 'local' && a.privileged).map((a) => a.name),
+    sshKeys: e.accounts.filter((a) => a.kind === 'ssh-key').length,
+  };
 }
 
 /** The name getnameinfo gives the address (hosts file first), or nothing when it only echoes the address. */

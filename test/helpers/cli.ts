@@ -21,19 +21,22 @@ export interface RunOptions {
   /** Called once the child has started, e.g. to send it a signal later. */
   readonly onSpawn?: (child: import('node:child_process').ChildProcess) => void;
   readonly onStdout?: (chunk: string) => void;
+  /** Written to the child's standard input, which is then closed. */
+  readonly input?: string;
 }
 
 export function runCli(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const argv = [...(options.prefix ?? []), process.execPath, BIN, ...args];
-  const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...options.env }, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (options.input !== undefined) child.stdin!.end(options.input);
   options.onSpawn?.(child);
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (c: Buffer) => {
+  child.stdout!.on('data', (c: Buffer) => {
     stdout += c.toString();
     options.onStdout?.(c.toString());
   });
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 

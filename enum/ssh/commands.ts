@@ -1,0 +1,97 @@
+/**
+ * The commands surveyor runs on a Linux/Unix host, as POSIX sh. Each runs under `sh -c` with LC_ALL=C and a
+ * standard PATH whatever the login shell is; `elevated` ones go through `sudo -n` when the credential allows it.
+ * Commands work without root where the host allows it; what needs root (shadow, sudoers, other users' keys,
+ * DMI serials, socket owners) is marked.
+ */
+
+export interface HostCommand {
+  readonly name: string;
+  readonly script: string;
+  /** Run through `sudo -n` when the credential may elevate. */
+  readonly elevated?: boolean;
+  /** Only when elevated (without root the command would only say "permission denied"). */
+  readonly needsRoot?: boolean;
+}
+
+export const STAGE_ONE: readonly HostCommand[] = [
+  { name: 'os-release', script: 'cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release' },
+  { name: 'uname', script: 'uname -s; uname -n; uname -r; uname -m; hostname -f 2>/dev/null || true' },
+  { name: 'cpuinfo', script: 'cat /proc/cpuinfo' },
+  { name: 'meminfo', script: 'cat /proc/meminfo' },
+  { name: 'disks', script: 'lsblk -b -d -n -P -o NAME,SIZE,TYPE,MODEL,SERIAL', elevated: true },
+  {
+    name: 'dmi',
+    elevated: true,
+    script: 'cd /sys/class/dmi/id 2>/dev/null || exit 0; for f in sys_vendor product_name product_version product_serial product_uuid board_vendor board_name bios_vendor bios_version; do [ -r "$f" ] && printf "%s=%s\\n" "$f" "$(cat "$f" 2>/dev/null)"; done; true',
+  },
+  { name: 'ip-link', script: 'ip -o link show' },
+  { name: 'ip-addr', script: 'ip -o addr show' },
+  {
+    name: 'packages',
+    script: [
+      'if command -v dpkg-query >/dev/null 2>&1; then echo dpkg; dpkg-query -W -f=\'${binary:Package}\\t${Version}\\t${Architecture}\\t${db:Status-Abbrev}\\n\';',
+      'elif command -v rpm >/dev/null 2>&1; then echo rpm; rpm -qa --qf \'%{NAME}\\t%{VERSION}-%{RELEASE}\\t%{ARCH}\\n\';',
+      'elif command -v apk >/dev/null 2>&1; then echo apk; apk list --installed 2>/dev/null;',
+      'else echo none; fi',
+    ].join(' '),
+  },
+  {
+    name: 'services',
+    elevated: true,
+    script: [
+      'if [ -d /run/systemd/system ]; then echo systemd; systemctl list-units --type=service --all --no-legend --plain --no-pager;',
+      'elif command -v service >/dev/null 2>&1; then echo sysv; timeout 60 service --status-all 2>&1;',
+      'elif [ -d /etc/init.d ]; then echo initd; ls /etc/init.d; else echo none; fi',
+    ].join(' '),
+  },
+  { name: 'sockets', elevated: true, script: 'if command -v ss >/dev/null 2>&1; then ss -H -tuln${SURVEYOR_ROOT:+p}; else netstat -tuln | tail -n +3; fi' },
+  { name: 'passwd', script: 'getent passwd' },
+  { name: 'group', script: 'getent group' },
+  { name: 'shadow', elevated: true, needsRoot: true, script: 'getent shadow' },
+  { name: 'lastlog', script: 'lastlog' },
+  { name: 'sudoers', elevated: true, needsRoot: true, script: 'cat /etc/sudoers' },
+  { name: 'sudo-self', script: 'sudo -n -l 2>&1; true' },
+  {
+    name: 'sshd-configs',
+    script: 'for d in /proc/[0-9]*; do read -r n < "$d/comm" 2>/dev/null || continue; [ "$n" = sshd ] && tr "\\000" " " < "$d/cmdline" 2>/dev/null && echo; done; true',
+  },
+];
+
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command line sent to the server for a script, with or without sudo. */
+export function commandLine(script: string, sudo: boolean): string {
+  const env = `env LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin${sudo ? ' SURVEYOR_ROOT=1' : ''}`;
+  return `${sudo ? 'sudo -n ' : ''}${env} sh -c ${shellQuote(script)}`;
+}
+
+/**
+ * A script that prints each readable file among `paths`, each after a line "<boundary> <path>". The boundary is
+ * random per run, so file contents cannot forge a header.
+ */
+export function catFilesScript(paths: readonly string[], boundary: string): string {
+  return `for f in ${paths.map(shellQuote).join(' ')}; do [ -f "$f" ] && [ -r "$f" ] && { printf '%s %s\\n' ${boundary} "$f"; cat "$f"; echo; }; done; true`;
+}
+
+export function splitFiles(text: string, boundary: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let current: string | undefined;
+  let lines: string[] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${boundary} `)) {
+      if (current !== undefined) out.set(current, lines.join('\n'));
+      current = line.slice(boundary.length + 1);
+      lines = [];
+    } else if (current !== undefined) lines.push(line);
+  }
+  if (current !== undefined) out.set(current, lines.join('\n'));
+  return out;
+}
+
+/** A script listing the files of directories (for #includedir), one path a line. */
+export function listDirsScript(dirs: readonly string[]): string {
+  return `for d in ${dirs.map(shellQuote).join(' ')}; do for f in "$d"/*; do [ -f "$f" ] && echo "$f"; done; done; true`;
+}

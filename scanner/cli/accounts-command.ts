@@ -1,0 +1,66 @@
+/** `surveyor accounts`: the accounts credentialed enumerations found, privileged ones marked with why. */
+import { openStore, resolveDbLocation } from '../../store/open-store.js';
+import type { AccountView } from '../../store/store.js';
+import { ACCOUNT_KINDS } from '../../enum/types.js';
+import { InputError } from '../errors.js';
+import { parseAddress } from '../targets/ip.js';
+import { choiceOption, FORMATS, parseCommand } from './args.js';
+import { renderTable, SCHEMA_VERSION } from './output.js';
+
+export const ACCOUNTS_HELP = `usage: surveyor accounts [--privileged] [--asset ADDRESS] [--kind local|ssh-key|domain|database] [--all]
+                        [--format table|jsonl|json|csv] [--db PATH]
+
+Accounts found by credentialed enumeration: local accounts, SSH keys (one per authorized key, named for the
+account it logs in as), and later domain and database accounts. --privileged keeps those with uid 0, sudo rights
+or an admin group, with the reason. --all adds accounts the latest enumeration of their asset no longer saw.
+`;
+
+const CSV_HEADER = 'address,kind,name,uid,privileged,reasons,enabled,last_logon,password_last_set,credential,first_seen,last_seen,current';
+
+function csv(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+function json(a: AccountView): Record<string, unknown> {
+  return { schema: SCHEMA_VERSION, ...a };
+}
+
+export async function accountsCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand('accounts', argv, {
+    privileged: { type: 'boolean' }, asset: { type: 'string' }, kind: { type: 'string' }, all: { type: 'boolean' },
+    format: { type: 'string' }, db: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(ACCOUNTS_HELP);
+    return 0;
+  }
+  if (positionals.length) throw new InputError(`accounts: unexpected "${positionals[0]}"`);
+  const format = choiceOption('format', values.format, FORMATS, 'table');
+  const kind = values.kind === undefined ? undefined : choiceOption('kind', values.kind, ACCOUNT_KINDS, 'local');
+  if (values.asset !== undefined && !parseAddress(values.asset).ok) throw new InputError(`bad --asset "${values.asset}": give one IPv4 or IPv6 address`);
+  const store = await openStore(resolveDbLocation(values.db));
+  try {
+    const accounts = (await store.listAccounts({ privileged: values.privileged, address: values.asset, includeGone: values.all }))
+      .filter((a) => kind === undefined || a.kind === kind);
+    const out = (t: string) => process.stdout.write(t);
+    if (format === 'json') out(JSON.stringify({ schema: SCHEMA_VERSION, accounts: accounts.map(json) }, null, 2) + '\n');
+    else if (format === 'jsonl') for (const a of accounts) out(JSON.stringify(json(a)) + '\n');
+    else if (format === 'csv') {
+      out(CSV_HEADER + '\n');
+      for (const a of accounts) {
+        out([a.address, a.kind, a.name, a.uid ?? '', a.privileged, a.reasons.join('; '), a.enabled ?? '', a.lastLogon ?? '', a.passwordLastSet ?? '',
+          a.credential ?? '', a.firstSeen, a.lastSeen, a.current].map((v) => csv(String(v))).join(',') + '\n');
+      }
+    } else if (!accounts.length) out('no accounts stored (scan with --creds to enumerate accounts)\n');
+    else {
+      out(renderTable(['ADDRESS', 'KIND', 'NAME', 'UID', 'ENABLED', 'LAST_LOGON', 'PRIVILEGED (WHY)'], accounts.map((a) => [
+        a.address, a.kind, a.kind === 'ssh-key' ? `${a.name} ${String(a.details.fingerprint ?? '')}` : a.name, a.uid ?? '-',
+        a.kind === 'ssh-key' ? '-' : a.enabled === null ? '?' : a.enabled ? 'yes' : 'no', a.lastLogon?.slice(0, 19) ?? '-',
+        a.privileged ? `yes: ${a.reasons.join('; ')}` : 'no',
+      ])));
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,201 @@
+/** `surveyor creds add|list|remove|test`: the scan credential vault. */
+import ssh2 from 'ssh2';
+import { openStore, resolveDbLocation } from '../../store/open-store.js';
+import type { Store } from '../../store/store.js';
+import { hostKeyAlert, openPinnedSession } from '../../enum/ssh/enumerate.js';
+import { commandLine } from '../../enum/ssh/commands.js';
+import { loadKey } from '../../vault/key.js';
+import {
+  Credential, CREDENTIAL_TYPES, openCredential, Scope, sealSecrets, Secret, Secrets, StoredCredential, validateName,
+} from '../../vault/credentials.js';
+import { InputError } from '../errors.js';
+import { parseAddress } from '../targets/ip.js';
+import { choiceOption, intOption, parseCommand } from './args.js';
+import { renderTable, SCHEMA_VERSION } from './output.js';
+import { readKeyFile, readSecretFromStdin } from './secrets-input.js';
+
+export const CREDS_HELP = `usage: surveyor creds add --name N --type ssh --username U (--password-stdin | --key FILE [--passphrase-stdin])
+                          [--elevate sudo] --scope CIDR,...|any [--replace]
+       surveyor creds list [--format table|json]
+       surveyor creds remove NAME
+       surveyor creds test NAME ADDRESS [--port 22] [--timeout-ms 10000]
+
+Scan credentials. Secrets are read from standard input or a key file, never from the command line, and stored
+sealed with AES-256-GCM under the vault key: $SURVEYOR_KEY (64 hex digits or base64 of 32 bytes), else the key file
+$SURVEYOR_KEY_FILE (default ~/.config/surveyor/key), created with mode 0600 on first use. The database alone
+reveals no secret. A credential is only sent to addresses inside its --scope.
+
+  --elevate sudo     run the commands that need root through "sudo -n" when the account may
+  --scope LIST       addresses, CIDR blocks and ranges the credential may be sent to ("any": everywhere)
+  --replace          overwrite a credential of the same name
+
+"creds test" connects once (checking the host key pin like a scan does), authenticates with exactly one attempt,
+and reports whether sudo -n works. Exit code 0 when the credential works, 1 when it does not.
+All commands take --db PATH.
+`;
+
+const ADD_OPTIONS = {
+  name: { type: 'string' }, type: { type: 'string' }, username: { type: 'string' }, 'password-stdin': { type: 'boolean' },
+  key: { type: 'string' }, 'passphrase-stdin': { type: 'boolean' }, elevate: { type: 'string' }, scope: { type: 'string', multiple: true },
+  replace: { type: 'boolean' }, db: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+} as const;
+
+export async function credsCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'add') return credsAdd(rest);
+  if (sub === 'list') return credsList(rest);
+  if (sub === 'remove') return credsRemove(rest);
+  if (sub === 'test') return credsTest(rest);
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    process.stdout.write(CREDS_HELP);
+    return sub === undefined ? 2 : 0;
+  }
+  throw new InputError(`creds: unknown subcommand "${sub}" (add, list, remove, test)`);
+}
+
+async function credsAdd(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand('creds add', argv, ADD_OPTIONS);
+  if (values.help) {
+    process.stdout.write(CREDS_HELP);
+    return 0;
+  }
+  if (positionals.length) throw new InputError(`creds add: unexpected "${positionals[0]}"`);
+  const name = validateName(values.name);
+  const type = choiceOption('type', values.type, CREDENTIAL_TYPES, 'ssh');
+  const username = values.username;
+  if (!username || /[\s:\x00-\x1f]/.test(username)) throw new InputError('creds add: give --username USER (no blanks, colons or control characters)');
+  const elevate = values.elevate === undefined ? null : choiceOption('elevate', values.elevate, ['sudo'] as const, 'sudo');
+  const scopeTokens = (values.scope ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  Scope.parse(scopeTokens);
+  const usesPassword = values['password-stdin'] === true;
+  if (usesPassword === (values.key !== undefined)) throw new InputError('creds add: give exactly one of --password-stdin and --key FILE');
+  if (values['passphrase-stdin'] && !values.key) throw new InputError('creds add: --passphrase-stdin goes with --key FILE');
+  let secrets: Secrets;
+  if (usesPassword) secrets = { password: new Secret(readSecretFromStdin('password')) };
+  else {
+    const privateKey = readKeyFile(values.key!);
+    const passphrase = values['passphrase-stdin'] ? readSecretFromStdin('passphrase') : undefined;
+    const parsed = ssh2.utils.parseKey(privateKey, passphrase);
+    if (parsed instanceof Error) throw new InputError(`bad --key "${values.key}": not a private key ssh2 can use (${parsed.message.slice(0, 120)})`);
+    if (Array.isArray(parsed) || !parsed.isPrivateKey()) throw new InputError(`bad --key "${values.key}": holds no private key`);
+    secrets = { privateKey: new Secret(privateKey), passphrase: passphrase === undefined ? undefined : new Secret(passphrase) };
+  }
+  const key = loadKey({ create: true });
+  const now = new Date().toISOString();
+  const identity = { name, type, username };
+  const stored: StoredCredential = {
+    ...identity, auth: usesPassword ? 'password' : 'key', elevate, scope: scopeTokens, keyId: key.id,
+    sealed: sealSecrets(key, identity, secrets), createdAt: now, updatedAt: now,
+  };
+  const store = await openStore(resolveDbLocation(values.db));
+  try {
+    const foreign = (await store.listCredentials()).filter((c) => c.keyId !== key.id && c.name !== name);
+    if (foreign.length) {
+      throw new InputError(`the vault key from ${key.origin} is not the one the stored credentials (${foreign.map((c) => c.name).join(', ')}) were sealed with: set SURVEYOR_KEY or SURVEYOR_KEY_FILE to that key`);
+    }
+    const result = await store.saveCredential(stored, values.replace === true);
+    process.stderr.write(`credential ${name} ${result} (${type}, user ${username}, ${stored.auth}${elevate ? ', sudo' : ''}, scope ${scopeTokens.join(',')}; sealed with the key from ${key.origin})\n`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+function publicView(c: StoredCredential): Record<string, unknown> {
+  return { name: c.name, type: c.type, username: c.username, auth: c.auth, elevate: c.elevate, scope: c.scope, createdAt: c.createdAt, updatedAt: c.updatedAt };
+}
+
+async function credsList(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand('creds list', argv, { db: { type: 'string' }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  if (values.help) {
+    process.stdout.write(CREDS_HELP);
+    return 0;
+  }
+  if (positionals.length) throw new InputError(`creds list: unexpected "${positionals[0]}"`);
+  const format = choiceOption('format', values.format, ['table', 'json'] as const, 'table');
+  const store = await openStore(resolveDbLocation(values.db));
+  try {
+    const creds = await store.listCredentials();
+    if (format === 'json') process.stdout.write(JSON.stringify({ schema: SCHEMA_VERSION, credentials: creds.map(publicView) }, null, 2) + '\n');
+    else if (!creds.length) process.stdout.write('no credentials stored\n');
+    else {
+      process.stdout.write(renderTable(['NAME', 'TYPE', 'USERNAME', 'AUTH', 'ELEVATE', 'SCOPE', 'UPDATED'],
+        creds.map((c) => [c.name, c.type, c.username, c.auth, c.elevate ?? '-', c.scope.join(','), c.updatedAt])));
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+async function credsRemove(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand('creds remove', argv, { db: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  if (values.help) {
+    process.stdout.write(CREDS_HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new InputError('creds remove: give exactly one credential NAME');
+  const store = await openStore(resolveDbLocation(values.db));
+  try {
+    if (!(await store.removeCredential(positionals[0]!))) throw new InputError(`creds remove: no credential named "${positionals[0]}" in ${store.location}`);
+    process.stderr.write(`credential ${positionals[0]} removed\n`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+/** Opens the named credentials with the vault key; every unknown name is an input error. */
+export async function openCredentials(store: Store, names: readonly string[]): Promise<Array<{ credential: Credential; scope: Scope }>> {
+  if (!names.length) return [];
+  const key = loadKey({ create: false });
+  const out = [];
+  for (const name of names) {
+    const stored = await store.getCredential(name);
+    if (!stored) throw new InputError(`bad --creds "${name}": no such credential in ${store.location} (see surveyor creds list)`);
+    out.push({ credential: openCredential(key, stored), scope: Scope.parse(stored.scope) });
+  }
+  return out;
+}
+
+async function credsTest(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand('creds test', argv, {
+    db: { type: 'string' }, port: { type: 'string' }, 'timeout-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(CREDS_HELP);
+    return 0;
+  }
+  if (positionals.length !== 2) throw new InputError('creds test: give a credential NAME and one ADDRESS');
+  const [name, address] = positionals as [string, string];
+  if (!parseAddress(address).ok) throw new InputError(`creds test: bad address "${address}": give one IPv4 or IPv6 address`);
+  const port = intOption('port', values.port, 1, 65535) ?? 22;
+  const timeoutMs = intOption('timeout-ms', values['timeout-ms'], 100, 600_000) ?? 10_000;
+  const store = await openStore(resolveDbLocation(values.db));
+  try {
+    const [{ credential, scope }] = (await openCredentials(store, [name])) as [{ credential: Credential; scope: Scope }];
+    if (!scope.contains(address)) throw new InputError(`creds test: ${address} is outside the scope of credential ${name} (${credential.scope.join(',')}); nothing was sent`);
+    const opened = await openPinnedSession({ address, port, credential, pins: store, timeoutMs });
+    if (!opened.session) {
+      const err = opened.error!;
+      const why = err.status === 'hostkey-changed' ? hostKeyAlert(address, port, opened.pinned, opened.changed, err.message) : err.message;
+      process.stdout.write(`${name} on ${address} port ${port}: ${err.status}: ${why}\n`);
+      return 1;
+    }
+    const session = opened.session;
+    try {
+      const pin = opened.pinned ? 'matches the pinned key' : 'pinned now (first use)';
+      const lines = [`${name} on ${address} port ${port}: success: authenticated as ${credential.username}`, `  host key ${session.hostKey.type} ${session.hostKey.sha256} ${pin}`];
+      if (credential.elevate === 'sudo') {
+        const sudo = await session.exec(commandLine('true', true), { timeoutMs, maxBytes: 4096 });
+        lines.push(`  sudo -n: ${sudo.code === 0 ? 'works' : 'refused (collection will run without root)'}`);
+      }
+      process.stdout.write(lines.join('\n') + '\n');
+      return 0;
+    } finally {
+      session.close();
+    }
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,55 @@
+/** `surveyor hostkeys list|accept`: the SSH host keys pinned on first use, and accepting a changed one. */
+import { openStore, resolveDbLocation } from '../../store/open-store.js';
+import { InputError } from '../errors.js';
+import { parseAddress } from '../targets/ip.js';
+import { choiceOption, intOption, parseCommand } from './args.js';
+import { renderTable, SCHEMA_VERSION } from './output.js';
+
+export const HOSTKEYS_HELP = `usage: surveyor hostkeys list [--format table|json] [--db PATH]
+       surveyor hostkeys accept ADDRESS [--port N] [--db PATH]
+
+SSH host keys are pinned the first time surveyor connects with a credential. When a server later shows another
+key, the credential is not sent, the scan reports "hostkey-changed", and the new key is kept as "offered".
+"accept" makes the offered key the pinned one (after you have checked it is expected).
+`;
+
+export async function hostkeysCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    process.stdout.write(HOSTKEYS_HELP);
+    return sub === undefined ? 2 : 0;
+  }
+  if (sub !== 'list' && sub !== 'accept') throw new InputError(`hostkeys: unknown subcommand "${sub}" (list, accept)`);
+  const { values, positionals } = parseCommand(`hostkeys ${sub}`, rest, {
+    db: { type: 'string' }, format: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(HOSTKEYS_HELP);
+    return 0;
+  }
+  const store = await openStore(resolveDbLocation(values.db));
+  try {
+    if (sub === 'list') {
+      const format = choiceOption('format', values.format, ['table', 'json'] as const, 'table');
+      const pins = await store.listHostKeys();
+      if (format === 'json') process.stdout.write(JSON.stringify({ schema: SCHEMA_VERSION, hostKeys: pins }, null, 2) + '\n');
+      else if (!pins.length) process.stdout.write('no host keys pinned\n');
+      else {
+        process.stdout.write(renderTable(['ADDRESS', 'PORT', 'TYPE', 'PINNED', 'LAST_SEEN', 'OFFERED (CHANGED)'], pins.map((p) => [
+          p.address, String(p.port), p.algorithm, p.sha256, p.lastSeen, p.offered ? `${p.offered.algorithm} ${p.offered.sha256} at ${p.offered.at}` : '-',
+        ])));
+      }
+      return 0;
+    }
+    if (positionals.length !== 1 || !parseAddress(positionals[0]!).ok) throw new InputError('hostkeys accept: give exactly one ADDRESS');
+    const port = intOption('port', values.port, 1, 65535);
+    const changes = await store.acceptHostKeys(positionals[0]!, port);
+    if (!changes.length) throw new InputError(`hostkeys accept: no changed host key is waiting for ${positionals[0]}${port ? ` port ${port}` : ''}`);
+    for (const c of changes) {
+      process.stdout.write(`${c.after.address} port ${c.after.port}: pinned ${c.after.algorithm} ${c.after.sha256} (was ${c.before.algorithm} ${c.before.sha256})\n`);
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

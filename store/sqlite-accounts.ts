@@ -1,0 +1,105 @@
+/** SQLite statements for credentialed enumerations and the accounts they found. */
+import { compareAddresses } from '../scanner/targets/ip.js';
+import type { EnumerationRecord } from '../enum/types.js';
+import type { Row, SqliteDriver } from './sqlite-driver.js';
+import { chunks, placeholders } from './sql.js';
+import type { AccountFilter, AccountView, HostObservation, StoredEnumeration } from './store.js';
+
+/** Writes the enumerations of a batch of hosts; runs inside the caller's transaction. */
+export async function writeEnumerations(db: SqliteDriver, scanId: number, idOf: ReadonlyMap<string, number>, hosts: readonly HostObservation[]): Promise<void> {
+  for (const h of hosts) {
+    const assetId = idOf.get(h.address);
+    if (assetId === undefined) continue;
+    for (const e of h.enumerations ?? []) {
+      await db.run(
+        `INSERT OR REPLACE INTO scan_enumerations (scan_id, asset_id, method, port, credential, status, notes, facts, elapsed_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [scanId, assetId, e.method, e.port, e.credential, e.status, JSON.stringify(e.notes), JSON.stringify(e.facts), e.elapsedMs],
+      );
+      for (const rows of chunks(e.accounts, 200)) {
+        await db.run(
+          `INSERT INTO accounts (asset_id, kind, account_key, name, uid, privileged, privileged_reasons, enabled, last_logon,
+             password_last_set, details, source, credential, first_seen, last_seen, last_scan_id)
+           VALUES ${placeholders(rows.length, 16)}
+           ON CONFLICT (asset_id, kind, account_key) DO UPDATE SET name = excluded.name, uid = excluded.uid,
+             privileged = excluded.privileged, privileged_reasons = excluded.privileged_reasons, enabled = excluded.enabled,
+             last_logon = excluded.last_logon, password_last_set = excluded.password_last_set, details = excluded.details,
+             source = excluded.source, credential = excluded.credential, last_seen = excluded.last_seen, last_scan_id = excluded.last_scan_id`,
+          rows.flatMap((a) => [
+            assetId, a.kind, a.key, a.name, a.uid ?? null, a.privileged ? 1 : 0, JSON.stringify(a.reasons),
+            a.enabled === undefined ? null : a.enabled ? 1 : 0, a.lastLogon ?? null, a.passwordLastSet ?? null,
+            JSON.stringify(a.details), a.source, e.credential, h.seenAt, h.seenAt, scanId,
+          ]),
+        );
+      }
+    }
+  }
+}
+
+export async function listAccounts(db: SqliteDriver, filter: AccountFilter = {}): Promise<AccountView[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter.privileged) where.push('ac.privileged = 1');
+  if (filter.address !== undefined) {
+    where.push('a.address = ?');
+    params.push(filter.address);
+  }
+  const rows = await db.all(
+    `SELECT ac.*, a.address,
+       ac.last_scan_id >= coalesce((SELECT max(e.scan_id) FROM scan_enumerations e WHERE e.asset_id = ac.asset_id AND e.status = 'success'), 0) AS current
+     FROM accounts ac JOIN assets a ON a.id = ac.asset_id
+     ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`,
+    params,
+  );
+  return rows
+    .map(accountFromRow)
+    .filter((a) => filter.includeGone || a.current)
+    .sort((x, y) => compareAddresses(x.address, y.address) || x.kind.localeCompare(y.kind) || x.name.localeCompare(y.name) || x.source.localeCompare(y.source));
+}
+
+function accountFromRow(r: Row): AccountView {
+  return {
+    address: r.address as string,
+    kind: r.kind as AccountView['kind'],
+    name: r.name as string,
+    uid: (r.uid as string | null) ?? null,
+    privileged: r.privileged === 1,
+    reasons: JSON.parse(r.privileged_reasons as string) as string[],
+    enabled: r.enabled === null ? null : r.enabled === 1,
+    lastLogon: (r.last_logon as string | null) ?? null,
+    passwordLastSet: (r.password_last_set as string | null) ?? null,
+    details: JSON.parse(r.details as string) as Record<string, unknown>,
+    source: r.source as string,
+    credential: (r.credential as string | null) ?? null,
+    firstSeen: r.first_seen as string,
+    lastSeen: r.last_seen as string,
+    lastScanId: r.last_scan_id as number,
+    current: r.current === 1,
+  };
+}
+
+export async function latestEnumerations(db: SqliteDriver, address: string): Promise<StoredEnumeration[]> {
+  const rows = await db.all(
+    `SELECT e.*, a.address FROM scan_enumerations e JOIN assets a ON a.id = e.asset_id
+     WHERE a.address = ? AND e.scan_id = (SELECT max(scan_id) FROM scan_enumerations WHERE asset_id = a.id)
+     ORDER BY e.method, e.credential`,
+    [address],
+  );
+  const accounts = await listAccounts(db, { address });
+  return rows.map((r) => ({
+    scanId: r.scan_id as number,
+    address: r.address as string,
+    method: r.method as EnumerationRecord['method'],
+    port: r.port as number,
+    credential: r.credential as string,
+    status: r.status as EnumerationRecord['status'],
+    notes: JSON.parse(r.notes as string) as string[],
+    facts: JSON.parse(r.facts as string) as EnumerationRecord['facts'],
+    accounts: accounts.filter((a) => a.credential === r.credential && a.lastScanId === r.scan_id).map((a) => ({
+      kind: a.kind, key: a.name, name: a.name, uid: a.uid ?? undefined, privileged: a.privileged, reasons: a.reasons,
+      enabled: a.enabled ?? undefined, lastLogon: a.lastLogon ?? undefined, passwordLastSet: a.passwordLastSet ?? undefined,
+      details: a.details, source: a.source,
+    })),
+    elapsedMs: r.elapsed_ms as number,
+  }));
+}

@@ -1,0 +1,88 @@
+/** The vault: key sources and file modes, AES-256-GCM sealing bound to its credential, scopes, secret redaction. */
+import test from 'ava';
+import { chmodSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import { open, seal } from '../vault/cipher.js';
+import { openCredential, Scope, sealSecrets, Secret, StoredCredential } from '../vault/credentials.js';
+import { loadKey } from '../vault/key.js';
+import { InputError } from '../scanner/errors.js';
+import { tempDir } from './helpers/cli.js';
+
+test('a key file is created with mode 0600 on first use and read back the same', (t) => {
+  const file = join(tempDir(t), 'sub', 'key');
+  const env = { SURVEYOR_KEY_FILE: file };
+  t.throws(() => loadKey({ create: false, env }), { instanceOf: InputError, message: /does not exist/ });
+  const created = loadKey({ create: true, env });
+  t.is(statSync(file).mode & 0o777, 0o600);
+  t.is(statSync(join(file, '..')).mode & 0o777, 0o700);
+  const again = loadKey({ create: false, env });
+  t.deepEqual(again.key, created.key);
+  t.is(again.id, created.id);
+});
+
+test('a key file others can read is refused, naming the fix', (t) => {
+  const file = join(tempDir(t), 'key');
+  writeFileSync(file, 'ab'.repeat(32));
+  chmodSync(file, 0o644);
+  t.throws(() => loadKey({ create: false, env: { SURVEYOR_KEY_FILE: file } }), { message: /readable by others \(mode 0644\): run chmod 600/ });
+});
+
+test('SURVEYOR_KEY takes hex or base64 of 32 bytes, and nothing else', (t) => {
+  const hex = loadKey({ create: false, env: { SURVEYOR_KEY: '11'.repeat(32) } });
+  const b64 = loadKey({ create: false, env: { SURVEYOR_KEY: Buffer.alloc(32, 0x11).toString('base64') } });
+  t.deepEqual(hex.key, b64.key);
+  for (const bad of ['', 'short', '11'.repeat(31), Buffer.alloc(16).toString('base64')]) {
+    t.throws(() => loadKey({ create: false, env: { SURVEYOR_KEY: bad } }), { instanceOf: InputError, message: /expected 32 bytes/ });
+  }
+});
+
+test('sealed values open only with the same key and the same associated data', (t) => {
+  const key = Buffer.alloc(32, 7);
+  const sealed = seal(key, Buffer.from('hunter2'), 'a');
+  t.false(sealed.includes('hunter2'));
+  t.is(open(key, sealed, 'a')?.toString(), 'hunter2');
+  t.is(open(key, sealed, 'b'), undefined);
+  t.is(open(Buffer.alloc(32, 8), sealed, 'a'), undefined);
+  const parts = sealed.split('.');
+  const body = Buffer.from(parts[3]!, 'base64');
+  body[0]! ^= 1;
+  t.is(open(key, [...parts.slice(0, 3), body.toString('base64')].join('.'), 'a'), undefined);
+  t.not(seal(key, Buffer.from('hunter2'), 'a'), sealed, 'a fresh IV each time');
+});
+
+test('a credential opens with its key, and a moved or foreign one is named', (t) => {
+  const key = loadKey({ create: false, env: { SURVEYOR_KEY: '22'.repeat(32) } });
+  const identity = { name: 'ops', type: 'ssh' as const, username: 'root' };
+  const stored: StoredCredential = {
+    ...identity, auth: 'password', elevate: null, scope: ['any'], keyId: key.id,
+    sealed: sealSecrets(key, identity, { password: new Secret('s3cret-value') }), createdAt: 'x', updatedAt: 'x',
+  };
+  t.is(openCredential(key, stored).secrets.password?.reveal(), 's3cret-value');
+  t.throws(() => openCredential(key, { ...stored, username: 'admin' }), { message: /altered or moved/ });
+  const other = loadKey({ create: false, env: { SURVEYOR_KEY: '33'.repeat(32) } });
+  t.throws(() => openCredential(other, stored), { message: /sealed with another vault key/ });
+});
+
+test('a Secret never prints its value', (t) => {
+  const s = new Secret('do-not-print');
+  const texts = [String(s), `${s}`, JSON.stringify({ s }), inspect({ s }), inspect(s, { showHidden: true })];
+  for (const text of texts) t.false(text.includes('do-not-print'), text);
+  t.is(s.reveal(), 'do-not-print');
+});
+
+test('scopes hold addresses, CIDR blocks and ranges of either family', (t) => {
+  const scope = Scope.parse(['127.20.0.0/16', '::1', '10.1.2.3-10.1.2.9']);
+  t.true(scope.contains('127.20.5.4'));
+  t.false(scope.contains('127.21.0.1'));
+  t.true(scope.contains('::1'));
+  t.false(scope.contains('::2'));
+  t.true(scope.contains('10.1.2.9'));
+  t.false(scope.contains('10.1.2.10'));
+  t.false(scope.contains('not-an-address'));
+  t.true(Scope.parse(['any']).contains('203.0.113.1'));
+  t.throws(() => Scope.parse([]), { message: /needs --scope/ });
+  t.throws(() => Scope.parse(['db.example.com']), { message: /bad scope "db.example.com": .*not host names/ });
+  t.throws(() => Scope.parse(['10.0.0.0/33']), { message: /^bad scope "10.0.0.0\/33"/ });
+  t.throws(() => Scope.parse(['any', '10.0.0.1']), { message: /"any" cannot be combined/ });
+});
