@@ -104,6 +104,7 @@ export class SshSession {
       };
       client.once('ready', () => {
         settled = true;
+        client.setNoDelay(true); // many small channel requests: Nagle plus delayed ACKs would add 40 ms to each
         resolve(new SshSession(client, hostKey!));
       });
       client.on('error', (err: Error & { level?: string }) => {

@@ -52,6 +52,7 @@ host names (every address they resolve to) and @FILE lists (one target a line, #
                          OS, hardware, software, services, users, groups, sudo rights and SSH keys. Only addresses
                          in the credential's scope get it; one authentication attempt per credential and host.
   --enum-timeout-ms N    budget to connect and authenticate for one enumeration (default: 15000)
+  --enum-concurrency N   hosts enumerated at once (default: 16)
   --no-progress          no progress line on a terminal
 `;
 
@@ -77,6 +78,7 @@ const OPTIONS = {
   'probe-timeout-ms': { type: 'string' },
   creds: { type: 'string', multiple: true },
   'enum-timeout-ms': { type: 'string' },
+  'enum-concurrency': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -124,6 +126,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
   const rules = fingerprint ? builtInRules() : [];
   const credNames = [...new Set((values.creds ?? []).flatMap((c) => c.split(',')).map((c) => c.trim()).filter(Boolean))];
   const enumTimeoutMs = intOption('enum-timeout-ms', values['enum-timeout-ms'], 100, 600_000) ?? 15_000;
+  const enumQueue = new PQueue({ concurrency: intOption('enum-concurrency', values['enum-concurrency'], 1, 1024) ?? 16 });
   const dbLocation = resolveDbLocation(values.db);
 
   const outFd = values.output ? openOutput(values.output) : null;
@@ -151,7 +154,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
         threads: plan.threads,
         fingerprint,
         probeTimeoutMs,
-        ...(credNames.length ? { credentials: credNames, enumTimeoutMs } : {}),
+        ...(credNames.length ? { credentials: credNames, enumTimeoutMs, enumConcurrency: enumQueue.concurrency } : {}),
       },
       hostsTotal: targets.total,
       probesTotal,
@@ -217,7 +220,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
               : profile;
             const sshPorts = fingerprint ? (profile?.services ?? []).filter((sv) => sv.service === 'ssh').map((sv) => sv.port) : open.filter((p) => p === 22);
             const enumerations = enumerate && !abort.signal.aborted
-              ? await enumerateHost(host.address, sshPorts, credentials, { pins: store, timeoutMs: enumTimeoutMs })
+              ? (await enumQueue.add(() => enumerateHost(host.address, sshPorts, credentials, { pins: store, timeoutMs: enumTimeoutMs }))) ?? undefined
               : undefined;
             record(host.address, host.ports, host.complete, withName, enumerations);
           });
