@@ -20,6 +20,10 @@ import { framedLength, parseNegotiate, parseResponse, sessionSetupBlob } from '.
 import { asciiName } from '../probes/smb/probe.js';
 import { parseIdentification, parseKexInit } from '../probes/ssh/codec.js';
 import { parseRules } from '../profiles/rules.js';
+import { parseAuthorizedKeys } from '../enum/ssh/keys.js';
+import { parseGroup, parseLastlog, parsePasswd, parseShadow } from '../enum/ssh/parse-accounts.js';
+import { parseCpuinfo, parseIp, parseOsRelease, parsePackages, parsePairs, parseServices, parseSockets } from '../enum/ssh/parse-system.js';
+import { parseSudoers, rulesFor } from '../enum/ssh/sudoers.js';
 import { InputError } from '../scanner/errors.js';
 import { renderTable } from '../scanner/cli/output.js';
 
@@ -49,6 +53,25 @@ const TARGETS: Target[] = [
   {
     name: 'rule files', seeds: [Buffer.from('banner ssh m|^SSH-([\\d.]+)-OpenSSH_(\\S+)| product=OpenSSH version=$2 confidence=95\nhttp.server http m#^nginx/([\\d.]+)# product="nginx" version=$1')],
     run: (b) => parseRules(b.toString('latin1'), 'fuzz.rules'),
+  },
+  // What a hostile host prints to the SSH enumeration's commands
+  {
+    name: 'authorized_keys',
+    seeds: [Buffer.from('from="10.0.0.0/8",command="echo \\"a,b\\"" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKn4x1Z3a5Xq0bTtqJ1cW7nCwMZ4hO8Jk9Wm3y5oVvYs c\n')],
+    run: (b) => parseAuthorizedKeys(b.toString('utf8')),
+  },
+  {
+    name: 'sudoers',
+    seeds: [Buffer.from('User_Alias A = x, %g, !y : B = A\nA ALL=(ALL) ALL\n%sudo ALL=ALL\\\n ,z\n@includedir /etc/sudoers.d\n')],
+    run: (b) => rulesFor({ name: 'x', uid: 1, groups: ['g'], gids: [1] }, parseSudoers(b.toString('utf8'), 'fuzz')),
+  },
+  {
+    name: 'host command output',
+    seeds: [Buffer.from('root:x:0:0:root:/root:/bin/bash\nsudo:x:27:bob\nbob:!$y$:19000:0:99999:7::19500:\nUsername Port From Latest\nbob pts/0 h Sun Nov 22 19:36:41 +0000 2026\n')],
+    run: (b) => {
+      const t = b.toString('utf8');
+      return [parsePasswd(t), parseGroup(t), parseShadow(t), parseLastlog(t), parseOsRelease(t), parseCpuinfo(t), parseIp(t, t), parsePackages(t), parsePairs(t), parseServices(t), parseSockets(t)];
+    },
   },
 ];
 
