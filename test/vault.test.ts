@@ -86,3 +86,36 @@ test('scopes hold addresses, CIDR blocks and ranges of either family', (t) => {
   t.throws(() => Scope.parse(['10.0.0.0/33']), { message: /^bad scope "10.0.0.0\/33"/ });
   t.throws(() => Scope.parse(['any', '10.0.0.1']), { message: /"any" cannot be combined/ });
 });
+
+test('creds add: every bad input exits 2 with a message naming it, and stores nothing', async (t) => {
+  const { runCli, fileState } = await import('./helpers/cli.js');
+  const dir = tempDir(t);
+  const env = { SURVEYOR_KEY_FILE: join(dir, 'key'), SURVEYOR_DB: join(dir, 's.db') };
+  const ok = await runCli(['creds', 'add', '--name', 'good', '--username', 'ops', '--password-stdin', '--scope', '127.0.0.1'], { env, input: 'pw-123\n' });
+  t.is(ok.code, 0, ok.stderr);
+  const before = fileState(env.SURVEYOR_DB);
+  const cases: Array<[string[], string | undefined, RegExp]> = [
+    [['--name', 'bad name', '--username', 'ops', '--password-stdin', '--scope', 'any'], 'x\n', /bad credential name "bad name"/],
+    [['--name', 'n', '--username', 'ops', '--password-stdin'], 'x\n', /needs --scope/],
+    [['--name', 'n', '--username', 'ops', '--password-stdin', '--scope', 'db.example.com'], 'x\n', /bad scope "db.example.com"/],
+    [['--name', 'n', '--username', 'ops', '--scope', 'any'], undefined, /exactly one of --password-stdin and --key/],
+    [['--name', 'n', '--username', 'ops', '--password-stdin', '--scope', 'any'], '\n', /password on standard input is empty/],
+    [['--name', 'n', '--username', 'ops', '--key', join(dir, 'missing'), '--scope', 'any'], undefined, /bad --key ".*missing": cannot be read \(ENOENT\)/],
+    [['--name', 'n', '--username', 'ops', '--key', env.SURVEYOR_DB, '--scope', 'any'], undefined, /not a private key ssh2 can use/],
+    [['--name', 'good', '--username', 'ops', '--password-stdin', '--scope', 'any'], 'y\n', /credential "good" already exists/],
+    [['--name', 'n', '--type', 'telnet', '--username', 'ops', '--password-stdin', '--scope', 'any'], 'x\n', /bad --type "telnet"/],
+  ];
+  for (const [args, input, message] of cases) {
+    const r = await runCli(['creds', 'add', ...args], { env, input });
+    t.is(r.code, 2, args.join(' '));
+    t.regex(r.stderr, message);
+    t.false(r.stderr.includes('pw-123'));
+  }
+  t.is(fileState(env.SURVEYOR_DB), before, 'nothing stored');
+  const list = await runCli(['creds', 'list', '--format', 'json'], { env });
+  t.deepEqual((JSON.parse(list.stdout) as { credentials: Array<{ name: string }> }).credentials.map((c) => c.name), ['good']);
+  t.false(list.stdout.includes('pw-123'));
+  const missing = await runCli(['scan', '127.0.0.1', '--ports', '1', '--creds', 'nope'], { env });
+  t.is(missing.code, 2);
+  t.regex(missing.stderr, /bad --creds "nope": no such credential/);
+});
