@@ -3,28 +3,16 @@
  * services per host) with surveyor and with `nmap -sT -sV --version-light`, alternating, in the same run. Reports
  * wall time and how often each tool's service names agree with the planted services and with each other.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { run } from './exec.js';
 import { startEstateProcess } from '../fixtures/estate/process.js';
 import { SPEAKING_SERVICES } from '../fixtures/estate/speaking.js';
 
 const BIN = fileURLToPath(new URL('../../bin/surveyor.js', import.meta.url));
 const PORTS = Object.keys(SPEAKING_SERVICES).map(Number);
-
-function run(argv: string[]): Promise<{ ms: number; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => (code === 0 ? resolve({ ms: performance.now() - started, stdout }) : reject(new Error(`${argv[0]} exited ${code}: ${stderr.slice(-400)}`))));
-  });
-}
 
 async function surveyor(cidr: string, dir: string, rep: number): Promise<{ ms: number; services: Map<string, string> }> {
   const r = await run([process.execPath, BIN, 'scan', cidr, '--ports', PORTS.join(','), '--db', join(dir, `fp-${rep}.db`), '--format', 'jsonl', '--no-progress']);

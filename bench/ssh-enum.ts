@@ -9,25 +9,13 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { run } from './exec.js';
 import { commandLine, STAGE_ONE } from '../enum/ssh/commands.js';
 import { readBanner, waitFor } from '../fixtures/lab/exec.js';
 import { labDown, labUp } from '../fixtures/lab/lab.js';
 
 const BIN = fileURLToPath(new URL('../../bin/surveyor.js', import.meta.url));
 const TAG = 48;
-
-function run(argv: string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<{ ms: number; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    if (input !== undefined) child.stdin!.end(input);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => (code === 0 ? resolve({ ms: performance.now() - started, stdout }) : reject(new Error(`${argv[0]} exited ${code}: ${stderr.slice(-400)}`))));
-  });
-}
 
 export async function benchSshEnum(hosts: number, reps: number): Promise<string[][]> {
   const state = await labUp({ only: ['ssh'], tag: TAG });

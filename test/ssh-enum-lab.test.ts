@@ -227,7 +227,7 @@ async function startSshd(t: ExecutionContext, info: ServerInfo, dir: string, add
   const stop = () => child.kill('SIGTERM');
   t.teardown(stop);
   await waitFor('the second sshd', async () => (await readBanner(address, 22, 500)).startsWith('SSH-2.0-'), 10000, 50);
-  return { stop: () => { stop(); }, log: () => log };
+  return { stop, log: () => log };
 }
 
 labTest('ssh', 'a changed host key: enumeration refused before the credential is sent, until the admin accepts it', async (t, info) => {

@@ -99,12 +99,7 @@ export class Scope {
     if (tokens.length === 1 && tokens[0] === 'any') return new Scope('any');
     return new Scope(tokens.map((token) => {
       if (token === 'any') throw badToken('scope', token, '"any" cannot be combined with other blocks');
-      let spec;
-      try {
-        spec = parseToken(token);
-      } catch (err) {
-        throw new InputError((err as Error).message.replace(/^bad target/, 'bad scope'));
-      }
+      const spec = parseToken(token, undefined, 'scope');
       if (spec.kind !== 'block') throw badToken('scope', token, 'a scope holds addresses, CIDR blocks or ranges, not host names');
       return { family: spec.family, lo: spec.interval.lo, hi: spec.interval.hi };
     }));

@@ -82,6 +82,12 @@ export function parseIp(linkText: string, addrText: string): NetworkInterface[] 
   return [...byName.values()];
 }
 
+/** Output whose first line names the tool the script found (dpkg, rpm, apk; systemd, sysv, initd). */
+function withManager(text: string): { manager: string; lines: string[] } {
+  const [first, ...lines] = text.split('\n');
+  return { manager: (first ?? '').trim(), lines };
+}
+
 export interface Package {
   readonly name: string;
   readonly version: string;
@@ -91,8 +97,7 @@ export interface Package {
 
 /** The package list; the first line names the manager (dpkg, rpm, apk) the script found. */
 export function parsePackages(text: string): { manager: string; packages: Package[] } {
-  const [first, ...lines] = text.split('\n');
-  const manager = (first ?? '').trim();
+  const { manager, lines } = withManager(text);
   const packages: Package[] = [];
   for (const line of lines) {
     if (!line.trim()) continue;
@@ -116,8 +121,7 @@ export interface ServiceState {
 
 /** systemd units (`systemctl list-units --plain`), or `service --status-all` marks ([ + ] running, [ - ] stopped). */
 export function parseServices(text: string): { manager: string; services: ServiceState[] } {
-  const [first, ...lines] = text.split('\n');
-  const manager = (first ?? '').trim();
+  const { manager, lines } = withManager(text);
   const services: ServiceState[] = [];
   for (const line of lines) {
     if (manager === 'systemd') {

@@ -139,6 +139,7 @@ export class SshSession {
         const out: Buffer[] = [];
         const errs: Buffer[] = [];
         let bytes = 0;
+        let errBytes = 0;
         let truncated = false;
         let code: number | null = null;
         const timer = setTimeout(() => {
@@ -156,7 +157,8 @@ export class SshSession {
           out.push(d);
         });
         stream.stderr.on('data', (d: Buffer) => {
-          if (errs.reduce((n, b) => n + b.length, 0) < 4096) errs.push(d);
+          if (errBytes < 4096) errs.push(d);
+          errBytes += d.length;
         });
         stream.on('exit', (c: number | null) => {
           code = c;

@@ -3,9 +3,8 @@ import { openStore, resolveDbLocation } from '../../store/open-store.js';
 import type { AccountView } from '../../store/store.js';
 import { ACCOUNT_KINDS } from '../../enum/types.js';
 import { InputError } from '../errors.js';
-import { parseAddress } from '../targets/ip.js';
-import { choiceOption, FORMATS, parseCommand } from './args.js';
-import { renderTable, SCHEMA_VERSION } from './output.js';
+import { addressArg, choiceOption, FORMATS, parseCommand } from './args.js';
+import { csvField, renderTable, SCHEMA_VERSION } from './output.js';
 
 export const ACCOUNTS_HELP = `usage: surveyor accounts [--privileged] [--asset ADDRESS] [--kind local|ssh-key|domain|database] [--all]
                         [--format table|jsonl|json|csv] [--db PATH]
@@ -16,10 +15,6 @@ or an admin group, with the reason. --all adds accounts the latest enumeration o
 `;
 
 const CSV_HEADER = 'address,kind,name,uid,privileged,reasons,enabled,last_logon,password_last_set,credential,first_seen,last_seen,current';
-
-function csv(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-}
 
 function json(a: AccountView): Record<string, unknown> {
   return { schema: SCHEMA_VERSION, ...a };
@@ -37,7 +32,7 @@ export async function accountsCommand(argv: string[]): Promise<number> {
   if (positionals.length) throw new InputError(`accounts: unexpected "${positionals[0]}"`);
   const format = choiceOption('format', values.format, FORMATS, 'table');
   const kind = values.kind === undefined ? undefined : choiceOption('kind', values.kind, ACCOUNT_KINDS, 'local');
-  if (values.asset !== undefined && !parseAddress(values.asset).ok) throw new InputError(`bad --asset "${values.asset}": give one IPv4 or IPv6 address`);
+  if (values.asset !== undefined) addressArg('bad --asset', values.asset);
   const store = await openStore(resolveDbLocation(values.db));
   try {
     const accounts = (await store.listAccounts({ privileged: values.privileged, address: values.asset, includeGone: values.all }))
@@ -49,7 +44,7 @@ export async function accountsCommand(argv: string[]): Promise<number> {
       out(CSV_HEADER + '\n');
       for (const a of accounts) {
         out([a.address, a.kind, a.name, a.uid ?? '', a.privileged, a.reasons.join('; '), a.enabled ?? '', a.lastLogon ?? '', a.passwordLastSet ?? '',
-          a.credential ?? '', a.firstSeen, a.lastSeen, a.current].map((v) => csv(String(v))).join(',') + '\n');
+          a.credential ?? '', a.firstSeen, a.lastSeen, a.current].map((v) => csvField(String(v))).join(',') + '\n');
       }
     } else if (!accounts.length) out('no accounts stored (scan with --creds to enumerate accounts)\n');
     else {

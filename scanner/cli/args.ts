@@ -1,6 +1,7 @@
 /** Command-line parsing on top of node:util parseArgs, turning every mistake into an InputError (exit 2). */
 import { parseArgs, ParseArgsConfig } from 'node:util';
 import { InputError } from '../errors.js';
+import { parseAddress } from '../targets/ip.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -28,6 +29,12 @@ export function choiceOption<T extends string>(name: string, value: string | und
     throw new InputError(`bad --${name} "${value}": expected one of ${choices.join(', ')}`);
   }
   return value as T;
+}
+
+/** One IPv4 or IPv6 address, as a positional or an option value (`what` names it in the message). */
+export function addressArg(what: string, value: string | undefined): string {
+  if (value === undefined || !parseAddress(value).ok) throw new InputError(`${what}: give one IPv4 or IPv6 address${value === undefined ? '' : ` (not "${value}")`}`);
+  return value;
 }
 
 export const FORMATS = ['table', 'jsonl', 'json', 'csv'] as const;

@@ -9,8 +9,7 @@ import {
   Credential, CREDENTIAL_TYPES, openCredential, Scope, sealSecrets, Secret, Secrets, StoredCredential, validateName,
 } from '../../vault/credentials.js';
 import { InputError } from '../errors.js';
-import { parseAddress } from '../targets/ip.js';
-import { choiceOption, intOption, parseCommand } from './args.js';
+import { addressArg, choiceOption, intOption, parseCommand } from './args.js';
 import { renderTable, SCHEMA_VERSION } from './output.js';
 import { readKeyFile, readSecretFromStdin } from './secrets-input.js';
 
@@ -167,8 +166,8 @@ async function credsTest(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 2) throw new InputError('creds test: give a credential NAME and one ADDRESS');
-  const [name, address] = positionals as [string, string];
-  if (!parseAddress(address).ok) throw new InputError(`creds test: bad address "${address}": give one IPv4 or IPv6 address`);
+  const name = positionals[0]!;
+  const address = addressArg('creds test', positionals[1]);
   const port = intOption('port', values.port, 1, 65535) ?? 22;
   const timeoutMs = intOption('timeout-ms', values['timeout-ms'], 100, 600_000) ?? 10_000;
   const store = await openStore(resolveDbLocation(values.db));

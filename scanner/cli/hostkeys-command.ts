@@ -1,8 +1,7 @@
 /** `surveyor hostkeys list|accept`: the SSH host keys pinned on first use, and accepting a changed one. */
 import { openStore, resolveDbLocation } from '../../store/open-store.js';
 import { InputError } from '../errors.js';
-import { parseAddress } from '../targets/ip.js';
-import { choiceOption, intOption, parseCommand } from './args.js';
+import { addressArg, choiceOption, intOption, parseCommand } from './args.js';
 import { renderTable, SCHEMA_VERSION } from './output.js';
 
 export const HOSTKEYS_HELP = `usage: surveyor hostkeys list [--format table|json] [--db PATH]
@@ -41,10 +40,11 @@ export async function hostkeysCommand(argv: string[]): Promise<number> {
       }
       return 0;
     }
-    if (positionals.length !== 1 || !parseAddress(positionals[0]!).ok) throw new InputError('hostkeys accept: give exactly one ADDRESS');
+    if (positionals.length > 1) throw new InputError('hostkeys accept: give exactly one ADDRESS');
+    const address = addressArg('hostkeys accept', positionals[0]);
     const port = intOption('port', values.port, 1, 65535);
-    const changes = await store.acceptHostKeys(positionals[0]!, port);
-    if (!changes.length) throw new InputError(`hostkeys accept: no changed host key is waiting for ${positionals[0]}${port ? ` port ${port}` : ''}`);
+    const changes = await store.acceptHostKeys(address, port);
+    if (!changes.length) throw new InputError(`hostkeys accept: no changed host key is waiting for ${address}${port ? ` port ${port}` : ''}`);
     for (const c of changes) {
       process.stdout.write(`${c.after.address} port ${c.after.port}: pinned ${c.after.algorithm} ${c.after.sha256} (was ${c.before.algorithm} ${c.before.sha256})\n`);
     }

@@ -65,7 +65,7 @@ export function assetJson(asset: AssetRecord): Record<string, unknown> {
 
 const CSV_HEADER = 'address,hostnames,port,protocol,state,rtt_ms,service,product,version';
 
-function csvField(value: string): string {
+export function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 

@@ -46,23 +46,24 @@ export function readListFile(path: string, kind = 'target'): Array<{ token: stri
   return out;
 }
 
-function address(token: string, text: string, where?: string): ParsedAddress {
+function address(token: string, text: string, where: string | undefined, kind: string): ParsedAddress {
   const parsed = parseAddress(text);
-  if (!parsed.ok) throw badToken('target', token, parsed.reason, where);
+  if (!parsed.ok) throw badToken(kind, token, parsed.reason, where);
   return parsed.address;
 }
 
-export function parseToken(token: string, where?: string): TargetSpec {
+/** `kind` names the token in errors: `bad target "..."`, `bad scope "..."`. */
+export function parseToken(token: string, where?: string, kind = 'target'): TargetSpec {
   const slash = token.indexOf('/');
-  if (slash >= 0) return parseCidr(token, slash, where);
+  if (slash >= 0) return parseCidr(token, slash, where, kind);
   const text = token.startsWith('[') && token.endsWith(']') ? token.slice(1, -1) : token;
   const dash = text.indexOf('-');
-  if (dash > 0 && isRangeStart(text.slice(0, dash))) return parseRange(token, text, dash, where);
+  if (dash > 0 && isRangeStart(text.slice(0, dash))) return parseRange(token, text, dash, where, kind);
   if (looksLikeAddress(text)) {
-    const a = address(token, text, where);
+    const a = address(token, text, where, kind);
     return { kind: 'block', token, family: a.family, interval: { lo: a.value, hi: a.value }, where };
   }
-  return { kind: 'name', token, name: validateHostName(token, where), where };
+  return { kind: 'name', token, name: validateHostName(token, where, kind), where };
 }
 
 /** A range starts with a whole address; `1-2-3.example.com` stays a host name. */
@@ -70,49 +71,49 @@ function isRangeStart(text: string): boolean {
   return text.includes(':') || /^\d+\.\d+\.\d+\.\d+$/.test(text);
 }
 
-function parseCidr(token: string, slash: number, where?: string): TargetSpec {
-  const base = address(token, token.slice(0, slash), where);
+function parseCidr(token: string, slash: number, where: string | undefined, kind: string): TargetSpec {
+  const base = address(token, token.slice(0, slash), where, kind);
   const prefixText = token.slice(slash + 1);
   const bits = bitsOf(base.family);
-  if (!/^\d{1,3}$/.test(prefixText)) throw badToken('target', token, `prefix length "${prefixText}" is not a number`, where);
+  if (!/^\d{1,3}$/.test(prefixText)) throw badToken(kind, token, `prefix length "${prefixText}" is not a number`, where);
   const prefix = Number(prefixText);
-  if (prefix > bits) throw badToken('target', token, `prefix length ${prefix} is out of range 0-${bits}`, where);
+  if (prefix > bits) throw badToken(kind, token, `prefix length ${prefix} is out of range 0-${bits}`, where);
   const hostBits = BigInt(bits - prefix);
   const lo = (base.value >> hostBits) << hostBits;
   return { kind: 'block', token, family: base.family, interval: { lo, hi: lo + (1n << hostBits) - 1n }, where };
 }
 
-function parseRange(token: string, text: string, dash: number, where?: string): TargetSpec {
-  const start = address(token, text.slice(0, dash), where);
+function parseRange(token: string, text: string, dash: number, where: string | undefined, kind: string): TargetSpec {
+  const start = address(token, text.slice(0, dash), where, kind);
   const endText = text.slice(dash + 1);
-  if (endText === '') throw badToken('target', token, 'the range has no end', where);
+  if (endText === '') throw badToken(kind, token, 'the range has no end', where);
   let end: bigint;
   if (start.family === 4 && /^\d+$/.test(endText)) {
     // `127.0.0.1-20`: the end replaces the last octet
     const last = Number(endText);
-    if (last > 255) throw badToken('target', token, `range end ${endText} is out of range 0-255`, where);
+    if (last > 255) throw badToken(kind, token, `range end ${endText} is out of range 0-255`, where);
     end = (start.value & ~255n & MAX_V4) | BigInt(last);
   } else if (start.family === 6 && /^[0-9a-fA-F]{1,4}$/.test(endText)) {
     end = (start.value & ~0xffffn) | BigInt(parseInt(endText, 16));
   } else {
-    const e = address(token, endText, where);
-    if (e.family !== start.family) throw badToken('target', token, 'the range mixes IPv4 and IPv6', where);
+    const e = address(token, endText, where, kind);
+    if (e.family !== start.family) throw badToken(kind, token, 'the range mixes IPv4 and IPv6', where);
     end = e.value;
   }
-  if (end < start.value) throw badToken('target', token, 'empty range: the end comes before the start', where);
+  if (end < start.value) throw badToken(kind, token, 'empty range: the end comes before the start', where);
   return { kind: 'block', token, family: start.family, interval: { lo: start.value, hi: end }, where };
 }
 
 /** RFC 1123 host name syntax (labels of letters, digits and inner hyphens; 253 characters at most). */
-export function validateHostName(token: string, where?: string): string {
+export function validateHostName(token: string, where?: string, kind = 'target'): string {
   const name = token.endsWith('.') ? token.slice(0, -1) : token;
-  if (name.length === 0) throw badToken('target', token, 'empty host name', where);
-  if (name.length > 253) throw badToken('target', token, 'a host name is at most 253 characters', where);
+  if (name.length === 0) throw badToken(kind, token, 'empty host name', where);
+  if (name.length > 253) throw badToken(kind, token, 'a host name is at most 253 characters', where);
   for (const label of name.split('.')) {
-    if (label === '') throw badToken('target', token, 'empty label in host name (two dots in a row, or a leading dot)', where);
-    if (label.length > 63) throw badToken('target', token, `label "${label.slice(0, 20)}..." is longer than 63 characters`, where);
+    if (label === '') throw badToken(kind, token, 'empty label in host name (two dots in a row, or a leading dot)', where);
+    if (label.length > 63) throw badToken(kind, token, `label "${label.slice(0, 20)}..." is longer than 63 characters`, where);
     if (!/^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?$/.test(label)) {
-      throw badToken('target', token, `label "${label}" has characters a host name cannot hold`, where);
+      throw badToken(kind, token, `label "${label}" has characters a host name cannot hold`, where);
     }
   }
   return name.toLowerCase();
