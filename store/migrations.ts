@@ -152,6 +152,32 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX accounts_privileged ON accounts (privileged, asset_id);
     `,
   },
+  {
+    version: 4,
+    name: 'directory scans, the method that found each account, and directory computers',
+    sql: `
+      ALTER TABLE scans ADD COLUMN kind TEXT NOT NULL DEFAULT 'network';
+      ALTER TABLE accounts ADD COLUMN method TEXT NOT NULL DEFAULT 'ssh';
+      CREATE TABLE directory_computers (
+        id INTEGER PRIMARY KEY,
+        domain TEXT NOT NULL,
+        computer_key TEXT NOT NULL,
+        dn TEXT NOT NULL,
+        name TEXT NOT NULL,
+        dns_host_name TEXT,
+        operating_system TEXT,
+        operating_system_version TEXT,
+        last_logon TEXT,
+        enabled INTEGER NOT NULL,
+        address TEXT,
+        asset_id INTEGER REFERENCES assets(id) ON DELETE SET NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        last_scan_id INTEGER NOT NULL REFERENCES scans(id),
+        UNIQUE (domain, computer_key)
+      );
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

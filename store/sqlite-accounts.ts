@@ -6,7 +6,9 @@ import { chunks, placeholders } from './sql.js';
 import type { AccountFilter, AccountView, HostObservation, StoredEnumeration } from './store.js';
 
 /** Writes the enumerations of a batch of hosts; runs inside the caller's transaction. */
-export async function writeEnumerations(db: SqliteDriver, scanId: number, idOf: ReadonlyMap<string, number>, hosts: readonly HostObservation[]): Promise<void> {
+export async function writeEnumerations(
+  db: SqliteDriver, scanId: number, idOf: ReadonlyMap<string, number>, hosts: ReadonlyArray<Pick<HostObservation, 'address' | 'seenAt' | 'enumerations'>>,
+): Promise<void> {
   for (const h of hosts) {
     const assetId = idOf.get(h.address);
     if (assetId === undefined) continue;
@@ -19,16 +21,17 @@ export async function writeEnumerations(db: SqliteDriver, scanId: number, idOf: 
       for (const rows of chunks(e.accounts, 200)) {
         await db.run(
           `INSERT INTO accounts (asset_id, kind, account_key, name, uid, privileged, privileged_reasons, enabled, last_logon,
-             password_last_set, details, source, credential, first_seen, last_seen, last_scan_id)
-           VALUES ${placeholders(rows.length, 16)}
+             password_last_set, details, source, credential, first_seen, last_seen, last_scan_id, method)
+           VALUES ${placeholders(rows.length, 17)}
            ON CONFLICT (asset_id, kind, account_key) DO UPDATE SET name = excluded.name, uid = excluded.uid,
              privileged = excluded.privileged, privileged_reasons = excluded.privileged_reasons, enabled = excluded.enabled,
              last_logon = excluded.last_logon, password_last_set = excluded.password_last_set, details = excluded.details,
-             source = excluded.source, credential = excluded.credential, last_seen = excluded.last_seen, last_scan_id = excluded.last_scan_id`,
+             source = excluded.source, credential = excluded.credential, last_seen = excluded.last_seen, last_scan_id = excluded.last_scan_id,
+             method = excluded.method`,
           rows.flatMap((a) => [
             assetId, a.kind, a.key, a.name, a.uid ?? null, a.privileged ? 1 : 0, JSON.stringify(a.reasons),
             a.enabled === undefined ? null : a.enabled ? 1 : 0, a.lastLogon ?? null, a.passwordLastSet ?? null,
-            JSON.stringify(a.details), a.source, e.credential, h.seenAt, h.seenAt, scanId,
+            JSON.stringify(a.details), a.source, e.credential, h.seenAt, h.seenAt, scanId, e.method,
           ]),
         );
       }
@@ -46,7 +49,8 @@ export async function listAccounts(db: SqliteDriver, filter: AccountFilter = {})
   }
   const rows = await db.all(
     `SELECT ac.*, a.address,
-       ac.last_scan_id >= coalesce((SELECT max(e.scan_id) FROM scan_enumerations e WHERE e.asset_id = ac.asset_id AND e.status = 'success'), 0) AS current
+       ac.last_scan_id >= coalesce((SELECT max(e.scan_id) FROM scan_enumerations e
+         WHERE e.asset_id = ac.asset_id AND e.method = ac.method AND e.status = 'success'), 0) AS current
      FROM accounts ac JOIN assets a ON a.id = ac.asset_id
      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`,
     params,
@@ -81,7 +85,7 @@ function accountFromRow(r: Row): AccountView {
 export async function latestEnumerations(db: SqliteDriver, address: string): Promise<StoredEnumeration[]> {
   const rows = await db.all(
     `SELECT e.*, a.address FROM scan_enumerations e JOIN assets a ON a.id = e.asset_id
-     WHERE a.address = ? AND e.scan_id = (SELECT max(scan_id) FROM scan_enumerations WHERE asset_id = a.id)
+     WHERE a.address = ? AND e.scan_id = (SELECT max(x.scan_id) FROM scan_enumerations x WHERE x.asset_id = a.id AND x.method = e.method)
      ORDER BY e.method, e.credential`,
     [address],
   );

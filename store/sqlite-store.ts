@@ -6,9 +6,10 @@ import { Row, SqliteDriver } from './sqlite-driver.js';
 import { chunks, groupBy, placeholders } from './sql.js';
 import type { StoredCredential } from '../vault/credentials.js';
 import { latestEnumerations, listAccounts, writeEnumerations } from './sqlite-accounts.js';
+import { listDirectoryComputers, recordDirectory } from './sqlite-directory.js';
 import { acceptHostKeys, credentialFromRow, hostKeyFromRow, offerHostKey, pinHostKey, saveCredential } from './sqlite-credentials.js';
 import type {
-  AccountFilter, AccountView, AssetPort, AssetView, HostKeyPin, HostObservation, NewScan, ScanRecord, ScanSnapshot, ScanStatus, ScanTotals,
+  AccountFilter, AccountView, AssetPort, AssetView, DirectoryComputerView, DirectoryObservation, HostKeyPin, HostObservation, NewScan, ScanRecord, ScanSnapshot, ScanStatus, ScanTotals,
   Store, StoredEnumeration,
 } from './store.js';
 
@@ -52,9 +53,9 @@ export class SqliteStore implements Store {
 
   async createScan(scan: NewScan): Promise<number> {
     const { lastID } = await this.db.run(
-      `INSERT INTO scans (started_at, status, targets, exclusions, ports, options, hosts_total, probes_total)
-       VALUES (?, 'running', ?, ?, ?, ?, ?, ?)`,
-      [scan.startedAt, JSON.stringify(scan.targets), JSON.stringify(scan.exclusions), JSON.stringify(scan.ports),
+      `INSERT INTO scans (kind, started_at, status, targets, exclusions, ports, options, hosts_total, probes_total)
+       VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
+      [scan.kind ?? 'network', scan.startedAt, JSON.stringify(scan.targets), JSON.stringify(scan.exclusions), JSON.stringify(scan.ports),
         JSON.stringify(scan.options), scan.hostsTotal, scan.probesTotal],
     );
     return lastID;
@@ -140,14 +141,25 @@ export class SqliteStore implements Store {
     return row ? scanFromRow(row) : undefined;
   }
 
+  async recordDirectory(scanId: number, observation: DirectoryObservation): Promise<void> {
+    await recordDirectory(this.db, scanId, observation);
+  }
+
+  async listDirectoryComputers(domain?: string): Promise<DirectoryComputerView[]> {
+    return listDirectoryComputers(this.db, domain);
+  }
+
   async listScans(): Promise<ScanRecord[]> {
     return (await this.db.all('SELECT * FROM scans ORDER BY id')).map(scanFromRow);
   }
 
   async listAssets(): Promise<AssetView[]> {
-    const assets = await this.db.all<{ id: number; address: string; first_seen: string; last_seen: string; last_scan_id: number }>(
-      'SELECT id, address, first_seen, last_seen, last_scan_id FROM assets',
+    const assets = await this.db.all<{ id: number; address: string; first_seen: string; last_seen: string; last_scan_id: number; kind: string }>(
+      'SELECT a.id, a.address, a.first_seen, a.last_seen, a.last_scan_id, s.kind FROM assets a JOIN scans s ON s.id = a.last_scan_id',
     );
+    const computers = groupBy(await this.db.all<{ asset_id: number; domain: string; name: string; dn: string; operating_system: string | null; operating_system_version: string | null }>(
+      'SELECT asset_id, domain, name, dn, operating_system, operating_system_version FROM directory_computers WHERE asset_id IS NOT NULL ORDER BY domain, name',
+    ), (r) => r.asset_id);
     const names = await this.db.all<{ asset_id: number; hostname: string; source: string }>('SELECT asset_id, hostname, source FROM asset_hostnames ORDER BY hostname');
     const services = await this.db.all<{ asset_id: number; port: number; service: string | null; product: string | null; version: string | null; info: string | null; cpe: string | null; confidence: number; sources: string; outcomes: string }>(
       `SELECT s.* FROM scan_services s JOIN assets a ON a.id = s.asset_id AND a.last_scan_id = s.scan_id`,
@@ -185,6 +197,12 @@ export class SqliteStore implements Store {
         os: hostOf.get(a.id)?.os ? JSON.parse(hostOf.get(a.id)!.os!) : undefined,
         domain: hostOf.get(a.id)?.domain ? JSON.parse(hostOf.get(a.id)!.domain!) : undefined,
         names: (namesOf.get(a.id) ?? []).map((r) => ({ name: r.hostname, via: r.source })),
+        scanned: a.kind === 'network',
+        ...(computers.has(a.id) ? {
+          directory: computers.get(a.id)!.map((c) => ({
+            domain: c.domain, name: c.name, dn: c.dn, operatingSystem: c.operating_system ?? undefined, operatingSystemVersion: c.operating_system_version ?? undefined,
+          })),
+        } : {}),
       }))
       .sort((x, y) => compareAddresses(x.address, y.address));
   }
@@ -271,6 +289,7 @@ export class SqliteStore implements Store {
 
 function scanFromRow(row: Row): ScanRecord {
   return {
+    kind: (row.kind as ScanRecord['kind'] | undefined) ?? 'network',
     id: row.id as number,
     startedAt: row.started_at as string,
     finishedAt: (row.finished_at as string | null) ?? null,

@@ -10,6 +10,8 @@ import type { StoredCredential } from '../vault/credentials.js';
 export type ScanStatus = 'running' | 'completed' | 'interrupted' | 'failed';
 
 export interface NewScan {
+  /** `network`: a sweep (the default); `directory`: an LDAP enumeration, which sees no ports. */
+  readonly kind?: 'network' | 'directory';
   readonly startedAt: string;
   readonly targets: readonly string[];
   readonly exclusions: readonly string[];
@@ -28,6 +30,7 @@ export interface ScanTotals {
 }
 
 export interface ScanRecord extends NewScan {
+  readonly kind: 'network' | 'directory';
   readonly id: number;
   readonly finishedAt: string | null;
   readonly status: ScanStatus;
@@ -44,6 +47,37 @@ export interface HostObservation {
   readonly profile?: HostProfile;
   /** Credentialed enumerations of the host (accounts and facts), when the scan had credentials in scope. */
   readonly enumerations?: readonly EnumerationRecord[];
+}
+
+/** A computer object of a directory, with the address its DNS name had when the directory was read. */
+export interface DirectoryComputerRecord {
+  readonly key: string;
+  readonly dn: string;
+  readonly name: string;
+  readonly dnsHostName?: string;
+  readonly operatingSystem?: string;
+  readonly operatingSystemVersion?: string;
+  readonly lastLogon?: string;
+  readonly enabled: boolean;
+  readonly address?: string;
+}
+
+/** What one directory scan saw: the directory server (an asset), its enumeration, and the computers it lists. */
+export interface DirectoryObservation {
+  readonly address: string;
+  readonly hostnames: readonly string[];
+  readonly seenAt: string;
+  /** DNS name of the domain, or the base DN where it has no DC components. */
+  readonly domain: string;
+  readonly enumeration: EnumerationRecord;
+  readonly computers: readonly DirectoryComputerRecord[];
+}
+
+export interface DirectoryComputerView extends DirectoryComputerRecord {
+  readonly domain: string;
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+  readonly lastScanId: number;
 }
 
 /** A host key pinned on first use, and the different key a server offered later (until an admin accepts it). */
@@ -109,6 +143,10 @@ export interface AssetView {
   readonly ports: readonly AssetPort[];
   readonly os?: OsProfile;
   readonly domain?: { name: string; via: string };
+  /** False while the asset is known only from a directory (no sweep has seen it yet). */
+  readonly scanned: boolean;
+  /** The directory computer object(s) naming this asset. */
+  readonly directory?: ReadonlyArray<{ domain: string; name: string; dn: string; operatingSystem?: string; operatingSystemVersion?: string }>;
   /** Host names with where each came from (a target name, a certificate, LDAP, ...). */
   readonly names: ReadonlyArray<{ name: string; via: string }>;
 }
@@ -150,5 +188,8 @@ export interface Store {
   listAccounts(filter?: AccountFilter): Promise<AccountView[]>;
   /** The enumerations of an address in the most recent scan that enumerated it. */
   latestEnumerations(address: string): Promise<StoredEnumeration[]>;
+  /** Writes a directory scan's server asset, enumeration, accounts and computers in one transaction. */
+  recordDirectory(scanId: number, observation: DirectoryObservation): Promise<void>;
+  listDirectoryComputers(domain?: string): Promise<DirectoryComputerView[]>;
   close(): Promise<void>;
 }

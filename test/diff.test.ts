@@ -48,7 +48,7 @@ test('assets diff between two scans of a changed estate equals the difference of
 });
 
 const scan = (id: number, targets: string[], ports: number[]): ScanRecord => ({
-  id, targets, exclusions: [], ports, startedAt: '', finishedAt: '', status: 'completed', options: {}, hostsTotal: 1, probesTotal: 1,
+  kind: 'network', id, targets, exclusions: [], ports, startedAt: '', finishedAt: '', status: 'completed', options: {}, hostsTotal: 1, probesTotal: 1,
   totals: { probesDone: 1, hostsDone: 1, open: 1, closed: 0, filtered: 0 },
 });
 

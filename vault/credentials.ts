@@ -10,7 +10,7 @@ import { parseToken } from '../scanner/targets/parse.js';
 import { open, seal } from './cipher.js';
 import type { VaultKey } from './key.js';
 
-export const CREDENTIAL_TYPES = ['ssh'] as const;
+export const CREDENTIAL_TYPES = ['ssh', 'ldap'] as const;
 export type CredentialType = (typeof CREDENTIAL_TYPES)[number];
 
 export class Secret {

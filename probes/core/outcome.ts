@@ -12,6 +12,8 @@ export const PROBE_STATUSES = [
   'protocol-error', // a malformed, oversized or truncated reply
   'unsupported', // the server speaks the protocol but not the variant asked for
   'hostkey-changed', // the server's host key is not the pinned one: no credential was sent
+  'untrusted', // the server's TLS certificate failed validation (chain, name or pin): no credential was sent
+  'incomplete', // the server stopped before all results (size or time limit): what came is kept, nothing is marked gone
 ] as const;
 export type ProbeStatus = (typeof PROBE_STATUSES)[number];
 

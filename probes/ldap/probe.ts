@@ -6,18 +6,13 @@ import { Client } from 'ldapts';
 import type { Evidence } from '../core/outcome.js';
 import { ProbeError } from '../core/outcome.js';
 import type { Probe } from '../core/probe.js';
+import { domainOfDn } from '../../enum/ldap/codecs.js';
 
 const ATTRIBUTES = [
   'namingContexts', 'defaultNamingContext', 'rootDomainNamingContext', 'dnsHostName', 'serverName', 'ldapServiceName',
   'vendorName', 'vendorVersion', 'supportedLDAPVersion', 'supportedSASLMechanisms', 'domainFunctionality',
   'forestFunctionality', 'domainControllerFunctionality', 'isGlobalCatalogReady', 'objectClass', 'structuralObjectClass',
 ];
-
-/** `DC=lab,DC=test` -> `lab.test` */
-export function domainOfDn(dn: string): string | null {
-  const parts = dn.split(',').map((p) => p.trim()).filter((p) => /^dc=/i.test(p)).map((p) => p.slice(3));
-  return parts.length ? parts.join('.').toLowerCase() : null;
-}
 
 export const ldapProbe: Probe = {
   name: 'ldap',

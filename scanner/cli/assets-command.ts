@@ -48,8 +48,9 @@ export async function assetsCommand(argv: string[]): Promise<number> {
       const rows = assets.map((a) => [
         a.address,
         a.names.map((n) => n.name).join(',') || '-',
-        a.ports.filter((p) => p.state === 'open').map((p) => (p.service?.service ? `${p.port}/${p.service.service}` : String(p.port))).join(',') || '-',
-        [a.os?.name ?? a.os?.family, a.os?.version].filter(Boolean).join(' ') || '-',
+        a.scanned ? a.ports.filter((p) => p.state === 'open').map((p) => (p.service?.service ? `${p.port}/${p.service.service}` : String(p.port))).join(',') || '-' : 'not scanned',
+        [a.os?.name ?? a.os?.family, a.os?.version].filter(Boolean).join(' ')
+          || (a.directory?.[0] ? `${[a.directory[0].operatingSystem, a.directory[0].operatingSystemVersion].filter(Boolean).join(' ') || '-'} (directory)` : '-'),
         a.firstSeen,
         a.lastSeen,
       ]);
@@ -116,7 +117,7 @@ async function assetShow(argv: string[]): Promise<number> {
     if (format === 'json') {
       const doc = {
         schema: SCHEMA_VERSION, address: asset.address, names: asset.names, domain: asset.domain, os: asset.os, firstSeen: asset.firstSeen,
-        lastSeen: asset.lastSeen, lastScanId: asset.lastScanId, ports,
+        lastSeen: asset.lastSeen, lastScanId: asset.lastScanId, scanned: asset.scanned, directory: asset.directory ?? [], ports,
         enumerations: enumerations.map(({ accounts, ...e }) => ({ ...e, accounts: accounts.length })),
       };
       process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
@@ -124,6 +125,8 @@ async function assetShow(argv: string[]): Promise<number> {
     }
     const out: string[] = [`${asset.address}  (first seen ${asset.firstSeen}, last seen ${asset.lastSeen}, scan ${asset.lastScanId})`];
     for (const n of asset.names) out.push(`  name     ${n.name}  <- ${n.via}`);
+    if (!asset.scanned) out.push('  ports    not scanned yet (known from a directory scan: surveyor scan --from-directory)');
+    for (const d of asset.directory ?? []) out.push(`  computer ${d.name} in ${d.domain}: ${[d.operatingSystem, d.operatingSystemVersion].filter(Boolean).join(' ') || 'no OS recorded'}  <- ${d.dn}`);
     if (asset.domain) out.push(`  domain   ${asset.domain.name}  <- ${asset.domain.via}`);
     if (asset.os) {
       const os = asset.os;

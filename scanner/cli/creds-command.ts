@@ -15,6 +15,8 @@ import { readKeyFile, readSecretFromStdin } from './secrets-input.js';
 
 export const CREDS_HELP = `usage: surveyor creds add --name N --type ssh --username U (--password-stdin | --key FILE [--passphrase-stdin])
                           [--elevate sudo] --scope CIDR,...|any [--replace]
+       surveyor creds add --name N --type ldap (--bind-dn DN | --username USER@DOMAIN | --username DOMAIN\\USER)
+                          --password-stdin --scope CIDR,...|any [--replace]
        surveyor creds list [--format table|json]
        surveyor creds remove NAME
        surveyor creds test NAME ADDRESS [--port 22] [--timeout-ms 10000]
@@ -26,6 +28,7 @@ reveals no secret. A credential is only sent to addresses inside its --scope.
 
   --elevate sudo     run the commands that need root through "sudo -n" when the account may
   --scope LIST       addresses, CIDR blocks and ranges the credential may be sent to ("any": everywhere)
+  --bind-dn DN       (ldap) the DN of a simple bind; Active Directory also takes --username user@domain
   --replace          overwrite a credential of the same name
 
 "creds test" connects once (checking the host key pin like a scan does), authenticates with exactly one attempt,
@@ -36,7 +39,7 @@ All commands take --db PATH.
 const ADD_OPTIONS = {
   name: { type: 'string' }, type: { type: 'string' }, username: { type: 'string' }, 'password-stdin': { type: 'boolean' },
   key: { type: 'string' }, 'passphrase-stdin': { type: 'boolean' }, elevate: { type: 'string' }, scope: { type: 'string', multiple: true },
-  replace: { type: 'boolean' }, db: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  replace: { type: 'boolean' }, db: { type: 'string' }, help: { type: 'boolean', short: 'h' }, 'bind-dn': { type: 'string' },
 } as const;
 
 export async function credsCommand(argv: string[]): Promise<number> {
@@ -52,6 +55,26 @@ export async function credsCommand(argv: string[]): Promise<number> {
   throw new InputError(`creds: unknown subcommand "${sub}" (add, list, remove, test)`);
 }
 
+function sshUsername(username: string | undefined, bindDn: string | undefined): string {
+  if (bindDn !== undefined) throw new InputError('creds add: --bind-dn is for --type ldap');
+  if (!username || /[\s:\x00-\x1f]/.test(username)) throw new InputError('creds add: give --username USER (no blanks, colons or control characters)');
+  return username;
+}
+
+/** An LDAP bind name: a DN (--bind-dn), or user@domain / DOMAIN\\user (--username), which Active Directory takes. */
+function ldapIdentity(username: string | undefined, bindDn: string | undefined): string {
+  if ((username === undefined) === (bindDn === undefined)) throw new InputError('creds add: an ldap credential needs exactly one of --bind-dn DN and --username USER@DOMAIN');
+  const value = (bindDn ?? username)!;
+  if (/[\x00-\x1f]/.test(value) || value.trim() !== value || !value) throw new InputError(`creds add: bad ${bindDn !== undefined ? '--bind-dn' : '--username'} "${value}": empty, blanks at an end, or control characters`);
+  if (bindDn !== undefined && !/^[A-Za-z][\w-]*=[^,]+(,\s*[A-Za-z][\w-]*=[^,]+)*$/.test(bindDn.replace(/\\,/g, ''))) {
+    throw new InputError(`creds add: bad --bind-dn "${bindDn}": expected a DN such as cn=admin,dc=example,dc=org`);
+  }
+  if (username !== undefined && !/^[^@\s\\]+@[^@\s]+$|^[^\\\s@]+\\[^\\\s@]+$/.test(username)) {
+    throw new InputError(`creds add: bad --username "${username}" for ldap: expected user@domain or DOMAIN\\user (or give --bind-dn DN)`);
+  }
+  return value;
+}
+
 async function credsAdd(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand('creds add', argv, ADD_OPTIONS);
   if (values.help) {
@@ -61,8 +84,8 @@ async function credsAdd(argv: string[]): Promise<number> {
   if (positionals.length) throw new InputError(`creds add: unexpected "${positionals[0]}"`);
   const name = validateName(values.name);
   const type = choiceOption('type', values.type, CREDENTIAL_TYPES, 'ssh');
-  const username = values.username;
-  if (!username || /[\s:\x00-\x1f]/.test(username)) throw new InputError('creds add: give --username USER (no blanks, colons or control characters)');
+  const username = type === 'ldap' ? ldapIdentity(values.username, values['bind-dn']) : sshUsername(values.username, values['bind-dn']);
+  if (type === 'ldap' && (values.key !== undefined || values.elevate !== undefined)) throw new InputError('creds add: an ldap credential is a bind name and a password (--password-stdin); --key and --elevate are for ssh');
   const elevate = values.elevate === undefined ? null : choiceOption('elevate', values.elevate, ['sudo'] as const, 'sudo');
   const scopeTokens = (values.scope ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
   Scope.parse(scopeTokens);

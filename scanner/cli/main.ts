@@ -4,6 +4,7 @@ import { SurveyorError } from '../errors.js';
 import { ASSETS_HELP, assetsCommand, SCANS_HELP, scansCommand } from './assets-command.js';
 import { ACCOUNTS_HELP, accountsCommand } from './accounts-command.js';
 import { CREDS_HELP, credsCommand } from './creds-command.js';
+import { DIRECTORY_HELP, directoryCommand } from './directory-command.js';
 import { HOSTKEYS_HELP, hostkeysCommand } from './hostkeys-command.js';
 import { LAB_HELP, labCommand } from './lab-command.js';
 import { SCAN_HELP, scanCommand } from './scan-command.js';
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   accounts: { run: accountsCommand, help: ACCOUNTS_HELP },
   creds: { run: credsCommand, help: CREDS_HELP },
   hostkeys: { run: hostkeysCommand, help: HOSTKEYS_HELP },
+  directory: { run: directoryCommand, help: DIRECTORY_HELP },
   lab: { run: labCommand, help: LAB_HELP },
 };
 
@@ -29,6 +31,7 @@ Commands:
   accounts [--privileged]    accounts found with credentials, privileged ones with the reason
   creds add|list|remove|test scan credentials, sealed in the store (AES-256-GCM)
   hostkeys list|accept       SSH host keys pinned on first use; accept a changed one
+  directory scan|computers   users, groups, privileged paths and computers of an AD or LDAP directory
   lab up|status|down         real servers on loopback to try surveyor against (root)
   help COMMAND               the options of one command
 

@@ -1,0 +1,195 @@
+/** `surveyor directory scan|computers`: LDAP enumeration of Active Directory and OpenLDAP, and its computers. */
+import PQueue from 'p-queue';
+import { enumerateDirectory } from '../../enum/ldap/enumerate.js';
+import { DirectoryUrl, parseDirectoryUrl } from '../../enum/ldap/connect.js';
+import type { DirectoryInventory } from '../../enum/ldap/inventory.js';
+import type { EnumerationRecord } from '../../enum/types.js';
+import { openStore, resolveDbLocation } from '../../store/open-store.js';
+import type { DirectoryComputerRecord } from '../../store/store.js';
+import { InputError } from '../errors.js';
+import { isIP } from 'node:net';
+import { systemResolver } from '../targets/target-set.js';
+import { choiceOption, intOption, parseCommand } from './args.js';
+import { openCredentials } from './creds-command.js';
+import { csvField, renderTable, SCHEMA_VERSION } from './output.js';
+
+export const DIRECTORY_HELP = `usage: surveyor directory scan ldap[s]://HOST[:PORT] --creds NAME [--base DN] [--ca-file PEM] [--pin-sha256 HEX]
+                                [--tls-name NAME] [--allow-plaintext-bind] [--privileged-group NAME]...
+                                [--timeout-ms 30000] [--no-resolve] [--format table|json] [--db PATH]
+       surveyor directory computers [--domain DOMAIN] [--format table|json|csv] [--db PATH]
+
+Reads a directory with an ldap credential (surveyor creds add --type ldap): users, groups with nested membership,
+privileged groups with each member's path into them, computers and (Active Directory) the password and lockout
+policy. Users are stored as accounts of kind "domain" on the directory server's asset (surveyor accounts --kind
+domain); computers whose DNS names resolve become assets, not yet scanned (surveyor scan --from-directory).
+
+The password is only sent over TLS: ldaps://, or StartTLS on ldap://. The certificate must chain to the system's
+CAs (or --ca-file) and carry the host name (or --tls-name), unless --pin-sha256 pins it. A server that offers no TLS
+gets no password unless --allow-plaintext-bind is given.
+
+  --base DN                 search base (default: the rootDSE's defaultNamingContext or first naming context)
+  --ca-file PEM             trust these CA certificates instead of the system's
+  --pin-sha256 HEX          trust exactly this certificate (SHA-256 fingerprint, colons optional)
+  --tls-name NAME           the name the certificate must carry when HOST is an address
+  --allow-plaintext-bind    bind in clear when the server offers no TLS (the password crosses the network readable)
+  --privileged-group NAME   also treat this group (name or DN) as privileged; repeatable
+  --no-resolve              do not look up the computers' DNS names (no assets are created for them)
+
+Exit codes: 0 enumerated, 1 the directory refused or failed (the status says why; stored), 2 bad input.
+`;
+
+export async function directoryCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'scan') return directoryScan(rest);
+  if (sub === 'computers') return directoryComputers(rest);
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    process.stdout.write(DIRECTORY_HELP);
+    return sub === undefined ? 2 : 0;
+  }
+  throw new InputError(`directory: unknown subcommand "${sub}" (scan, computers)`);
+}
+
+/** The address a directory URL's host has now (the credential goes to that address only). */
+async function addressOf(url: DirectoryUrl): Promise<string> {
+  if (isIP(url.host)) return url.host;
+  try {
+    const found = await systemResolver(url.host);
+    if (found[0]) return found[0];
+  } catch (err) {
+    throw new InputError(`bad directory URL "${url.text}": host name cannot be resolved (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  throw new InputError(`bad directory URL "${url.text}": host name resolved to no address`);
+}
+
+async function resolveComputers(inv: DirectoryInventory, resolve: boolean): Promise<DirectoryComputerRecord[]> {
+  const queue = new PQueue({ concurrency: 32 });
+  return Promise.all(inv.computers.map((c) => queue.add(async () => {
+    let address: string | undefined;
+    if (resolve && c.dnsHostName) address = await systemResolver(c.dnsHostName).then((a) => a[0], () => undefined);
+    return { key: c.key, dn: c.dn, name: c.name, dnsHostName: c.dnsHostName, operatingSystem: c.operatingSystem, operatingSystemVersion: c.operatingSystemVersion, lastLogon: c.lastLogon, enabled: c.enabled, address };
+  }) as Promise<DirectoryComputerRecord>));
+}
+
+async function directoryScan(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand('directory scan', argv, {
+    creds: { type: 'string' }, base: { type: 'string' }, 'ca-file': { type: 'string' }, 'pin-sha256': { type: 'string' },
+    'tls-name': { type: 'string' }, 'allow-plaintext-bind': { type: 'boolean' }, 'privileged-group': { type: 'string', multiple: true },
+    'timeout-ms': { type: 'string' }, 'no-resolve': { type: 'boolean' }, format: { type: 'string' }, db: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(DIRECTORY_HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new InputError('directory scan: give exactly one ldap://HOST or ldaps://HOST URL');
+  const url = parseDirectoryUrl(positionals[0]!);
+  if (!values.creds) throw new InputError('directory scan: give --creds NAME (an ldap credential, see surveyor creds add --type ldap)');
+  const format = choiceOption('format', values.format, ['table', 'json'] as const, 'table');
+  const timeoutMs = intOption('timeout-ms', values['timeout-ms'], 100, 3_600_000) ?? 30_000;
+  if (values['tls-name'] !== undefined && !/^[A-Za-z0-9.-]{1,253}$/.test(values['tls-name'])) throw new InputError(`bad --tls-name "${values['tls-name']}": expected a DNS name`);
+  const address = await addressOf(url);
+  const store = await openStore(resolveDbLocation(values.db));
+  try {
+    const [{ credential, scope }] = (await openCredentials(store, [values.creds])) as [Awaited<ReturnType<typeof openCredentials>>[number]];
+    if (credential.type !== 'ldap') throw new InputError(`bad --creds "${credential.name}": a ${credential.type} credential; directory scans take an ldap one`);
+    if (!scope.contains(address)) throw new InputError(`directory scan: ${address} is outside the scope of credential ${credential.name} (${credential.scope.join(',')}); nothing was sent`);
+    const policy = {
+      caFile: values['ca-file'], pinSha256: values['pin-sha256'], allowPlaintextBind: values['allow-plaintext-bind'] === true,
+      serverName: values['tls-name'] ?? (isIP(url.host) ? undefined : url.host),
+    };
+    const startedAt = new Date().toISOString();
+    const scanId = await store.createScan({
+      kind: 'directory', startedAt, targets: [url.text], exclusions: [], ports: [url.port], hostsTotal: 1, probesTotal: 1,
+      options: { credential: credential.name, base: values.base ?? null, address, tls: { caFile: policy.caFile ?? null, pinned: Boolean(policy.pinSha256), allowPlaintextBind: policy.allowPlaintextBind } },
+    });
+    const connectUrl: DirectoryUrl = { ...url, host: address };
+    let result;
+    try {
+      result = await enumerateDirectory({ url: connectUrl, credential, policy, timeoutMs, base: values.base, privilegedGroups: values['privileged-group'] ?? [] });
+    } catch (err) {
+      await store.finishScan(scanId, 'failed', { probesDone: 1, hostsDone: 1, open: 0, closed: 0, filtered: 0 }, new Date().toISOString());
+      throw err;
+    }
+    const { record, inventory } = result;
+    const computers = inventory ? await resolveComputers(inventory, values['no-resolve'] !== true) : [];
+    const ok = record.status === 'success' || record.status === 'incomplete';
+    await store.recordDirectory(scanId, {
+      address, hostnames: isIP(url.host) ? [] : [url.host], seenAt: new Date().toISOString(),
+      domain: inventory?.domain ?? inventory?.base ?? url.text, enumeration: record, computers,
+    });
+    await store.finishScan(scanId, ok ? 'completed' : 'failed', { probesDone: 1, hostsDone: 1, open: 1, closed: 0, filtered: 0 }, new Date().toISOString());
+    if (format === 'json') process.stdout.write(JSON.stringify(scanJson(scanId, url, address, record, computers), null, 2) + '\n');
+    else process.stdout.write(scanTable(scanId, url, address, record, inventory, computers));
+    process.stderr.write(`directory scan ${scanId}: ${record.status} in ${(record.elapsedMs / 1000).toFixed(2)} s; stored in ${store.location}\n`);
+    return ok ? 0 : 1;
+  } finally {
+    await store.close();
+  }
+}
+
+function scanJson(scanId: number, url: DirectoryUrl, address: string, record: EnumerationRecord, computers: readonly DirectoryComputerRecord[]): Record<string, unknown> {
+  const value = (name: string) => record.facts[name]?.value ?? null;
+  return {
+    schema: SCHEMA_VERSION, scan: scanId, url: url.text, address, status: record.status, notes: record.notes, elapsedMs: Math.round(record.elapsedMs),
+    connection: value('connection'), directory: value('directory'), passwordPolicy: value('passwordPolicy'),
+    privilegedGroups: value('privilegedGroups'), groups: value('groups'), searches: value('searches'),
+    accounts: record.accounts, computers,
+  };
+}
+
+function scanTable(scanId: number, url: DirectoryUrl, address: string, record: EnumerationRecord, inv: DirectoryInventory | undefined, computers: readonly DirectoryComputerRecord[]): string {
+  const lines: string[] = [];
+  const conn = record.facts.connection?.value as { transport: string; tls: { subject: string; sha256: string; trustedBy: string } | null } | undefined;
+  const rows: string[][] = [['scan', String(scanId)], ['directory', `${url.text} (${address})`], ['status', record.status]];
+  if (conn) rows.push(['connection', conn.tls ? `${conn.transport}, certificate ${conn.tls.subject} trusted by ${conn.tls.trustedBy}` : conn.transport]);
+  if (inv) {
+    rows.push(['kind', `${inv.kind}${inv.domain ? ` ${inv.domain}` : ''}${inv.netbiosName ? ` (${inv.netbiosName})` : ''}, base ${inv.base}`]);
+    rows.push(['users', `${inv.users.length} (${inv.users.filter((u) => !u.enabled).length} disabled), ${record.accounts.filter((a) => a.privileged).length} privileged`]);
+    rows.push(['groups', `${inv.groups.length}, ${inv.privilegedGroups.length} privileged`]);
+    rows.push(['computers', `${computers.length}, ${computers.filter((c) => c.address).length} resolved`]);
+    const p = inv.policy;
+    if (p) rows.push(['policy', `min length ${p.minLength ?? '?'}, history ${p.historyLength ?? '?'}, max age ${p.maxAgeDays ?? 'never'} d, complexity ${p.complexity ? 'on' : 'off'}, lockout ${p.lockoutThreshold ? `after ${p.lockoutThreshold} for ${p.lockoutDurationMinutes ?? '?'} min` : 'off'}${p.fineGrained.length ? `, ${p.fineGrained.length} fine-grained` : ''}`]);
+  }
+  rows.push(['time', `${(record.elapsedMs / 1000).toFixed(2)} s`]);
+  lines.push(renderTable(['DIRECTORY', ''], rows));
+  for (const n of record.notes) lines.push(`note: ${n}\n`);
+  const privileged = record.accounts.filter((a) => a.privileged);
+  if (privileged.length) {
+    lines.push('\n' + renderTable(['PRIVILEGED', 'ENABLED', 'WHY'], privileged.map((a) => [a.name, a.enabled === false ? 'no' : 'yes', a.reasons.join('; ')])));
+  }
+  return lines.join('');
+}
+
+async function directoryComputers(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand('directory computers', argv, {
+    domain: { type: 'string' }, format: { type: 'string' }, db: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(DIRECTORY_HELP);
+    return 0;
+  }
+  if (positionals.length) throw new InputError(`directory computers: unexpected "${positionals[0]}"`);
+  const format = choiceOption('format', values.format, ['table', 'json', 'csv'] as const, 'table');
+  const store = await openStore(resolveDbLocation(values.db));
+  try {
+    const computers = await store.listDirectoryComputers(values.domain);
+    const out = (t: string) => process.stdout.write(t);
+    if (format === 'json') out(JSON.stringify({ schema: SCHEMA_VERSION, computers }, null, 2) + '\n');
+    else if (format === 'csv') {
+      out('domain,name,dns_host_name,address,operating_system,operating_system_version,enabled,last_logon,dn,last_seen\n');
+      for (const c of computers) {
+        out([c.domain, c.name, c.dnsHostName ?? '', c.address ?? '', c.operatingSystem ?? '', c.operatingSystemVersion ?? '', c.enabled, c.lastLogon ?? '', c.dn, c.lastSeen]
+          .map((v) => csvField(String(v))).join(',') + '\n');
+      }
+    } else if (!computers.length) out('no directory computers stored (run surveyor directory scan)\n');
+    else {
+      out(renderTable(['DOMAIN', 'NAME', 'DNS NAME', 'ADDRESS', 'OS', 'ENABLED', 'LAST LOGON'], computers.map((c) => [
+        c.domain, c.name, c.dnsHostName ?? '-', c.address ?? 'unresolved', [c.operatingSystem, c.operatingSystemVersion].filter(Boolean).join(' ') || '-',
+        c.enabled ? 'yes' : 'no', c.lastLogon?.slice(0, 19) ?? '-',
+      ])));
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
