@@ -3,11 +3,12 @@
  * repetitions. For each tool: median wall time, probes/s, peak memory (GNU time's max RSS), and whether the set of
  * open ports equals the estate's ground truth. Then the ratio surveyor/nmap.
  *
- *   npm run bench -- [--reps 3] [--only 4096,16,filtered,fingerprint,ssh-enum,engine] [--fingerprint-cidr 127.46.0.0/22]
+ *   npm run bench -- [--reps 3] [--only 4096,16,filtered,fingerprint,ssh-enum,directory,engine] [--fingerprint-cidr 127.46.0.0/22]
  *                    [--ssh-hosts 32]
  *
  * `fingerprint` compares service identification with nmap -sV --version-light on a speaking estate;
  * `ssh-enum` compares credentialed enumeration of SSH endpoints with nmap's ssh-run script (bench/ssh-enum.ts);
+ * `directory` compares LDAP enumeration of a directory larger than its size limit with nmap's ldap-search (bench/directory.ts);
  * `engine` (not in the default set) compares p-queue with the sweeper's own scheduler in-process.
  *
  * Needs root (listeners on ports below 1024, a network namespace for the filtered estate); installs nmap and GNU
@@ -23,6 +24,7 @@ import { createNamespace, Namespace } from '../fixtures/estate/netns.js';
 import { benchEngine } from './engine.js';
 import { benchFingerprint } from './fingerprint.js';
 import { benchSshEnum } from './ssh-enum.js';
+import { benchDirectory } from './directory.js';
 import type { EstatePlan, EstateSpec } from '../fixtures/estate/plan.js';
 import { startEstateProcess } from '../fixtures/estate/process.js';
 import { renderTable } from '../scanner/cli/output.js';
@@ -168,7 +170,7 @@ async function benchEstate(estate: Estate, reps: number, dir: string): Promise<s
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { reps: { type: 'string', default: '3' }, only: { type: 'string' }, 'fingerprint-cidr': { type: 'string' }, 'ssh-hosts': { type: 'string', default: '32' } } });
   const reps = Number(values.reps);
-  const only = values.only ? values.only.split(',') : [...ESTATES.map((e) => e.key), 'fingerprint', 'ssh-enum'];
+  const only = values.only ? values.only.split(',') : [...ESTATES.map((e) => e.key), 'fingerprint', 'ssh-enum', 'directory'];
   if (process.getuid?.() !== 0) throw new Error('the benchmark needs root (low ports, a network namespace)');
   ensureTools();
   const version = spawnSync('nmap', ['--version']).stdout.toString().split('\n')[0];
@@ -180,6 +182,7 @@ async function main(): Promise<void> {
     // nmap -sV takes about half an hour for the 4,096-host estate: one repetition unless asked for more
     if (only.includes('fingerprint')) rows.push(...(await benchFingerprint(values.reps === '3' ? 1 : reps, values['fingerprint-cidr'])));
     if (only.includes('ssh-enum')) rows.push(...(await benchSshEnum(Number(values['ssh-hosts']), reps)));
+    if (only.includes('directory')) rows.push(...(await benchDirectory(reps)));
     if (values.only?.split(',').includes('engine')) {
       process.stderr.write('\nengine: p-queue against the own scheduler, one thread, loopback /18, all closed\n');
       rows.push(...(await benchEngine()));

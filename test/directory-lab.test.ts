@@ -266,3 +266,25 @@ labTest('addc', 'directory: users, groups, computers and policy equal ldapsearch
   t.deepEqual(stored.accounts.map((a) => a.name).sort(), [...privileged].sort());
   assertNoSecrets(t, dir, [info.credentials.administrator!.password!]);
 });
+
+labTest('addc', 'scan --from-directory sweeps the resolvable directory computers and enumerates the DC found by its rootDSE', async (t, info) => {
+  const dir = tempDir(t);
+  await adCred(t, dir, info);
+  const ca = info.extra.caFile!;
+  const first = await cli(dir, ['directory', 'scan', 'ldaps://dc1.lab.test', '--creds', 'dc', '--ca-file', ca], { netns: info.netns });
+  t.is(first.code, 0, first.stderr);
+  const r = await cli(dir, ['scan', '--from-directory', '--ports', '389,636', '--creds', 'dc', '--ldap-ca-file', ca, '--no-progress', '--format', 'jsonl'], { netns: info.netns });
+  t.is(r.code, 0, r.stderr);
+  const truth = truthOf<AdTruth>(info);
+  const resolvable = truth.computers.filter((c) => c.dNSHostName && spawnSync('ip', ['netns', 'exec', info.netns!, 'getent', 'hosts', c.dNSHostName]).status === 0);
+  t.true(resolvable.length >= 2 && resolvable.length < truth.computers.length, 'some computers resolve, some do not');
+  t.regex(r.stderr, new RegExp(`from the directory: ${truth.computers.length} computer\\(s\\), ${resolvable.length} resolve`));
+  for (const c of truth.computers.filter((x) => !resolvable.includes(x))) t.true(r.stderr.includes(`skipped ${c.sAMAccountName.replace(/\$$/, '')} (${c.dNSHostName!.toLowerCase()})`));
+  const scans = JSON.parse((await cli(dir, ['scans', '--format', 'json'])).stdout) as { scans: Array<{ kind?: string; targets: string[] }> } | Array<{ targets: string[] }>;
+  const list = Array.isArray(scans) ? scans : scans.scans;
+  t.deepEqual([...list[list.length - 1]!.targets].sort(), resolvable.map((c) => c.dNSHostName!.toLowerCase()).sort());
+  const dc = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { address: string; enumerations?: Array<{ method: string; status: string; accounts: number; privileged: string[] }> })
+    .find((h) => h.address === info.address)!;
+  t.like(dc.enumerations?.[0], { method: 'ldap', status: 'success', accounts: truth.users.length });
+  t.true(dc.enumerations![0]!.privileged.includes('tier0admin'));
+});

@@ -104,6 +104,13 @@ test('creds add: every bad input exits 2 with a message naming it, and stores no
     [['--name', 'n', '--username', 'ops', '--key', env.SURVEYOR_DB, '--scope', 'any'], undefined, /not a private key ssh2 can use/],
     [['--name', 'good', '--username', 'ops', '--password-stdin', '--scope', 'any'], 'y\n', /credential "good" already exists/],
     [['--name', 'n', '--type', 'telnet', '--username', 'ops', '--password-stdin', '--scope', 'any'], 'x\n', /bad --type "telnet"/],
+    [['--name', 'n', '--type', 'ldap', '--password-stdin', '--scope', 'any'], 'x\n', /exactly one of --bind-dn DN and --username/],
+    [['--name', 'n', '--type', 'ldap', '--bind-dn', 'cn=a,dc=x', '--username', 'a@x', '--password-stdin', '--scope', 'any'], 'x\n', /exactly one of --bind-dn/],
+    [['--name', 'n', '--type', 'ldap', '--bind-dn', 'admin', '--password-stdin', '--scope', 'any'], 'x\n', /bad --bind-dn "admin": expected a DN/],
+    [['--name', 'n', '--type', 'ldap', '--username', 'admin', '--password-stdin', '--scope', 'any'], 'x\n', /bad --username "admin" for ldap: expected user@domain/],
+    [['--name', 'n', '--type', 'ldap', '--username', 'a@x', '--key', env.SURVEYOR_DB, '--scope', 'any'], undefined, /--key and --elevate are for ssh/],
+    [['--name', 'n', '--bind-dn', 'cn=a,dc=x', '--password-stdin', '--scope', 'any'], 'x\n', /--bind-dn is for --type ldap/],
+    [['--name', 'n', '--type', 'ldap', '--username', 'a@x', '--password-stdin', '--scope', 'any'], '\n', /password on standard input is empty/],
   ];
   for (const [args, input, message] of cases) {
     const r = await runCli(['creds', 'add', ...args], { env, input });
@@ -118,4 +125,34 @@ test('creds add: every bad input exits 2 with a message naming it, and stores no
   const missing = await runCli(['scan', '127.0.0.1', '--ports', '1', '--creds', 'nope'], { env });
   t.is(missing.code, 2);
   t.regex(missing.stderr, /bad --creds "nope": no such credential/);
+});
+
+test('directory scan: every bad input exits 2 naming it, sends nothing and stores no scan', async (t) => {
+  const { runCli, fileState } = await import('./helpers/cli.js');
+  const dir = tempDir(t);
+  const env = { SURVEYOR_KEY_FILE: join(dir, 'key'), SURVEYOR_DB: join(dir, 's.db') };
+  for (const [name, type, id] of [['dir', 'ldap', ['--bind-dn', 'cn=a,dc=x']], ['shell', 'ssh', ['--username', 'ops']]] as const) {
+    const r = await runCli(['creds', 'add', '--name', name, '--type', type, ...id, '--password-stdin', '--scope', '127.61.0.1'], { env, input: 'pw-456\n' });
+    t.is(r.code, 0, r.stderr);
+  }
+  const before = fileState(env.SURVEYOR_DB);
+  const cases: Array<[string[], RegExp]> = [
+    [['ldap://127.61.0.1'], /give --creds NAME/],
+    [['http://127.61.0.1', '--creds', 'dir'], /bad directory URL "http:\/\/127.61.0.1"/],
+    [['ldap://127.61.0.1:99999', '--creds', 'dir'], /bad directory URL .*(port|expected)/],
+    [['ldap://127.61.0.1', '--creds', 'nope'], /bad --creds "nope": no such credential/],
+    [['ldap://127.61.0.1', '--creds', 'shell'], /bad --creds "shell": a ssh credential/],
+    [['ldap://127.61.0.2', '--creds', 'dir'], /127.61.0.2 is outside the scope of credential dir .*nothing was sent/],
+    [['ldap://127.61.0.1', '--creds', 'dir', '--pin-sha256', 'zz'], /bad --pin-sha256 "zz"/],
+    [['ldap://127.61.0.1', '--creds', 'dir', '--ca-file', join(dir, 'none.pem')], /bad --ca-file ".*none.pem": cannot be read \(ENOENT\)/],
+    [['ldap://127.61.0.1', '--creds', 'dir', '--ca-file', env.SURVEYOR_DB], /bad --ca-file .*holds no PEM certificate/],
+    [['ldap://127.61.0.1', '--creds', 'dir', '--tls-name', 'a b'], /bad --tls-name "a b"/],
+    [['ldap://127.61.0.1', 'ldap://127.61.0.1', '--creds', 'dir'], /exactly one ldap:\/\/HOST/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await runCli(['directory', 'scan', ...args], { env });
+    t.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    t.regex(r.stderr, message);
+  }
+  t.is(fileState(env.SURVEYOR_DB), before, 'no scan stored');
 });

@@ -27,12 +27,12 @@ export function parseDirectoryUrl(text: string): DirectoryUrl {
   const m = /^(ldaps?):\/\/(\[[0-9A-Fa-f:.]+\]|[^\s/:[\]]+)(?::(\d{1,5}))?\/?$/i.exec(text.trim());
   if (!m) throw new InputError(`bad directory URL "${text}": expected ldap://HOST[:PORT] or ldaps://HOST[:PORT] (give the base DN with --base)`);
   const scheme = m[1]!.toLowerCase() as 'ldap' | 'ldaps';
-  const host = m[2]!.replace(/^\[|\]$/g, '');
+  const host = m[2]!.replace(/^\[|\]$/g, '').toLowerCase();
   if (m[2]!.startsWith('[') && isIP(host) !== 6) throw new InputError(`bad directory URL "${text}": "${host}" is not an IPv6 address`);
   const port = m[3] === undefined ? (scheme === 'ldaps' ? 636 : 389) : Number(m[3]);
   if (port < 1 || port > 65535) throw new InputError(`bad directory URL "${text}": port ${port} is out of range 1-65535`);
   const shown = host.includes(':') ? `[${host}]` : host;
-  return { scheme, host: host.toLowerCase(), port, text: `${scheme}://${shown}:${port}` };
+  return { scheme, host, port, text: `${scheme}://${shown}:${port}` };
 }
 
 export interface TlsPolicy {
@@ -50,6 +50,18 @@ export function normalizePin(text: string): string {
   const hex = text.replace(/^sha256:/i, '').replace(/:/g, '').toUpperCase();
   if (!/^[0-9A-F]{64}$/.test(hex)) throw new InputError(`bad --pin-sha256 "${text}": expected 64 hex digits (colons allowed), as "openssl x509 -noout -fingerprint -sha256" prints them`);
   return hex.match(/../g)!.join(':');
+}
+
+/** The PEM certificates of a --ca-file; a file that cannot be read or holds none is bad input. */
+export function loadCaFile(path: string, option = '--ca-file'): Buffer {
+  let ca: Buffer;
+  try {
+    ca = readFileSync(path);
+  } catch (err) {
+    throw new InputError(`bad ${option} "${path}": cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (!ca.toString('latin1').includes('-----BEGIN CERTIFICATE-----')) throw new InputError(`bad ${option} "${path}": holds no PEM certificate`);
+  return ca;
 }
 
 export interface TlsSeen {
@@ -100,15 +112,7 @@ export async function openDirectory(o: OpenOptions): Promise<DirectoryConnection
   const password = o.credential.secrets.password?.reveal();
   if (!password) throw new ProbeError('auth-failed', `credential ${o.credential.name} has no password: an empty simple bind would be an anonymous one`);
   const pin = policy.pinSha256 ? normalizePin(policy.pinSha256) : undefined;
-  let ca: Buffer | undefined;
-  if (policy.caFile) {
-    try {
-      ca = readFileSync(policy.caFile);
-    } catch (err) {
-      throw new InputError(`bad --ca-file "${policy.caFile}": cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-    if (!ca.toString('latin1').includes('-----BEGIN CERTIFICATE-----')) throw new InputError(`bad --ca-file "${policy.caFile}": holds no PEM certificate`);
-  }
+  const ca = policy.caFile ? loadCaFile(policy.caFile) : undefined;
   const serverName = policy.serverName ?? (isIP(url.host) ? undefined : url.host);
   const tlsOptions: tls.ConnectionOptions = {
     rejectUnauthorized: !pin,

@@ -1,7 +1,7 @@
 /** `surveyor directory scan|computers`: LDAP enumeration of Active Directory and OpenLDAP, and its computers. */
 import PQueue from 'p-queue';
 import { enumerateDirectory } from '../../enum/ldap/enumerate.js';
-import { DirectoryUrl, parseDirectoryUrl } from '../../enum/ldap/connect.js';
+import { DirectoryUrl, loadCaFile, normalizePin, parseDirectoryUrl } from '../../enum/ldap/connect.js';
 import type { DirectoryInventory } from '../../enum/ldap/inventory.js';
 import type { EnumerationRecord } from '../../enum/types.js';
 import { openStore, resolveDbLocation } from '../../store/open-store.js';
@@ -87,6 +87,8 @@ async function directoryScan(argv: string[]): Promise<number> {
   const format = choiceOption('format', values.format, ['table', 'json'] as const, 'table');
   const timeoutMs = intOption('timeout-ms', values['timeout-ms'], 100, 3_600_000) ?? 30_000;
   if (values['tls-name'] !== undefined && !/^[A-Za-z0-9.-]{1,253}$/.test(values['tls-name'])) throw new InputError(`bad --tls-name "${values['tls-name']}": expected a DNS name`);
+  if (values['ca-file'] !== undefined) loadCaFile(values['ca-file']);
+  if (values['pin-sha256'] !== undefined) normalizePin(values['pin-sha256']);
   const address = await addressOf(url);
   const store = await openStore(resolveDbLocation(values.db));
   try {

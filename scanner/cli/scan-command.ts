@@ -15,10 +15,11 @@ import { InputError } from '../errors.js';
 import { parsePorts } from '../ports.js';
 import { buildTargetSet, DEFAULT_MAX_HOSTS } from '../targets/target-set.js';
 import { choiceOption, FORMATS, intOption, parseCommand } from './args.js';
-import { enumerateSsh, HostKeyStore } from '../../enum/ssh/enumerate.js';
 import type { EnumerationRecord } from '../../enum/types.js';
-import type { Credential, Scope } from '../../vault/credentials.js';
 import { openCredentials } from './creds-command.js';
+import { directoryTargets } from './directory-targets.js';
+import { loadCaFile } from '../../enum/ldap/connect.js';
+import { enumerateHost } from './scan-enumerate.js';
 import { AssetWriter, EnumerationSummary, renderTable } from './output.js';
 import { fmt, formatDuration, ProgressLine } from './progress.js';
 import { StoreBatcher } from './store-batcher.js';
@@ -48,9 +49,13 @@ host names (every address they resolve to) and @FILE lists (one target a line, #
   --no-fingerprint       only sweep: do not identify the services on open ports
   --reverse-dns          look up each host's name (getnameinfo: /etc/hosts, then DNS; off by default: it sends DNS queries)
   --probe-timeout-ms N   budget of one fingerprint probe (default: 3000)
-  --creds NAME           enumerate hosts with SSH open using this stored credential (repeatable; see surveyor creds):
-                         OS, hardware, software, services, users, groups, sudo rights and SSH keys. Only addresses
-                         in the credential's scope get it; one authentication attempt per credential and host.
+  --creds NAME           enumerate hosts with this stored credential (repeatable; see surveyor creds). ssh: OS,
+                         hardware, software, services, users, groups, sudo rights and SSH keys; ldap: on hosts whose
+                         rootDSE shows a directory, its users, groups and privileged paths (as surveyor directory
+                         scan). Only addresses in the credential's scope get it; one attempt per credential and host.
+  --ldap-ca-file PEM     CA certificates a directory's certificate must chain to (default: the system's)
+  --allow-plaintext-bind send an ldap credential's password to a directory that offers no TLS
+  --from-directory       also scan the computers earlier directory scans listed (their DNS names, resolved now)
   --enum-timeout-ms N    budget to connect and authenticate for one enumeration (default: 15000)
   --enum-concurrency N   hosts enumerated at once (default: 16)
   --no-progress          no progress line on a terminal
@@ -79,6 +84,9 @@ const OPTIONS = {
   creds: { type: 'string', multiple: true },
   'enum-timeout-ms': { type: 'string' },
   'enum-concurrency': { type: 'string' },
+  'ldap-ca-file': { type: 'string' },
+  'allow-plaintext-bind': { type: 'boolean' },
+  'from-directory': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -102,8 +110,17 @@ export async function scanCommand(argv: string[]): Promise<number> {
   const format = choiceOption('format', values.format, FORMATS, 'table');
   const ports = parsePorts(values.ports ?? 'default');
   const exclusions = values.exclude ?? [];
+  if (values['ldap-ca-file'] !== undefined) loadCaFile(values['ldap-ca-file'], '--ldap-ca-file');
+  const include = [...positionals];
+  if (values['from-directory']) {
+    const store = await openStore(resolveDbLocation(values.db));
+    const found = await directoryTargets(store).finally(() => store.close());
+    process.stderr.write(`from the directory: ${found.total} computer(s), ${found.names.length} resolve${found.skipped.map((s) => `\n  skipped ${s}`).join('')}\n`);
+    include.push(...found.names);
+    if (!include.length) throw new InputError('scan --from-directory: no stored directory computer has a DNS name that resolves, and no other target was given (run surveyor directory scan first)');
+  }
   const targets = await buildTargetSet({
-    include: positionals,
+    include,
     exclude: exclusions,
     excludeFiles: values['exclude-file'] ?? [],
     maxHosts: intOption('max-hosts', values['max-hosts'], 1, Number.MAX_SAFE_INTEGER),
@@ -141,7 +158,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
     const startedAt = new Date().toISOString();
     const scanId = await store.createScan({
       startedAt,
-      targets: positionals,
+      targets: include,
       exclusions,
       ports,
       options: {
@@ -161,7 +178,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
     });
     let latest: SweepCounters = { probesDone: 0, hostsDone: 0, open: 0, closed: 0, filtered: 0, retries: 0 };
     const batcher = new StoreBatcher(store, scanId, () => latest);
-    const writer = new AssetWriter(format, write, () => ({ scan: { id: scanId, startedAt, targets: positionals, ports } }));
+    const writer = new AssetWriter(format, write, () => ({ scan: { id: scanId, startedAt, targets: include, ports } }));
     const progress = ProgressLine.forStream(process.stderr, !values['no-progress'], targets.total, probesTotal);
 
     const abort = new AbortController();
@@ -220,7 +237,10 @@ export async function scanCommand(argv: string[]): Promise<number> {
               : profile;
             const sshPorts = fingerprint ? (profile?.services ?? []).filter((sv) => sv.service === 'ssh').map((sv) => sv.port) : open.filter((p) => p === 22);
             const enumerations = enumerate && !abort.signal.aborted
-              ? (await enumQueue.add(() => enumerateHost(host.address, sshPorts, credentials, { pins: store, timeoutMs: enumTimeoutMs }))) ?? undefined
+              ? (await enumQueue.add(() => enumerateHost(host.address, sshPorts, profile, credentials, {
+                pins: store, timeoutMs: enumTimeoutMs, tlsName: targets.names.get(host.address)?.[0], ldapCaFile: values['ldap-ca-file'],
+                allowPlaintextBind: values['allow-plaintext-bind'] === true,
+              }))) ?? undefined
               : undefined;
             record(host.address, host.ports, host.complete, withName, enumerations);
           });
@@ -263,31 +283,12 @@ export async function scanCommand(argv: string[]): Promise<number> {
   }
 }
 
-/**
- * Enumerates one host with the first credential in scope that works. Each credential gets one attempt on the host
- * (on its first SSH port): a refused one is not retried on another port, so it cannot lock the account out.
- */
-async function enumerateHost(
-  address: string, sshPorts: readonly number[], credentials: ReadonlyArray<{ credential: Credential; scope: Scope }>,
-  options: { pins: HostKeyStore; timeoutMs: number },
-): Promise<EnumerationRecord[] | undefined> {
-  const port = sshPorts[0];
-  if (port === undefined) return undefined;
-  const out: EnumerationRecord[] = [];
-  for (const { credential, scope } of credentials) {
-    if (credential.type !== 'ssh' || !scope.contains(address)) continue;
-    const result = await enumerateSsh({ address, port, credential, pins: options.pins, timeoutMs: options.timeoutMs });
-    out.push(result);
-    if (result.status === 'success' || result.status === 'hostkey-changed') break;
-  }
-  return out.length ? out : undefined;
-}
-
 function enumerationSummary(e: EnumerationRecord): EnumerationSummary {
+  const kind = e.method === 'ldap' ? 'domain' : 'local';
   return {
     method: e.method, port: e.port, credential: e.credential, status: e.status, notes: e.notes,
-    accounts: e.accounts.filter((a) => a.kind === 'local').length,
-    privileged: e.accounts.filter((a) => a.kind === 'local' && a.privileged).map((a) => a.name),
+    accounts: e.accounts.filter((a) => a.kind === kind).length,
+    privileged: e.accounts.filter((a) => a.kind === kind && a.privileged).map((a) => a.name),
     sshKeys: e.accounts.filter((a) => a.kind === 'ssh-key').length,
   };
 }
