@@ -25,6 +25,8 @@ import { parseGroup, parseLastlog, parsePasswd, parseShadow } from '../enum/ssh/
 import { parseCpuinfo, parseIp, parseOsRelease, parsePackages, parsePairs, parseServices, parseSockets } from '../enum/ssh/parse-system.js';
 import { parseSudoers, rulesFor } from '../enum/ssh/sudoers.js';
 import { InputError } from '../scanner/errors.js';
+import { dnKey, fileTimeToIso, intervalSeconds, rdnValue, sidToString } from '../enum/ldap/codecs.js';
+import { completeRanges } from '../enum/ldap/search.js';
 import { renderTable } from '../scanner/cli/output.js';
 
 type Target = { name: string; seeds: Buffer[]; run: (input: Buffer) => unknown };
@@ -71,6 +73,34 @@ const TARGETS: Target[] = [
     run: (b) => {
       const t = b.toString('utf8');
       return [parsePasswd(t), parseGroup(t), parseShadow(t), parseLastlog(t), parseOsRelease(t), parseCpuinfo(t), parseIp(t, t), parsePackages(t), parsePairs(t), parseServices(t), parseSockets(t)];
+    },
+  },
+  // What a hostile directory returns as values
+  {
+    name: 'ldap values',
+    seeds: [Buffer.from([1, 5, 0, 0, 0, 0, 0, 5, 21, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0, 2, 0, 0]), Buffer.from('CN=Jos\\c3\\a9\\, Jr,OU=x+CN=y,DC=lab;133500000000000000;-36288000000000')],
+    run: (b) => {
+      const t = b.toString('utf8');
+      let sid: string | null = null;
+      try {
+        sid = sidToString(b);
+      } catch (err) {
+        if (!(err instanceof ProbeError)) throw err;
+      }
+      const [dn = '', time, interval] = t.split(';');
+      return [sid, rdnValue(dn), dnKey(dn), fileTimeToIso(time), intervalSeconds(interval)];
+    },
+  },
+  {
+    name: 'ldap ranged values',
+    seeds: [Buffer.from('member;range=0-1\nmember;range=2-*')],
+    run: (b) => {
+      const keys = b.toString('latin1').split('\n').slice(0, 8);
+      const row = (i: number) => ({ dn: 'CN=g', attrs: new Map([[keys[i] ?? 'member;range=0-*', ['x']]]), binary: new Map() });
+      let i = 0;
+      return completeRanges(row(i), async () => (++i < 50 ? row(i) : undefined)).catch((err: unknown) => {
+        if (!(err instanceof ProbeError)) throw err;
+      });
     },
   },
 ];

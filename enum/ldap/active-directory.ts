@@ -29,8 +29,9 @@ function sidOf(row: Row): string | undefined {
   if (!raw) return undefined;
   try {
     return sidToString(raw);
-  } catch {
-    return undefined;
+  } catch (err) {
+    if (err instanceof ProbeError) return undefined; // a malformed SID: the entry keeps its DN as key
+    throw err;
   }
 }
 

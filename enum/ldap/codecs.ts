@@ -3,13 +3,14 @@
  * intervals ([MS-ADTS] 3.1.1.3 / 6.1.1.1), userAccountControl bits ([MS-ADTS] 2.2.16), and the RFC 4514 escaping of
  * values put into filters (RFC 4515 3).
  */
+import { ProbeError } from '../../probes/core/outcome.js';
 
-/** `S-1-5-21-...` from the binary form; throws on a truncated or inconsistent buffer. */
+/** `S-1-5-21-...` from the binary form; a truncated or inconsistent buffer is a protocol error. */
 export function sidToString(buf: Buffer): string {
-  if (buf.length < 8) throw new Error(`SID of ${buf.length} bytes is too short`);
+  if (buf.length < 8) throw new ProbeError('protocol-error', `SID of ${buf.length} bytes is too short`);
   const revision = buf[0]!;
   const count = buf[1]!;
-  if (buf.length !== 8 + 4 * count) throw new Error(`SID says ${count} sub-authorities but has ${buf.length} bytes`);
+  if (buf.length !== 8 + 4 * count) throw new ProbeError('protocol-error', `SID says ${count} sub-authorities but has ${buf.length} bytes`);
   const authority = buf.readUIntBE(2, 6);
   const subs = Array.from({ length: count }, (_, i) => buf.readUInt32LE(8 + 4 * i));
   return ['S', revision, authority, ...subs].join('-');
