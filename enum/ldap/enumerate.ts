@@ -9,6 +9,7 @@ import type { EnumerationRecord } from '../types.js';
 import { directoryAccounts, membershipGraph } from './accounts.js';
 import { AD_USER_FILTER, collectActiveDirectory } from './active-directory.js';
 import { Collector, isActiveDirectory, readRootDse } from './collector.js';
+import { dnKey } from './codecs.js';
 import { classify, DirectoryUrl, openDirectory, TlsPolicy } from './connect.js';
 import type { DirectoryInventory } from './inventory.js';
 import { collectLdap, LDAP_USER_FILTER } from './openldap.js';
@@ -55,6 +56,7 @@ export async function enumerateDirectory(o: DirectoryScanOptions): Promise<Direc
       }
     }
     const graph = membershipGraph(inventory);
+    const userName = new Map(inventory.users.map((u) => [dnKey(u.dn), u.name]));
     const source = `ldap search ${ad ? AD_USER_FILTER : LDAP_USER_FILTER} under ${inventory.base}`;
     const accounts = directoryAccounts(inventory, source, graph);
     const connection = `${conn.url.text} (${conn.transport})`;
@@ -79,7 +81,7 @@ export async function enumerateDirectory(o: DirectoryScanOptions): Promise<Direc
       },
       privilegedGroups: {
         source: 'well-known SIDs and names, and --privileged-group',
-        value: inventory.privilegedGroups.map((g) => ({ ...g, members: graph.membersOf(g.dn).map((m) => inventory.users.find((u) => u.dn.toLowerCase() === m.toLowerCase())?.name ?? m) })),
+        value: inventory.privilegedGroups.map((g) => ({ ...g, members: graph.membersOf(g.dn).map((m) => userName.get(dnKey(m)) ?? m) })),
       },
       computers: { source: `ldap computers under ${inventory.base}`, value: inventory.computers },
       ...(inventory.policy ? { passwordPolicy: { source: inventory.policy.source, value: inventory.policy } } : {}),

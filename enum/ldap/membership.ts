@@ -15,14 +15,19 @@ export interface Reached {
 
 export class MembershipGraph {
   readonly #parents = new Map<string, string[]>();
+  readonly #children = new Map<string, string[]>();
   readonly #groups = new Map<string, DirectoryGroup>();
 
   constructor(groups: readonly DirectoryGroup[], extra: ReadonlyArray<{ member: string; group: string }> = []) {
     for (const g of groups) this.#groups.set(dnKey(g.dn), g);
     const link = (member: string, group: string) => {
       const list = this.#parents.get(dnKey(member)) ?? [];
-      if (!list.some((p) => dnKey(p) === dnKey(group))) list.push(group);
+      if (list.some((p) => dnKey(p) === dnKey(group))) return;
+      list.push(group);
       this.#parents.set(dnKey(member), list);
+      const children = this.#children.get(dnKey(group)) ?? [];
+      children.push(member);
+      this.#children.set(dnKey(group), children);
     };
     for (const g of groups) for (const m of g.members) link(m, g.dn);
     for (const e of extra) link(e.member, e.group);
@@ -54,18 +59,17 @@ export class MembershipGraph {
     return out;
   }
 
-  /** Direct and nested members of a group that are not groups themselves. */
+  /** Direct and nested members of a group that are not groups themselves (primary-group members included). */
   membersOf(dn: string): string[] {
     const out: string[] = [];
     const seen = new Set<string>([dnKey(dn)]);
-    const stack = [...(this.group(dn)?.members ?? [])];
+    const stack = [...(this.#children.get(dnKey(dn)) ?? [])];
     while (stack.length) {
       const m = stack.pop()!;
       const k = dnKey(m);
       if (seen.has(k)) continue;
       seen.add(k);
-      const g = this.group(m);
-      if (g) stack.push(...g.members);
+      if (this.group(m)) stack.push(...(this.#children.get(k) ?? []));
       else out.push(m);
     }
     return out;
