@@ -1,0 +1,79 @@
+/**
+ * The fields a Smart Rule selects on, with their types. A type decides the operators a condition may use on the
+ * field and how its value is read; the README's field table is this list.
+ */
+
+export const FIELD_TYPES = ['string', 'number', 'boolean', 'address', 'version', 'time', 'strings', 'numbers'] as const;
+export type FieldType = (typeof FIELD_TYPES)[number];
+
+export interface FieldSpec {
+  readonly type: FieldType;
+  readonly description: string;
+}
+
+export const ASSET_FIELDS: Readonly<Record<string, FieldSpec>> = {
+  address: { type: 'address', description: 'the asset\'s address' },
+  hostname: { type: 'strings', description: 'every name the asset is known by' },
+  domain: { type: 'string', description: 'the AD/DNS domain a probe or the directory reported' },
+  'os.family': { type: 'string', description: 'OS family (Linux, Windows, ...)' },
+  'os.name': { type: 'string', description: 'OS name (Debian GNU/Linux, Windows Server 2019 Standard, ...)' },
+  'os.version': { type: 'version', description: 'OS version' },
+  deviceType: { type: 'string', description: 'device type from the fingerprint' },
+  port: { type: 'numbers', description: 'open TCP ports' },
+  service: { type: 'strings', description: 'identified services on open ports (ssh, ldap, smb, ...)' },
+  product: { type: 'strings', description: 'identified products (OpenSSH, nginx, ...)' },
+  software: { type: 'strings', description: 'installed package names (from a credentialed enumeration)' },
+  group: { type: 'strings', description: 'smart groups the asset was put in' },
+  tag: { type: 'strings', description: 'tags rules gave the asset' },
+  firstSeen: { type: 'time', description: 'when a scan first saw the asset' },
+  lastSeen: { type: 'time', description: 'when a scan last saw the asset' },
+  scanned: { type: 'boolean', description: 'false while known only from a directory' },
+};
+
+export const ACCOUNT_FIELDS: Readonly<Record<string, FieldSpec>> = {
+  name: { type: 'string', description: 'account name (sAMAccountName, uid, user name; an SSH key: the account it logs in as)' },
+  kind: { type: 'string', description: 'local, domain, ssh-key or database' },
+  privileged: { type: 'boolean', description: 'uid 0, admin group, sudo rights, privileged directory group, ...' },
+  reason: { type: 'strings', description: 'why the account is privileged, one entry per reason' },
+  enabled: { type: 'boolean', description: 'the account can log on (not locked, disabled or expired)' },
+  uid: { type: 'string', description: 'uid, or SID for domain accounts' },
+  lastLogon: { type: 'time', description: 'last logon' },
+  passwordLastSet: { type: 'time', description: 'when the password was last set' },
+  neverExpires: { type: 'boolean', description: 'the password never expires' },
+  groups: { type: 'strings', description: 'groups the account belongs to, nested ones included' },
+  adminCount: { type: 'number', description: 'AD adminCount (1: protected by AdminSDHolder)' },
+  hasSpn: { type: 'boolean', description: 'AD: the account has a servicePrincipalName (kerberoastable)' },
+  passwordNotRequired: { type: 'boolean', description: 'AD: PASSWD_NOTREQD' },
+  smartcardRequired: { type: 'boolean', description: 'AD: SMARTCARD_REQUIRED' },
+  'key.type': { type: 'string', description: 'SSH key type (ssh-rsa, ssh-ed25519, ...)' },
+  'key.bits': { type: 'number', description: 'SSH key size in bits' },
+  group: { type: 'strings', description: 'smart groups the account was put in' },
+  tag: { type: 'strings', description: 'tags rules gave the account' },
+  firstSeen: { type: 'time', description: 'when an enumeration first saw the account' },
+  lastSeen: { type: 'time', description: 'when an enumeration last saw the account' },
+};
+
+/** The field of `kind`, including an account rule's `asset.*` fields. */
+export function fieldSpec(kind: 'asset' | 'account', name: string): FieldSpec | undefined {
+  if (kind === 'asset') return ASSET_FIELDS[name];
+  if (name.startsWith('asset.')) return ASSET_FIELDS[name.slice(6)];
+  return ACCOUNT_FIELDS[name];
+}
+
+export function fieldNames(kind: 'asset' | 'account'): string[] {
+  return kind === 'asset' ? Object.keys(ASSET_FIELDS) : [...Object.keys(ACCOUNT_FIELDS), ...Object.keys(ASSET_FIELDS).map((f) => `asset.${f}`)];
+}
+
+/** Operators each type accepts, with the kind of value each needs. */
+export type ValueShape = 'none' | 'scalar' | 'list' | 'regex' | 'glob' | 'cidr' | 'days' | 'version' | 'boolean' | 'number';
+
+export const OPERATORS: Readonly<Record<FieldType, Readonly<Record<string, ValueShape>>>> = {
+  string: { eq: 'scalar', ne: 'scalar', in: 'list', notIn: 'list', matches: 'regex', glob: 'glob', contains: 'scalar', startsWith: 'scalar', endsWith: 'scalar', exists: 'none' },
+  number: { eq: 'number', ne: 'number', gt: 'number', gte: 'number', lt: 'number', lte: 'number', in: 'list', exists: 'none' },
+  boolean: { eq: 'boolean', exists: 'none' },
+  address: { eq: 'scalar', in: 'list', inCidr: 'cidr', notInCidr: 'cidr', exists: 'none' },
+  version: { eq: 'version', versionLt: 'version', versionLte: 'version', versionGt: 'version', versionGte: 'version', exists: 'none' },
+  time: { olderThanDays: 'days', newerThanDays: 'days', exists: 'none' },
+  strings: { contains: 'scalar', containsAny: 'list', containsAll: 'list', matches: 'regex', glob: 'glob', empty: 'none', exists: 'none' },
+  numbers: { contains: 'number', containsAny: 'list', empty: 'none', exists: 'none' },
+};

@@ -1,0 +1,128 @@
+/** Smart Rule files: a good file parses to rules; every class of mistake is reported with its path and line. */
+import test from 'ava';
+import { parseRuleFile } from '../onboarding/rule-file.js';
+import { didYouMean } from '../onboarding/suggest.js';
+import { InputError } from '../scanner/errors.js';
+
+const GOOD = `schema: 1
+rules:
+  - name: linux admins
+    kind: account
+    order: 10
+    when:
+      all:
+        - { field: privileged, op: eq, value: true }
+        - { field: asset.os.family, op: eq, value: Linux }
+        - not: { field: name, op: glob, value: "svc-*" }
+    then:
+      - onboard: { workgroup: site-a, policy: strong, changeFrequencyDays: 30, changeTime: "02:30" }
+      - tag: pam
+  - name: domain admins
+    kind: account
+    when:
+      any:
+        - { rule: linux admins }
+        - { field: groups, op: contains, value: Domain Admins }
+    then: [ { exclude: { reason: break-glass handled by hand } }, { notify: { url: "https://hooks.example/pam" } } ]
+  - name: lab hosts
+    kind: asset
+    enabled: false
+    when: { field: address, op: inCidr, value: [127.0.0.0/8, "::1"] }
+    then: [ { group: lab } ]
+`;
+
+test('a good file parses, with defaults for order, enabled, policy and change time', (t) => {
+  const rules = parseRuleFile(GOOD, 'good.yaml');
+  t.deepEqual(rules.map((r) => [r.name, r.kind, r.order, r.enabled]), [['linux admins', 'account', 10, true], ['domain admins', 'account', 1, true], ['lab hosts', 'asset', 2, false]]);
+  t.deepEqual(rules[0]!.then[0], { type: 'onboard', workgroup: 'site-a', policy: 'strong', changeFrequencyDays: 30, changeTime: '02:30' });
+  t.deepEqual(rules[1]!.then, [{ type: 'exclude', reason: 'break-glass handled by hand' }, { type: 'notify', url: 'https://hooks.example/pam' }]);
+  const json = parseRuleFile(JSON.stringify({ schema: 1, rules: [{ name: 'j', kind: 'account', when: { field: 'kind', op: 'in', value: ['local'] }, then: [{ onboard: { workgroup: 'w' } }] }] }), 'j.json');
+  t.like(json[0]!.then[0], { type: 'onboard', policy: 'default', changeFrequencyDays: 30, changeTime: '00:00' });
+});
+
+test('every problem in a file is reported at once, with its path, its line and a suggestion', (t) => {
+  const bad = `schema: 1
+rules:
+  - name: r1
+    kind: acount
+    when: { field: name, op: eq, value: root }
+    then: [ { tag: x } ]
+  - name: r2
+    kind: account
+    when:
+      all:
+        - { field: privileged, op: eq, value: true }
+        - { field: asset.address, op: inside, value: 10.0.0.0/8 }
+    then: [ { onbord: { workgroup: w } } ]
+  - name: r3
+    kind: account
+    when:
+      any:
+        - { field: nmae, op: eq, value: x }
+        - { field: lastLogon, op: versionLt, value: "1" }
+        - { field: name, op: matches, value: "(" }
+        - { field: asset.address, op: inCidr, value: 10.0.0.0/33 }
+        - { field: asset.address, op: inCidr, value: db.example.com }
+        - { field: enabled, op: eq }
+        - { rule: r9 }
+        - { field: name, op: eq, value: x, extra: 1 }
+    then:
+      - onboard: { workgroup: "", changeFrequencyDays: 0, changeTime: "25:00", polcy: p }
+      - notify: { url: "ftp://x" }
+  - name: r2
+    kind: asset
+    frequency: weekly
+    when: { all: [] }
+    then: [ { onboard: { workgroup: w } } ]
+  - name: loop-a
+    kind: account
+    when: { rule: loop-b }
+    then: [ { tag: a } ]
+  - name: loop-b
+    kind: account
+    when: { not: { rule: loop-a } }
+    then: [ { tag: b } ]
+`;
+  const err = t.throws(() => parseRuleFile(bad, 'bad.yaml'), { instanceOf: InputError })!;
+  const lines = err.message.split('\n');
+  t.regex(lines[0]!, /^bad\.yaml: \d+ problem\(s\), nothing applied:$/);
+  const expect = [
+    /rules\[0\]\.kind: string "acount" is not asset or account; did you mean "account"\? \(line 4\)/,
+    /rules\[1\]\.when\.all\[1\]\.op: unknown operator "inside"; did you mean "in"\? \(line 12\)/,
+    /rules\[1\]\.then\[0\]: unknown action "onbord"; did you mean "onboard"\? \(line 13\)/,
+    /rules\[2\]\.when\.any\[0\]\.field: unknown account field "nmae"; did you mean "name"\?/,
+    /rules\[2\]\.when\.any\[1\]\.op: operator "versionLt" does not apply to lastLogon \(time\); use one of olderThanDays, newerThanDays, exists/,
+    /rules\[2\]\.when\.any\[2\]\.value: bad regular expression/,
+    /rules\[2\]\.when\.any\[3\]\.value: bad address block "10\.0\.0\.0\/33"/,
+    /rules\[2\]\.when\.any\[4\]\.value: "db\.example\.com" is a host name; inCidr takes addresses/,
+    /rules\[2\]\.when\.any\[5\]\.value: missing: eq needs a value/,
+    /rules\[2\]\.when\.any\[6\]\.rule: no rule named "r9" in this file; did you mean "r1"\?/,
+    /rules\[2\]\.when\.any\[7\]\.extra: unknown key "extra"/,
+    /rules\[2\]\.then\[0\]\.onboard\.polcy: unknown key "polcy"; did you mean "policy"\?/,
+    /rules\[2\]\.then\[0\]\.onboard\.workgroup: a workgroup name, not string ""/,
+    /rules\[2\]\.then\[0\]\.onboard\.changeFrequencyDays: a whole number of days from 1 to 3650, not number 0/,
+    /rules\[2\]\.then\[0\]\.onboard\.changeTime: a time of day HH:MM \(24 h\), not string "25:00"/,
+    /rules\[2\]\.then\[1\]\.notify\.url: "ftp:\/\/x" is not an http\(s\) URL/,
+    /rules\[3\]\.name: "r2" is the name of an earlier rule/,
+    /rules\[3\]\.frequency: unknown key "frequency"/,
+    /rules\[3\]\.when\.all: needs a non-empty list of conditions, not an empty list/,
+    /rules\[3\]\.then: onboard applies to accounts/,
+    /rules\[4\]\.when: rule references form a cycle: loop-a -> loop-b -> loop-a/,
+  ];
+  for (const re of expect) t.true(lines.some((l) => re.test(l)), `expected a line matching ${re}\n${err.message}`);
+  t.is(lines.length - 1, expect.length + 1, err.message); // loop-b reports the same cycle from its side
+});
+
+test('document-level mistakes: syntax, schema, shape', (t) => {
+  t.throws(() => parseRuleFile('rules: [\n', 'a.yaml'), { instanceOf: InputError, message: /^a\.yaml: \d+ syntax error\(s\):\n {2}a\.yaml:\d+: / });
+  t.throws(() => parseRuleFile('a: 1\na: 2\n', 'dup.yaml'), { instanceOf: InputError, message: /syntax error/ });
+  t.throws(() => parseRuleFile('schema: 2\nrules: []\n', 's.yaml'), { message: /schema: schema 2 is not one this surveyor reads \(1\)/ });
+  t.throws(() => parseRuleFile('rules: []\n', 's.yaml'), { message: /schema: missing/ });
+  t.throws(() => parseRuleFile('- 1\n', 'l.yaml'), { message: /\(document\): a rule file is a mapping/ });
+  t.throws(() => parseRuleFile('schema: 1\nrule: []\n', 'k.yaml'), { message: /rule: unknown key "rule"; did you mean "rules"\?[\s\S]*rules: a list of rules, not undefined/ });
+});
+
+test('suggestions only when close', (t) => {
+  t.is(didYouMean('inside', ['in', 'eq', 'inCidr']), '; did you mean "in"?');
+  t.is(didYouMean('xyz', ['privileged', 'enabled']), '');
+});
