@@ -3,8 +3,9 @@
  * groups found by well-known SID ([MS-DTYP] 2.4.2.4) rather than by name, since names are localised.
  */
 import { ProbeError } from '../../probes/core/outcome.js';
-import { dnKey, domainOfDn, fileTimeToIso, filterValue, intervalSeconds, rdnValue, ridOf, sidToString, uacFlags } from './codecs.js';
+import { domainOfDn, fileTimeToIso, filterValue, intervalSeconds, rdnValue, ridOf, sidToString, uacFlags } from './codecs.js';
 import { Collector } from './collector.js';
+import { namesGroup } from './membership.js';
 import type { DirectoryComputer, DirectoryGroup, DirectoryInventory, DirectoryUser, PasswordPolicy, PrivilegedGroup } from './inventory.js';
 import { all, first, Row } from './search.js';
 
@@ -111,14 +112,13 @@ export async function collectActiveDirectory(c: Collector, rootDse: Row, baseOpt
     };
   });
 
-  const wanted = new Set(extraPrivileged.map((p) => p.toLowerCase()));
   const privilegedGroups: PrivilegedGroup[] = [];
   for (const g of groups) {
     const rid = g.sid ? ridOf(g.sid) : NaN;
     const why = g.sid && domainSid && g.sid === `${domainSid}-${rid}` && DOMAIN_RIDS[rid] ? `well-known RID ${rid}`
       : g.sid && BUILTIN_SIDS[g.sid] ? `well-known SID ${g.sid}`
         : BY_NAME.some((n) => n.toLowerCase() === g.name.toLowerCase()) ? 'well-known name'
-          : wanted.has(g.name.toLowerCase()) || wanted.has(dnKey(g.dn)) ? '--privileged-group' : null;
+          : extraPrivileged.some((p) => namesGroup(p, g)) ? '--privileged-group' : null;
     if (why) privilegedGroups.push({ dn: g.dn, name: g.name, why });
   }
   const policy = policyOf(head, psoRows);

@@ -22,6 +22,11 @@ export interface DirectoryUrl {
   readonly text: string;
 }
 
+/** `ldap://host:port`, the host in brackets when it is an IPv6 address. */
+export function directoryUrl(scheme: DirectoryUrl['scheme'], host: string, port: number): DirectoryUrl {
+  return { scheme, host, port, text: `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}` };
+}
+
 /** `ldap[s]://HOST[:PORT][/]`; anything else (a path with a DN, a filter, another scheme) is bad input. */
 export function parseDirectoryUrl(text: string): DirectoryUrl {
   const m = /^(ldaps?):\/\/(\[[0-9A-Fa-f:.]+\]|[^\s/:[\]]+)(?::(\d{1,5}))?\/?$/i.exec(text.trim());
@@ -31,18 +36,27 @@ export function parseDirectoryUrl(text: string): DirectoryUrl {
   if (m[2]!.startsWith('[') && isIP(host) !== 6) throw new InputError(`bad directory URL "${text}": "${host}" is not an IPv6 address`);
   const port = m[3] === undefined ? (scheme === 'ldaps' ? 636 : 389) : Number(m[3]);
   if (port < 1 || port > 65535) throw new InputError(`bad directory URL "${text}": port ${port} is out of range 1-65535`);
-  const shown = host.includes(':') ? `[${host}]` : host;
-  return { scheme, host, port, text: `${scheme}://${shown}:${port}` };
+  return directoryUrl(scheme, host, port);
 }
 
 export interface TlsPolicy {
-  /** PEM file with the CA(s) to trust instead of the system's. */
-  readonly caFile?: string;
-  /** SHA-256 of the server certificate (hex, colons optional): trusted whatever its chain and name. */
-  readonly pinSha256?: string;
-  /** The name the certificate must carry when the URL holds an address. */
+  /** CA certificates to trust instead of the system's (PEM). */
+  readonly ca?: Buffer;
+  /** SHA-256 of the server certificate as Node prints fingerprint256: trusted whatever its chain and name. */
+  readonly pin?: string;
+  /** The name the certificate must carry (when the URL holds an address). */
   readonly serverName?: string;
   readonly allowPlaintextBind: boolean;
+}
+
+/** Reads the CA file and checks the pin once, up front: both are bad input (exit 2), not a failed enumeration. */
+export function tlsPolicy(o: { caFile?: string; caOption?: string; pinSha256?: string; serverName?: string; allowPlaintextBind: boolean }): TlsPolicy {
+  return {
+    ...(o.caFile !== undefined ? { ca: loadCaFile(o.caFile, o.caOption) } : {}),
+    ...(o.pinSha256 !== undefined ? { pin: normalizePin(o.pinSha256) } : {}),
+    ...(o.serverName !== undefined ? { serverName: o.serverName } : {}),
+    allowPlaintextBind: o.allowPlaintextBind,
+  };
 }
 
 /** `AB:CD:...` (64 hex digits, colons and case free) as Node prints fingerprint256. */
@@ -111,14 +125,13 @@ export async function openDirectory(o: OpenOptions): Promise<DirectoryConnection
   const { url, policy } = o;
   const password = o.credential.secrets.password?.reveal();
   if (!password) throw new ProbeError('auth-failed', `credential ${o.credential.name} has no password: an empty simple bind would be an anonymous one`);
-  const pin = policy.pinSha256 ? normalizePin(policy.pinSha256) : undefined;
-  const ca = policy.caFile ? loadCaFile(policy.caFile) : undefined;
+  const { pin, ca } = policy;
   const serverName = policy.serverName ?? (isIP(url.host) ? undefined : url.host);
+  // With a servername, Node checks the certificate against it rather than against the address connected to.
   const tlsOptions: tls.ConnectionOptions = {
     rejectUnauthorized: !pin,
     ...(ca ? { ca } : {}),
     ...(serverName ? { servername: serverName } : {}),
-    ...(serverName && isIP(url.host) ? { checkServerIdentity: (_h: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(serverName, cert) } : {}),
   };
   let seen: TlsSeen | undefined;
   let sockets = 0;
@@ -147,9 +160,8 @@ export async function openDirectory(o: OpenOptions): Promise<DirectoryConnection
     }) as typeof socket.emit;
     return socket;
   };
-  const host = url.host.includes(':') ? `[${url.host}]` : url.host;
   const client = new Client({
-    url: `${url.scheme}://${host}:${url.port}`,
+    url: directoryUrl(url.scheme, url.host, url.port).text,
     timeout: o.timeoutMs,
     connectTimeout: o.timeoutMs,
     strictDN: false,

@@ -13,6 +13,7 @@ import { dnKey } from './codecs.js';
 import { classify, DirectoryUrl, openDirectory, TlsPolicy } from './connect.js';
 import type { DirectoryInventory } from './inventory.js';
 import { collectLdap, LDAP_USER_FILTER } from './openldap.js';
+import { namesGroup } from './membership.js';
 import { first } from './search.js';
 
 export interface DirectoryScanOptions {
@@ -51,7 +52,7 @@ export async function enumerateDirectory(o: DirectoryScanOptions): Promise<Direc
       : await collectLdap(collector, rootDse, o.base, o.privilegedGroups ?? []);
     const notes = [...conn.notes, ...inventory.notes, ...inventory.incomplete];
     for (const wanted of o.privilegedGroups ?? []) {
-      if (!inventory.groups.some((g) => g.name.toLowerCase() === wanted.toLowerCase() || g.dn.toLowerCase() === wanted.toLowerCase())) {
+      if (!inventory.groups.some((g) => namesGroup(wanted, g))) {
         notes.push(`--privileged-group "${wanted}": no such group under ${inventory.base}`);
       }
     }

@@ -6,6 +6,11 @@
 import { dnKey } from './codecs.js';
 import type { DirectoryGroup } from './inventory.js';
 
+/** Whether `spec` (a group name or DN, as an admin gives --privileged-group) names group `g`. */
+export function namesGroup(spec: string, g: Pick<DirectoryGroup, 'name' | 'dn'>): boolean {
+  return g.name.toLowerCase() === spec.toLowerCase() || dnKey(g.dn) === dnKey(spec);
+}
+
 export interface Reached {
   /** Group DN as the directory spells it. */
   readonly group: string;

@@ -5,8 +5,9 @@
  * admin's --privileged-group.
  */
 import { ProbeError } from '../../probes/core/outcome.js';
-import { dnKey, domainOfDn, rdnValue } from './codecs.js';
+import { domainOfDn, rdnValue } from './codecs.js';
 import { Collector } from './collector.js';
+import { namesGroup } from './membership.js';
 import type { DirectoryGroup, DirectoryInventory, DirectoryUser, PrivilegedGroup } from './inventory.js';
 import { all, first, Row } from './search.js';
 
@@ -75,10 +76,9 @@ export async function collectLdap(c: Collector, rootDse: Row | undefined, baseOp
       },
     };
   });
-  const wanted = new Set(extraPrivileged.map((p) => p.toLowerCase()));
   const privilegedGroups: PrivilegedGroup[] = [];
   for (const g of groups) {
-    const why = wanted.has(g.name.toLowerCase()) || wanted.has(dnKey(g.dn)) ? '--privileged-group'
+    const why = extraPrivileged.some((p) => namesGroup(p, g)) ? '--privileged-group'
       : g.gidNumber === 0 ? 'gidNumber 0'
         : ADMIN_NAMES.includes(g.name.toLowerCase()) ? 'conventional administrators\' group name' : null;
     if (why) privilegedGroups.push({ dn: g.dn, name: g.name, why });

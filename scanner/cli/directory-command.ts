@@ -1,7 +1,6 @@
 /** `surveyor directory scan|computers`: LDAP enumeration of Active Directory and OpenLDAP, and its computers. */
-import PQueue from 'p-queue';
 import { enumerateDirectory } from '../../enum/ldap/enumerate.js';
-import { DirectoryUrl, loadCaFile, normalizePin, parseDirectoryUrl } from '../../enum/ldap/connect.js';
+import { DirectoryUrl, parseDirectoryUrl, tlsPolicy } from '../../enum/ldap/connect.js';
 import type { DirectoryInventory } from '../../enum/ldap/inventory.js';
 import type { EnumerationRecord } from '../../enum/types.js';
 import { openStore, resolveDbLocation } from '../../store/open-store.js';
@@ -9,6 +8,7 @@ import type { DirectoryComputerRecord } from '../../store/store.js';
 import { InputError } from '../errors.js';
 import { isIP } from 'node:net';
 import { systemResolver } from '../targets/target-set.js';
+import { Resolution, resolveNames } from './directory-targets.js';
 import { choiceOption, intOption, parseCommand } from './args.js';
 import { openCredentials } from './creds-command.js';
 import { csvField, renderTable, SCHEMA_VERSION } from './output.js';
@@ -62,12 +62,12 @@ async function addressOf(url: DirectoryUrl): Promise<string> {
 }
 
 async function resolveComputers(inv: DirectoryInventory, resolve: boolean): Promise<DirectoryComputerRecord[]> {
-  const queue = new PQueue({ concurrency: 32 });
-  return Promise.all(inv.computers.map((c) => queue.add(async () => {
-    let address: string | undefined;
-    if (resolve && c.dnsHostName) address = await systemResolver(c.dnsHostName).then((a) => a[0], () => undefined);
+  const resolved = resolve ? await resolveNames(inv.computers.flatMap((c) => (c.dnsHostName ? [c.dnsHostName] : []))) : new Map<string, Resolution>();
+  return inv.computers.map((c) => {
+    const r = c.dnsHostName ? resolved.get(c.dnsHostName) : undefined;
+    const address = r && 'address' in r ? r.address : undefined;
     return { key: c.key, dn: c.dn, name: c.name, dnsHostName: c.dnsHostName, operatingSystem: c.operatingSystem, operatingSystemVersion: c.operatingSystemVersion, lastLogon: c.lastLogon, enabled: c.enabled, address };
-  }) as Promise<DirectoryComputerRecord>));
+  });
 }
 
 async function directoryScan(argv: string[]): Promise<number> {
@@ -87,22 +87,20 @@ async function directoryScan(argv: string[]): Promise<number> {
   const format = choiceOption('format', values.format, ['table', 'json'] as const, 'table');
   const timeoutMs = intOption('timeout-ms', values['timeout-ms'], 100, 3_600_000) ?? 30_000;
   if (values['tls-name'] !== undefined && !/^[A-Za-z0-9.-]{1,253}$/.test(values['tls-name'])) throw new InputError(`bad --tls-name "${values['tls-name']}": expected a DNS name`);
-  if (values['ca-file'] !== undefined) loadCaFile(values['ca-file']);
-  if (values['pin-sha256'] !== undefined) normalizePin(values['pin-sha256']);
+  const policy = tlsPolicy({
+    caFile: values['ca-file'], pinSha256: values['pin-sha256'], allowPlaintextBind: values['allow-plaintext-bind'] === true,
+    serverName: values['tls-name'] ?? (isIP(url.host) ? undefined : url.host),
+  });
   const address = await addressOf(url);
   const store = await openStore(resolveDbLocation(values.db));
   try {
     const [{ credential, scope }] = (await openCredentials(store, [values.creds])) as [Awaited<ReturnType<typeof openCredentials>>[number]];
     if (credential.type !== 'ldap') throw new InputError(`bad --creds "${credential.name}": a ${credential.type} credential; directory scans take an ldap one`);
     if (!scope.contains(address)) throw new InputError(`directory scan: ${address} is outside the scope of credential ${credential.name} (${credential.scope.join(',')}); nothing was sent`);
-    const policy = {
-      caFile: values['ca-file'], pinSha256: values['pin-sha256'], allowPlaintextBind: values['allow-plaintext-bind'] === true,
-      serverName: values['tls-name'] ?? (isIP(url.host) ? undefined : url.host),
-    };
     const startedAt = new Date().toISOString();
     const scanId = await store.createScan({
       kind: 'directory', startedAt, targets: [url.text], exclusions: [], ports: [url.port], hostsTotal: 1, probesTotal: 1,
-      options: { credential: credential.name, base: values.base ?? null, address, tls: { caFile: policy.caFile ?? null, pinned: Boolean(policy.pinSha256), allowPlaintextBind: policy.allowPlaintextBind } },
+      options: { credential: credential.name, base: values.base ?? null, address, tls: { caFile: values['ca-file'] ?? null, pinned: Boolean(policy.pin), allowPlaintextBind: policy.allowPlaintextBind } },
     });
     const connectUrl: DirectoryUrl = { ...url, host: address };
     let result;

@@ -18,7 +18,7 @@ import { choiceOption, FORMATS, intOption, parseCommand } from './args.js';
 import type { EnumerationRecord } from '../../enum/types.js';
 import { openCredentials } from './creds-command.js';
 import { directoryTargets } from './directory-targets.js';
-import { loadCaFile } from '../../enum/ldap/connect.js';
+import { tlsPolicy } from '../../enum/ldap/connect.js';
 import { enumerateHost } from './scan-enumerate.js';
 import { AssetWriter, EnumerationSummary, renderTable } from './output.js';
 import { fmt, formatDuration, ProgressLine } from './progress.js';
@@ -110,7 +110,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
   const format = choiceOption('format', values.format, FORMATS, 'table');
   const ports = parsePorts(values.ports ?? 'default');
   const exclusions = values.exclude ?? [];
-  if (values['ldap-ca-file'] !== undefined) loadCaFile(values['ldap-ca-file'], '--ldap-ca-file');
+  const ldapTls = tlsPolicy({ caFile: values['ldap-ca-file'], caOption: '--ldap-ca-file', allowPlaintextBind: values['allow-plaintext-bind'] === true });
   const include = [...positionals];
   if (values['from-directory']) {
     const store = await openStore(resolveDbLocation(values.db));
@@ -238,8 +238,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
             const sshPorts = fingerprint ? (profile?.services ?? []).filter((sv) => sv.service === 'ssh').map((sv) => sv.port) : open.filter((p) => p === 22);
             const enumerations = enumerate && !abort.signal.aborted
               ? (await enumQueue.add(() => enumerateHost(host.address, sshPorts, profile, credentials, {
-                pins: store, timeoutMs: enumTimeoutMs, tlsName: targets.names.get(host.address)?.[0], ldapCaFile: values['ldap-ca-file'],
-                allowPlaintextBind: values['allow-plaintext-bind'] === true,
+                pins: store, timeoutMs: enumTimeoutMs, tls: ldapTls, tlsName: targets.names.get(host.address)?.[0],
               }))) ?? undefined
               : undefined;
             record(host.address, host.ports, host.complete, withName, enumerations);

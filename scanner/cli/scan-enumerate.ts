@@ -5,6 +5,7 @@
  */
 import type { HostProfile } from '../../profiles/fingerprint.js';
 import { enumerateSsh, HostKeyStore } from '../../enum/ssh/enumerate.js';
+import { directoryUrl, TlsPolicy } from '../../enum/ldap/connect.js';
 import { enumerateDirectory } from '../../enum/ldap/enumerate.js';
 import type { EnumerationRecord } from '../../enum/types.js';
 import type { Credential, Scope } from '../../vault/credentials.js';
@@ -12,10 +13,10 @@ import type { Credential, Scope } from '../../vault/credentials.js';
 export interface HostEnumerationOptions {
   readonly pins: HostKeyStore;
   readonly timeoutMs: number;
+  /** How directories' certificates are trusted (the scan's --ldap-ca-file, --allow-plaintext-bind). */
+  readonly tls: TlsPolicy;
   /** The name a directory's certificate must carry: a host name the admin gave as a target. */
   readonly tlsName?: string;
-  readonly ldapCaFile?: string;
-  readonly allowPlaintextBind: boolean;
 }
 
 type ScopedCredential = { credential: Credential; scope: Scope };
@@ -46,11 +47,9 @@ export async function enumerateHost(
   const directory = directoryPorts(profile)[0];
   if (directory) {
     for (const { credential } of inScope('ldap')) {
-      const host = address.includes(':') ? `[${address}]` : address;
       const { record } = await enumerateDirectory({
-        url: { scheme: directory.scheme, host: address, port: directory.port, text: `${directory.scheme}://${host}:${directory.port}` },
-        credential, timeoutMs: o.timeoutMs,
-        policy: { caFile: o.ldapCaFile, serverName: o.tlsName, allowPlaintextBind: o.allowPlaintextBind },
+        url: directoryUrl(directory.scheme, address, directory.port), credential, timeoutMs: o.timeoutMs,
+        policy: { ...o.tls, serverName: o.tlsName },
       });
       out.push(record);
       if (record.status === 'success' || record.status === 'incomplete' || record.status === 'untrusted') break;
