@@ -53,10 +53,26 @@ export const ACCOUNT_FIELDS: Readonly<Record<string, FieldSpec>> = {
   lastSeen: { type: 'time', description: 'when an enumeration last saw the account' },
 };
 
+/**
+ * Asset fields named by a prefix and a name: `software.NAME` is the installed version of package NAME,
+ * `product.NAME` the version of product NAME on any open port (absent: the field does not exist).
+ */
+export const PARAMETRIC_ASSET_FIELDS: Readonly<Record<string, FieldSpec>> = {
+  'software.': { type: 'version', description: 'installed version of the package named after the dot (software.openssh-server)' },
+  'product.': { type: 'version', description: 'version of the product named after the dot on any open port (product.OpenSSH)' },
+};
+
+function assetField(name: string): FieldSpec | undefined {
+  const plain = ASSET_FIELDS[name];
+  if (plain) return plain;
+  const prefix = Object.keys(PARAMETRIC_ASSET_FIELDS).find((p) => name.startsWith(p) && name.length > p.length);
+  return prefix ? PARAMETRIC_ASSET_FIELDS[prefix] : undefined;
+}
+
 /** The field of `kind`, including an account rule's `asset.*` fields. */
 export function fieldSpec(kind: 'asset' | 'account', name: string): FieldSpec | undefined {
-  if (kind === 'asset') return ASSET_FIELDS[name];
-  if (name.startsWith('asset.')) return ASSET_FIELDS[name.slice(6)];
+  if (kind === 'asset') return assetField(name);
+  if (name.startsWith('asset.')) return assetField(name.slice(6));
   return ACCOUNT_FIELDS[name];
 }
 

@@ -3,6 +3,7 @@
  * (`rules[2].when.all[1].op: unknown operator "inside"; did you mean "in"?`) and, for YAML, its line. Nothing in a
  * file with a problem is applied.
  */
+import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { InputError } from '../scanner/errors.js';
 import { parseToken } from '../scanner/targets/parse.js';
@@ -209,6 +210,9 @@ export function checkRules(doc: unknown): { rules: Rule[]; problems: Problem[] }
       const action = checkAction(c, `${path}.then[${j}]`, a);
       if (action) actions.push(action);
     }
+    for (const type of ['onboard', 'exclude', 'notify'] as const) {
+      if (actions.filter((a) => a.type === type).length > 1) c.add(`${path}.then`, `one ${type} action per rule (found ${actions.filter((a) => a.type === type).length})`);
+    }
     if (kind === 'asset' && actions.some((a) => a.type === 'onboard')) c.add(`${path}.then`, 'onboard applies to accounts; an asset rule can group, tag, exclude or notify');
     rules.push({
       name: String(r.name), kind, enabled: r.enabled !== false, order: typeof r.order === 'number' ? r.order : i,
@@ -270,4 +274,15 @@ export function parseRuleFile(text: string, file: string): Rule[] {
     throw new InputError(`${file}: ${problems.length} problem(s), nothing applied:\n${problems.map((p) => `  ${p.path}: ${p.message}${lineOf(p.path) ? ` (line ${lineOf(p.path).slice(1)})` : ''}`).join('\n')}`);
   }
   return rules;
+}
+
+/** Reads and checks a rule file; an unreadable file is an InputError naming it. */
+export function readRuleFile(path: string): { rules: Rule[]; text: string } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new InputError(`rule file ${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  return { rules: parseRuleFile(text, path), text };
 }

@@ -178,6 +178,74 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'Smart Rules: workgroups, stored rule sets, rule runs, managed accounts, memberships and the journal',
+    sql: `
+      CREATE TABLE workgroups (
+        name TEXT PRIMARY KEY,
+        site TEXT NOT NULL,
+        description TEXT,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE rule_sets (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        text TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        stored_at TEXT NOT NULL,
+        active INTEGER NOT NULL
+      );
+      CREATE TABLE rule_runs (
+        id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        finished_at TEXT NOT NULL,
+        source TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        scope TEXT,
+        rules TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        undoes INTEGER REFERENCES rule_runs(id),
+        undone_by INTEGER REFERENCES rule_runs(id)
+      );
+      CREATE TABLE managed_accounts (
+        account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+        workgroup TEXT NOT NULL REFERENCES workgroups(name),
+        policy TEXT NOT NULL,
+        change_frequency_days INTEGER NOT NULL,
+        change_time TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        rule_version TEXT NOT NULL,
+        run_id INTEGER NOT NULL REFERENCES rule_runs(id),
+        onboarded_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE memberships (
+        subject TEXT NOT NULL CHECK (subject IN ('asset', 'account')),
+        subject_id INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('group', 'tag', 'exclude', 'notified')),
+        name TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        detail TEXT,
+        run_id INTEGER NOT NULL REFERENCES rule_runs(id),
+        since TEXT NOT NULL,
+        PRIMARY KEY (subject, subject_id, kind, name)
+      );
+      CREATE TABLE journal (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES rule_runs(id),
+        at TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('onboard', 'update', 'offboard', 'add', 'remove')),
+        subject TEXT NOT NULL,
+        subject_id INTEGER NOT NULL,
+        label TEXT NOT NULL,
+        before TEXT,
+        after TEXT
+      );
+      CREATE INDEX journal_run ON journal (run_id, id);
+      CREATE INDEX accounts_asset ON accounts (asset_id);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -47,11 +47,12 @@ export async function listAccounts(db: SqliteDriver, filter: AccountFilter = {})
     where.push('a.address = ?');
     params.push(filter.address);
   }
+  if (filter.assetIds) where.push(`ac.asset_id IN (${filter.assetIds.map(Number).join(',') || 'NULL'})`);
+  // The latest successful enumeration per asset and method, computed once (not once per account row).
   const rows = await db.all(
-    `SELECT ac.*, a.address,
-       ac.last_scan_id >= coalesce((SELECT max(e.scan_id) FROM scan_enumerations e
-         WHERE e.asset_id = ac.asset_id AND e.method = ac.method AND e.status = 'success'), 0) AS current
-     FROM accounts ac JOIN assets a ON a.id = ac.asset_id
+    `WITH latest AS (SELECT asset_id, method, max(scan_id) AS scan_id FROM scan_enumerations WHERE status = 'success' GROUP BY asset_id, method)
+     SELECT ac.*, a.address, ac.last_scan_id >= coalesce(l.scan_id, 0) AS current
+     FROM accounts ac JOIN assets a ON a.id = ac.asset_id LEFT JOIN latest l ON l.asset_id = ac.asset_id AND l.method = ac.method
      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`,
     params,
   );
@@ -63,6 +64,8 @@ export async function listAccounts(db: SqliteDriver, filter: AccountFilter = {})
 
 function accountFromRow(r: Row): AccountView {
   return {
+    id: r.id as number,
+    assetId: r.asset_id as number,
     address: r.address as string,
     kind: r.kind as AccountView['kind'],
     name: r.name as string,
@@ -74,6 +77,7 @@ function accountFromRow(r: Row): AccountView {
     passwordLastSet: (r.password_last_set as string | null) ?? null,
     details: JSON.parse(r.details as string) as Record<string, unknown>,
     source: r.source as string,
+    method: r.method as string,
     credential: (r.credential as string | null) ?? null,
     firstSeen: r.first_seen as string,
     lastSeen: r.last_seen as string,

@@ -7,9 +7,12 @@ import { chunks, groupBy, placeholders } from './sql.js';
 import type { StoredCredential } from '../vault/credentials.js';
 import { latestEnumerations, listAccounts, writeEnumerations } from './sqlite-accounts.js';
 import { listDirectoryComputers, recordDirectory } from './sqlite-directory.js';
+import * as onboarding from './sqlite-onboarding.js';
+import type { Change, OnboardingState, StoredMembership } from '../onboarding/plan.js';
+import type { MembershipKind } from '../onboarding/decide.js';
 import { acceptHostKeys, credentialFromRow, hostKeyFromRow, offerHostKey, pinHostKey, saveCredential } from './sqlite-credentials.js';
 import type {
-  AccountFilter, AccountView, AssetPort, AssetView, DirectoryComputerView, DirectoryObservation, HostKeyPin, HostObservation, NewScan, ScanRecord, ScanSnapshot, ScanStatus, ScanTotals,
+  AccountFilter, AccountView, AssetPort, ManagedAccountRecord, NewRuleRun, RuleRunRecord, StoredRuleSet, Workgroup, AssetView, DirectoryComputerView, DirectoryObservation, HostKeyPin, HostObservation, NewScan, ScanRecord, ScanSnapshot, ScanStatus, ScanTotals,
   Store, StoredEnumeration,
 } from './store.js';
 
@@ -280,6 +283,58 @@ export class SqliteStore implements Store {
 
   latestEnumerations(address: string): Promise<StoredEnumeration[]> {
     return latestEnumerations(this.db, address);
+  }
+
+  listSoftware(assetIds?: readonly number[]) {
+    return onboarding.listSoftware(this.db, assetIds);
+  }
+
+  addWorkgroup(name: string, site: string, description: string | null, at: string): Promise<void> {
+    return onboarding.addWorkgroup(this.db, name, site, description, at);
+  }
+
+  listWorkgroups(): Promise<Workgroup[]> {
+    return onboarding.listWorkgroups(this.db);
+  }
+
+  saveRuleSet(source: string, text: string, sha256: string, at: string): Promise<number> {
+    return onboarding.saveRuleSet(this.db, source, text, sha256, at);
+  }
+
+  activeRuleSet(): Promise<StoredRuleSet | undefined> {
+    return onboarding.activeRuleSet(this.db);
+  }
+
+  onboardingState(assetIds?: readonly number[]): Promise<OnboardingState> {
+    return onboarding.onboardingState(this.db, assetIds);
+  }
+
+  writeRuleRun(run: NewRuleRun, changes: readonly Change[]): Promise<number> {
+    return onboarding.writeRuleRun(this.db, run, changes);
+  }
+
+  appendChanges(runId: number, changes: readonly Change[], at: string): Promise<void> {
+    return onboarding.appendChanges(this.db, runId, changes, at);
+  }
+
+  listRuleRuns(): Promise<RuleRunRecord[]> {
+    return onboarding.listRuleRuns(this.db);
+  }
+
+  getRuleRun(id: number): Promise<RuleRunRecord | undefined> {
+    return onboarding.getRuleRun(this.db, id);
+  }
+
+  runJournal(id: number): Promise<Array<Change & { at: string }>> {
+    return onboarding.runJournal(this.db, id);
+  }
+
+  listManaged(): Promise<ManagedAccountRecord[]> {
+    return onboarding.listManaged(this.db);
+  }
+
+  listMemberships(kind?: MembershipKind): Promise<StoredMembership[]> {
+    return onboarding.listMemberships(this.db, kind);
   }
 
   close(): Promise<void> {

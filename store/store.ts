@@ -6,6 +6,8 @@ import type { HostProfile, OsProfile, ServiceProfile } from '../profiles/fingerp
 import type { PortResult } from '../scanner/engine/types.js';
 import type { AccountKind, EnumerationRecord } from '../enum/types.js';
 import type { StoredCredential } from '../vault/credentials.js';
+import type { Change, OnboardingState, StoredManaged, StoredMembership } from '../onboarding/plan.js';
+import type { MembershipKind } from '../onboarding/decide.js';
 
 export type ScanStatus = 'running' | 'completed' | 'interrupted' | 'failed';
 
@@ -92,6 +94,8 @@ export interface HostKeyPin {
 }
 
 export interface AccountView {
+  readonly id: number;
+  readonly assetId: number;
   readonly address: string;
   readonly kind: AccountKind;
   readonly name: string;
@@ -103,6 +107,8 @@ export interface AccountView {
   readonly passwordLastSet: string | null;
   readonly details: Readonly<Record<string, unknown>>;
   readonly source: string;
+  /** The enumeration that found it: ssh, ldap. */
+  readonly method: string;
   readonly credential: string | null;
   readonly firstSeen: string;
   readonly lastSeen: string;
@@ -114,6 +120,8 @@ export interface AccountView {
 export interface AccountFilter {
   readonly privileged?: boolean;
   readonly address?: string;
+  /** Only accounts of these assets. */
+  readonly assetIds?: readonly number[];
   /** Also accounts the latest enumeration of their asset no longer saw. */
   readonly includeGone?: boolean;
 }
@@ -161,6 +169,49 @@ export interface ScanSnapshot {
   }>;
 }
 
+/** A workgroup: the site whose scanner nodes rotate the accounts onboarded into it. */
+export interface Workgroup {
+  readonly name: string;
+  readonly site: string;
+  readonly description: string | null;
+  readonly createdAt: string;
+  /** Accounts managed in it. */
+  readonly managed: number;
+}
+
+export interface StoredRuleSet {
+  readonly id: number;
+  readonly source: string;
+  readonly text: string;
+  readonly sha256: string;
+  readonly storedAt: string;
+}
+
+export interface NewRuleRun {
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  /** The rule file, `stored rule set N`, or `undo of run N`. */
+  readonly source: string;
+  /** `command`, `scan N` or `undo`. */
+  readonly trigger: string;
+  /** The addresses the run covered; null: the whole estate. */
+  readonly scope: readonly string[] | null;
+  readonly rules: ReadonlyArray<{ readonly name: string; readonly kind: string; readonly version: string }>;
+  readonly summary: Readonly<Record<string, number>>;
+  readonly undoes?: number;
+}
+
+export interface RuleRunRecord extends NewRuleRun {
+  readonly id: number;
+  readonly undoneBy: number | null;
+  readonly changes: number;
+}
+
+export interface ManagedAccountRecord extends StoredManaged {
+  readonly onboardedAt: string;
+  readonly updatedAt: string;
+}
+
 export interface Store {
   /** Where the data lives, for messages (a path or a URL without its password). */
   readonly location: string;
@@ -191,5 +242,24 @@ export interface Store {
   /** Writes a directory scan's server asset, enumeration, accounts and computers in one transaction. */
   recordDirectory(scanId: number, observation: DirectoryObservation): Promise<void>;
   listDirectoryComputers(domain?: string): Promise<DirectoryComputerView[]>;
+  /** Installed packages per asset, from each asset's latest successful enumeration that listed them. */
+  listSoftware(assetIds?: readonly number[]): Promise<Array<{ assetId: number; address: string; name: string; version: string; arch: string; manager: string; scanId: number }>>;
+  addWorkgroup(name: string, site: string, description: string | null, at: string): Promise<void>;
+  listWorkgroups(): Promise<Workgroup[]>;
+  /** Stores a rule set as the active one (the previous one stays, inactive); returns its id. */
+  saveRuleSet(source: string, text: string, sha256: string, at: string): Promise<number>;
+  activeRuleSet(): Promise<StoredRuleSet | undefined>;
+  /** Managed accounts and memberships of the given assets and their accounts (all when omitted). */
+  onboardingState(assetIds?: readonly number[]): Promise<OnboardingState>;
+  /** Records a rule run and makes its changes, each with its journal entry, in one transaction; returns the run's id. */
+  writeRuleRun(run: NewRuleRun, changes: readonly Change[]): Promise<number>;
+  /** Adds changes (webhook notifications that went through) to a recorded run. */
+  appendChanges(runId: number, changes: readonly Change[], at: string): Promise<void>;
+  listRuleRuns(): Promise<RuleRunRecord[]>;
+  getRuleRun(id: number): Promise<RuleRunRecord | undefined>;
+  /** A run's journal, in the order the changes were made. */
+  runJournal(id: number): Promise<Array<Change & { at: string }>>;
+  listManaged(): Promise<ManagedAccountRecord[]>;
+  listMemberships(kind?: MembershipKind): Promise<StoredMembership[]>;
   close(): Promise<void>;
 }

@@ -8,6 +8,9 @@ import { DIRECTORY_HELP, directoryCommand } from './directory-command.js';
 import { HOSTKEYS_HELP, hostkeysCommand } from './hostkeys-command.js';
 import { LAB_HELP, labCommand } from './lab-command.js';
 import { SCAN_HELP, scanCommand } from './scan-command.js';
+import { RULES_HELP, rulesCommand } from './rules-command.js';
+import { WORKGROUPS_HELP, workgroupsCommand } from './workgroups-command.js';
+import { REPORT_HELP, reportCommand } from './report-command.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   scan: { run: scanCommand, help: SCAN_HELP },
@@ -17,6 +20,9 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   creds: { run: credsCommand, help: CREDS_HELP },
   hostkeys: { run: hostkeysCommand, help: HOSTKEYS_HELP },
   directory: { run: directoryCommand, help: DIRECTORY_HELP },
+  rules: { run: rulesCommand, help: RULES_HELP },
+  workgroups: { run: workgroupsCommand, help: WORKGROUPS_HELP },
+  report: { run: reportCommand, help: REPORT_HELP },
   lab: { run: labCommand, help: LAB_HELP },
 };
 
@@ -32,6 +38,9 @@ Commands:
   creds add|list|remove|test scan credentials, sealed in the store (AES-256-GCM)
   hostkeys list|accept       SSH host keys pinned on first use; accept a changed one
   directory scan|computers   users, groups, privileged paths and computers of an AD or LDAP directory
+  rules validate|apply|undo  Smart Rules: onboard privileged accounts into workgroups, group, tag, exclude, notify
+  workgroups add|list        the sites whose nodes rotate onboarded accounts
+  report NAME                unmanaged, managed, stale, ssh-keys, software (table, csv, json, html)
   lab up|status|down         real servers on loopback to try surveyor against (root)
   help COMMAND               the options of one command
 

@@ -11,6 +11,9 @@ import { openStore, resolveDbLocation } from '../../store/open-store.js';
 import { compareAddresses } from '../targets/ip.js';
 import { planSweep, sweep, SweepOptions } from '../engine/sweep.js';
 import { PORT_STATES, PortState, SweepCounters } from '../engine/types.js';
+import { applyRules } from '../../onboarding/apply.js';
+import { readRuleFile } from '../../onboarding/rule-file.js';
+import { rulesForScan, summaryLine } from './rules-command.js';
 import { InputError } from '../errors.js';
 import { parsePorts } from '../ports.js';
 import { buildTargetSet, DEFAULT_MAX_HOSTS } from '../targets/target-set.js';
@@ -58,6 +61,9 @@ host names (every address they resolve to) and @FILE lists (one target a line, #
   --from-directory       also scan the computers earlier directory scans listed (their DNS names, resolved now)
   --enum-timeout-ms N    budget to connect and authenticate for one enumeration (default: 15000)
   --enum-concurrency N   hosts enumerated at once (default: 16)
+  --apply-rules FILE     apply these Smart Rules to the scanned hosts when the scan completes (default: the rule
+                         set stored with "surveyor rules store", if any)
+  --no-rules             apply no rules at the end of this scan
   --no-progress          no progress line on a terminal
 `;
 
@@ -87,6 +93,8 @@ const OPTIONS = {
   'ldap-ca-file': { type: 'string' },
   'allow-plaintext-bind': { type: 'boolean' },
   'from-directory': { type: 'boolean' },
+  'apply-rules': { type: 'string' },
+  'no-rules': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -145,6 +153,9 @@ export async function scanCommand(argv: string[]): Promise<number> {
   const enumTimeoutMs = intOption('enum-timeout-ms', values['enum-timeout-ms'], 100, 600_000) ?? 15_000;
   const enumQueue = new PQueue({ concurrency: intOption('enum-concurrency', values['enum-concurrency'], 1, 1024) ?? 16 });
   const dbLocation = resolveDbLocation(values.db);
+  if (values['apply-rules'] !== undefined && values['no-rules']) throw new InputError('give --apply-rules FILE or --no-rules, not both');
+  // A bad rule file is refused before the database is touched.
+  const ruleFile = values['apply-rules'] !== undefined ? { ...readRuleFile(values['apply-rules']), source: values['apply-rules'] } : undefined;
 
   const outFd = values.output ? openOutput(values.output) : null;
   const store = await openStore(dbLocation).catch((err) => {
@@ -153,6 +164,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
   });
   try {
     const credentials = await openCredentials(store, credNames);
+    const scanRules = values['no-rules'] ? undefined : await rulesForScan(store, ruleFile);
     const write = (text: string) => (outFd === null ? process.stdout.write(text) : writeSync(outFd, text));
     const probesTotal = targets.total * ports.length;
     const startedAt = new Date().toISOString();
@@ -195,7 +207,9 @@ export async function scanCommand(argv: string[]): Promise<number> {
     process.on('SIGTERM', onSignal);
     // Fingerprinting runs alongside the sweep: a host is probed as soon as its ports are known.
     const fingerprints = new PQueue({ concurrency: 64 });
+    const seen: string[] = [];
     const record = (address: string, ports: HostRecordPorts, complete: boolean, profile?: HostProfile, enumerations?: EnumerationRecord[]) => {
+      seen.push(address);
       const targetNames = targets.names.get(address) ?? [];
       const found = (profile?.hostnames ?? []).map((n) => n.name).filter((n) => !targetNames.includes(n));
       const hostnames = [...targetNames, ...found];
@@ -275,6 +289,12 @@ export async function scanCommand(argv: string[]): Promise<number> {
       ['stored in', store.location],
     ];
     process.stderr.write(renderTable(['SUMMARY', ''], rows));
+    if (scanRules && summary.interrupted) process.stderr.write('rules: not applied, the scan was interrupted (surveyor rules apply to apply them)\n');
+    else if (scanRules && seen.length) {
+      const result = await applyRules(store, scanRules.rules, { source: scanRules.source, trigger: `scan ${scanId}`, addresses: seen });
+      process.stderr.write(summaryLine(result));
+      for (const f of result.notifyFailures) process.stderr.write(`surveyor scan: webhook failed: ${f}\n`);
+    }
     return summary.interrupted ? 130 : 0;
   } finally {
     if (outFd !== null) closeSync(outFd);

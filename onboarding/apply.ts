@@ -1,0 +1,148 @@
+/**
+ * A rule run from end to end: load the estate (or the assets a scan just saw), evaluate, compare with the stored
+ * state, write the changes and their journal in one transaction, then call the webhooks. A dry run stops before
+ * writing. `undoRun` reverses one run through the same journal.
+ */
+import { InputError } from '../scanner/errors.js';
+import type { NewRuleRun, Store } from '../store/store.js';
+import { Desired, evaluateEstate, Membership } from './decide.js';
+import { compileRules, CompiledRule } from './evaluate.js';
+import { httpPoster, Poster, sendNotifications } from './notify.js';
+import { Change, Plan, planRun, planUndo } from './plan.js';
+import type { Rule } from './rule-file.js';
+import { didYouMean } from './suggest.js';
+import { AccountSubject, accountSubject, AssetSubject, assetSubject } from './subjects.js';
+
+export interface Estate {
+  readonly assets: AssetSubject[];
+  readonly accounts: AccountSubject[];
+}
+
+/** The subjects of the assets at `addresses` (the whole store when omitted) and their current accounts. */
+export async function loadEstate(store: Store, addresses?: readonly string[]): Promise<Estate> {
+  const wanted = addresses ? new Set(addresses) : undefined;
+  const views = (await store.listAssets()).filter((a) => !wanted || wanted.has(a.address));
+  const ids = wanted ? views.map((a) => a.id) : undefined;
+  const software = new Map<number, Map<string, string>>();
+  for (const p of await store.listSoftware(ids)) {
+    let m = software.get(p.assetId);
+    if (!m) software.set(p.assetId, (m = new Map()));
+    m.set(p.name, p.version);
+  }
+  const assets = views.map((v) => assetSubject(v, software.get(v.id)));
+  const byId = new Map(assets.map((a) => [a.id, a]));
+  const accounts = (await store.listAccounts(ids ? { assetIds: ids } : {})).flatMap((v) => {
+    const asset = byId.get(v.assetId);
+    return asset ? [accountSubject(v, asset)] : [];
+  });
+  return { assets, accounts };
+}
+
+/** Every onboard action must name a workgroup that exists: one InputError lists each one that does not. */
+export async function checkWorkgroups(store: Store, rules: readonly Rule[], file: string): Promise<void> {
+  const known = (await store.listWorkgroups()).map((w) => w.name);
+  const problems: string[] = [];
+  rules.forEach((r, i) => r.then.forEach((a, j) => {
+    if (a.type === 'onboard' && !known.includes(a.workgroup)) {
+      problems.push(`  rules[${i}].then[${j}].onboard.workgroup: no workgroup "${a.workgroup}"${didYouMean(a.workgroup, known)}; add it with: surveyor workgroups add ${JSON.stringify(a.workgroup)} --site SITE`);
+    }
+  }));
+  if (problems.length) throw new InputError(`${file}: ${problems.length} problem(s), nothing applied:\n${problems.join('\n')}`);
+}
+
+export interface ApplyOptions {
+  /** Where the rules came from (the file, or the stored rule set), for the run record. */
+  readonly source: string;
+  readonly trigger: string;
+  readonly dryRun?: boolean;
+  readonly explain?: boolean;
+  readonly misses?: boolean;
+  /** Only these assets and their accounts (a scan's hosts); the whole estate when omitted. */
+  readonly addresses?: readonly string[];
+  readonly now?: Date;
+  readonly post?: Poster;
+}
+
+export interface ApplyResult {
+  readonly runId: number | null;
+  readonly rules: readonly CompiledRule[];
+  readonly desired: Desired;
+  readonly plan: Plan;
+  readonly summary: Readonly<Record<string, number>>;
+  readonly notifyFailures: readonly string[];
+  readonly timings: { readonly loadMs: number; readonly evaluateMs: number; readonly writeMs: number };
+}
+
+function countOf(changes: readonly Change[]): Record<string, number> {
+  const n = (f: (c: Change) => boolean) => changes.filter(f).length;
+  return {
+    onboarded: n((c) => c.action === 'onboard'),
+    updated: n((c) => c.action === 'update'),
+    offboarded: n((c) => c.action === 'offboard'),
+    membershipsAdded: n((c) => c.action === 'add' && c.membership.kind !== 'notified'),
+    membershipsRemoved: n((c) => c.action === 'remove'),
+  };
+}
+
+const isNotify = (c: Change): c is Extract<Change, { action: 'add' }> => c.action === 'add' && c.membership.kind === 'notified';
+
+export async function applyRules(store: Store, rules: readonly Rule[], options: ApplyOptions): Promise<ApplyResult> {
+  const started = options.now ?? new Date();
+  const t0 = performance.now();
+  const estate = await loadEstate(store, options.addresses);
+  const current = await store.onboardingState(options.addresses ? estate.assets.map((a) => a.id) : undefined);
+  const t1 = performance.now();
+  const compiled = compileRules(rules, started.getTime());
+  const desired = evaluateEstate(compiled, estate.assets, estate.accounts, { explain: options.explain, misses: options.misses });
+  const plan = planRun(desired, current);
+  const t2 = performance.now();
+  const notifications = plan.changes.filter(isNotify);
+  const summary: Record<string, number> = {
+    assets: estate.assets.length, accounts: estate.accounts.length, rules: compiled.length,
+    matched: desired.results.filter((r) => r.rules.some((m) => m.matched)).length,
+    managedSelected: desired.onboard.size, excludedOverOnboard: desired.excludedOverOnboard, retained: plan.retained,
+    ...countOf(plan.changes), notifications: notifications.length,
+  };
+  if (options.dryRun) {
+    return { runId: null, rules: compiled, desired, plan, summary, notifyFailures: [], timings: { loadMs: t1 - t0, evaluateMs: t2 - t1, writeMs: 0 } };
+  }
+  const at = new Date().toISOString();
+  const run: NewRuleRun = {
+    startedAt: started.toISOString(), finishedAt: at, source: options.source, trigger: options.trigger, scope: options.addresses ?? null,
+    rules: compiled.map((r) => ({ name: r.rule.name, kind: r.rule.kind, version: r.version })), summary,
+  };
+  const runId = await store.writeRuleRun(run, plan.changes.filter((c) => !isNotify(c)));
+  const t3 = performance.now();
+  let notifyFailures: string[] = [];
+  if (notifications.length) {
+    const versionOf = (name: string) => compiled.find((r) => r.rule.name === name)?.version ?? '';
+    const subjectOf = (m: Membership) => desired.subjects.get(`${m.subject}:${m.subjectId}`);
+    const { sent, failures } = await sendNotifications(notifications.map((c) => c.membership), subjectOf, versionOf, runId, at, options.post ?? httpPoster);
+    const done = new Set(sent);
+    if (sent.length) await store.appendChanges(runId, notifications.filter((c) => done.has(c.membership)), new Date().toISOString());
+    notifyFailures = failures;
+  }
+  return { runId, rules: compiled, desired, plan, summary, notifyFailures, timings: { loadMs: t1 - t0, evaluateMs: t2 - t1, writeMs: t3 - t2 } };
+}
+
+export interface UndoResult {
+  readonly runId: number;
+  readonly changes: readonly Change[];
+  readonly skipped: ReadonlyArray<{ change: Change; why: string }>;
+}
+
+/** Reverses one run's changes that no later run has overwritten; the undo is a run of its own, with a journal. */
+export async function undoRun(store: Store, id: number): Promise<UndoResult> {
+  const run = await store.getRuleRun(id);
+  if (!run) throw new InputError(`no rule run ${id} (see "surveyor rules runs")`);
+  if (run.undoneBy !== null) throw new InputError(`run ${id} was undone already, by run ${run.undoneBy}`);
+  if (run.undoes !== undefined) throw new InputError(`run ${id} is the undo of run ${run.undoes}; apply the rules again instead of undoing an undo`);
+  const journal = await store.runJournal(id);
+  const started = new Date().toISOString();
+  const { changes, skipped } = planUndo(journal, id, await store.onboardingState());
+  const runId = await store.writeRuleRun({
+    startedAt: started, finishedAt: new Date().toISOString(), source: `undo of run ${id}`, trigger: 'undo', scope: run.scope, rules: [],
+    summary: { ...countOf(changes), skipped: skipped.length }, undoes: id,
+  }, changes);
+  return { runId, changes, skipped };
+}

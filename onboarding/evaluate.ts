@@ -1,0 +1,232 @@
+/**
+ * Conditions compiled once into closures: `test` answers for one subject as fast as a hand-written predicate
+ * (250,000 accounts x 100 rules is the benchmark), and `explain` walks the same predicates to say why, with the
+ * actual value at each leaf and the branches short-circuiting left unevaluated marked `skipped`.
+ */
+import { createHash } from 'node:crypto';
+import { parseToken } from '../scanner/targets/parse.js';
+import { parseAddress } from '../scanner/targets/ip.js';
+import { fieldSpec, FieldType } from './fields.js';
+import type { Condition, Leaf, Rule } from './rule-file.js';
+import { readerOf, Subject } from './subjects.js';
+import { compareVersions } from './versions.js';
+
+export type Outcome = boolean | 'skipped';
+
+export type Explanation =
+  | { readonly all: readonly Explanation[]; readonly outcome: Outcome }
+  | { readonly any: readonly Explanation[]; readonly outcome: Outcome }
+  | { readonly not: Explanation; readonly outcome: Outcome }
+  | { readonly rule: string; readonly when: Explanation; readonly outcome: Outcome }
+  | { readonly field: string; readonly op: string; readonly value?: unknown; readonly actual?: unknown; readonly outcome: Outcome };
+
+interface Node {
+  test(s: Subject): boolean;
+  /** `skip`: explain the shape only, every leaf marked skipped, nothing read. */
+  explain(s: Subject, skip: boolean): Explanation;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Whether an address lies in any of the blocks of a CIDR/range/address list. */
+function blockTest(value: unknown): (actual: string) => boolean {
+  const blocks = (Array.isArray(value) ? value : [value]).map((v) => {
+    const spec = parseToken(String(v), undefined, 'address block');
+    if (spec.kind !== 'block') throw new Error(`not an address block: ${String(v)}`);
+    return spec;
+  });
+  return (actual) => {
+    const parsed = parseAddress(actual);
+    if (!parsed.ok) return false;
+    const { family, value: x } = parsed.address;
+    return blocks.some((b) => b.family === family && b.interval.lo <= x && x <= b.interval.hi);
+  };
+}
+
+/** `glob` patterns: `*` any run, `?` one character, case-insensitive (as Windows and PAM products match names). */
+export function globRegex(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${body}$`, 'is');
+}
+
+type Predicate = (actual: unknown) => boolean;
+
+const isStr = (x: unknown): x is string => typeof x === 'string';
+const isNum = (x: unknown): x is number => typeof x === 'number';
+const asList = (x: unknown): unknown[] | undefined => (Array.isArray(x) ? x : undefined);
+
+/** The predicate of one leaf; an actual value nobody found (undefined) fails all but `exists: false` and `empty`. */
+export function predicate(type: FieldType, op: string, value: unknown, now: number): Predicate {
+  if (op === 'exists') {
+    const want = value !== false;
+    return (a) => (a !== undefined && a !== null) === want;
+  }
+  if (op === 'empty') {
+    const want = value !== false;
+    return (a) => (a === undefined || (Array.isArray(a) && a.length === 0)) === want;
+  }
+  const str = String(value);
+  const list = Array.isArray(value) ? value : [];
+  switch (type) {
+    case 'string':
+      switch (op) {
+        case 'eq': return (a) => a === str;
+        case 'ne': return (a) => isStr(a) && a !== str;
+        case 'in': { const set = new Set(list.map(String)); return (a) => isStr(a) && set.has(a); }
+        case 'notIn': { const set = new Set(list.map(String)); return (a) => isStr(a) && !set.has(a); }
+        case 'matches': { const re = new RegExp(str); return (a) => isStr(a) && re.test(a); }
+        case 'glob': { const re = globRegex(str); return (a) => isStr(a) && re.test(a); }
+        case 'contains': return (a) => isStr(a) && a.includes(str);
+        case 'startsWith': return (a) => isStr(a) && a.startsWith(str);
+        case 'endsWith': return (a) => isStr(a) && a.endsWith(str);
+      }
+      break;
+    case 'number': {
+      const n = Number(value);
+      switch (op) {
+        case 'eq': return (a) => a === n;
+        case 'ne': return (a) => isNum(a) && a !== n;
+        case 'gt': return (a) => isNum(a) && a > n;
+        case 'gte': return (a) => isNum(a) && a >= n;
+        case 'lt': return (a) => isNum(a) && a < n;
+        case 'lte': return (a) => isNum(a) && a <= n;
+        case 'in': { const set = new Set(list.map(Number)); return (a) => isNum(a) && set.has(a); }
+      }
+      break;
+    }
+    case 'boolean':
+      if (op === 'eq') return (a) => a === value;
+      break;
+    case 'address':
+      switch (op) {
+        case 'eq': { const t = blockTest(str); return (a) => isStr(a) && t(a); }
+        case 'in': { const t = blockTest(list); return (a) => isStr(a) && t(a); }
+        case 'inCidr': { const t = blockTest(value); return (a) => isStr(a) && t(a); }
+        case 'notInCidr': { const t = blockTest(value); return (a) => isStr(a) && !t(a); }
+      }
+      break;
+    case 'version': {
+      const v = str;
+      const cmp = (a: unknown) => (isStr(a) || isNum(a) ? compareVersions(String(a), v) : NaN);
+      switch (op) {
+        case 'eq': return (a) => cmp(a) === 0;
+        case 'versionLt': return (a) => cmp(a) < 0;
+        case 'versionLte': return (a) => cmp(a) <= 0;
+        case 'versionGt': return (a) => cmp(a) > 0;
+        case 'versionGte': return (a) => cmp(a) >= 0;
+      }
+      break;
+    }
+    case 'time': {
+      const cutoff = now - Number(value) * DAY_MS;
+      const at = (a: unknown) => (isStr(a) ? Date.parse(a) : NaN);
+      if (op === 'olderThanDays') return (a) => at(a) < cutoff;
+      if (op === 'newerThanDays') return (a) => at(a) >= cutoff;
+      break;
+    }
+    case 'strings': {
+      const has = (a: unknown, x: string) => asList(a)?.includes(x) ?? false;
+      switch (op) {
+        case 'contains': return (a) => has(a, str);
+        case 'containsAny': { const want = list.map(String); return (a) => want.some((x) => has(a, x)); }
+        case 'containsAll': { const want = list.map(String); return (a) => asList(a) !== undefined && want.every((x) => has(a, x)); }
+        case 'matches': { const re = new RegExp(str); return (a) => asList(a)?.some((x) => re.test(String(x))) ?? false; }
+        case 'glob': { const re = globRegex(str); return (a) => asList(a)?.some((x) => re.test(String(x))) ?? false; }
+      }
+      break;
+    }
+    case 'numbers': {
+      const has = (a: unknown, x: number) => asList(a)?.includes(x) ?? false;
+      if (op === 'contains') { const n = Number(value); return (a) => has(a, n); }
+      if (op === 'containsAny') { const want = list.map(Number); return (a) => want.some((x) => has(a, x)); }
+      break;
+    }
+  }
+  throw new Error(`operator ${op} on ${type} passed the checker but has no predicate`);
+}
+
+function compileLeaf(kind: Rule['kind'], leaf: Leaf, now: number): Node {
+  const spec = fieldSpec(kind, leaf.field)!;
+  const read = readerOf(kind, leaf.field);
+  const pred = predicate(spec.type, leaf.op, leaf.value, now);
+  const shape = { field: leaf.field, op: leaf.op, ...(leaf.value === undefined ? {} : { value: leaf.value }) };
+  return {
+    test: (s) => pred(read(s)),
+    explain: (s, skip) => {
+      if (skip) return { ...shape, outcome: 'skipped' };
+      const actual = read(s);
+      return { ...shape, actual: actual === undefined ? null : actual, outcome: pred(actual) };
+    },
+  };
+}
+
+function compileNode(kind: Rule['kind'], c: Condition, byName: ReadonlyMap<string, Rule>, now: number): Node {
+  if ('all' in c || 'any' in c) {
+    const isAll = 'all' in c;
+    const children = (isAll ? (c as { all: Condition[] }).all : (c as { any: Condition[] }).any).map((x) => compileNode(kind, x, byName, now));
+    const key = isAll ? 'all' : 'any';
+    return {
+      test: isAll ? (s) => children.every((n) => n.test(s)) : (s) => children.some((n) => n.test(s)),
+      explain: (s, skip) => {
+        const out: Explanation[] = [];
+        let decided: boolean | undefined;
+        for (const n of children) {
+          const e = n.explain(s, skip || decided !== undefined);
+          out.push(e);
+          if (!skip && decided === undefined && e.outcome === !isAll) decided = !isAll;
+        }
+        const outcome: Outcome = skip ? 'skipped' : decided ?? isAll;
+        return { [key]: out, outcome } as Explanation;
+      },
+    };
+  }
+  if ('not' in c) {
+    const child = compileNode(kind, c.not, byName, now);
+    return {
+      test: (s) => !child.test(s),
+      explain: (s, skip) => {
+        const e = child.explain(s, skip);
+        return { not: e, outcome: skip ? 'skipped' : !e.outcome };
+      },
+    };
+  }
+  if ('rule' in c) {
+    const child = compileNode(kind, byName.get(c.rule)!.when, byName, now);
+    return {
+      test: (s) => child.test(s),
+      explain: (s, skip) => {
+        const e = child.explain(s, skip);
+        return { rule: c.rule, when: e, outcome: e.outcome };
+      },
+    };
+  }
+  return compileLeaf(kind, c, now);
+}
+
+/** A rule's version: the first 12 hex digits of the SHA-256 of its canonical JSON (keys sorted). */
+export function ruleVersion(rule: Rule): string {
+  const canonical = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(canonical);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
+    return v;
+  };
+  return createHash('sha256').update(JSON.stringify(canonical(rule))).digest('hex').slice(0, 12);
+}
+
+export interface CompiledRule extends Node {
+  readonly rule: Rule;
+  readonly version: string;
+}
+
+/**
+ * The enabled rules in evaluation order (by `order`, then by place in the file), compiled. `now` fixes the
+ * clock for the age operators so one run is judged at one instant.
+ */
+export function compileRules(rules: readonly Rule[], now: number): CompiledRule[] {
+  const byName = new Map(rules.map((r) => [r.name, r]));
+  return rules
+    .map((rule, index) => ({ rule, index }))
+    .filter((x) => x.rule.enabled)
+    .sort((a, b) => a.rule.order - b.rule.order || a.index - b.index)
+    .map(({ rule }) => ({ rule, version: ruleVersion(rule), ...compileNode(rule.kind, rule.when, byName, now) }));
+}

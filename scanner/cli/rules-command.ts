@@ -1,0 +1,184 @@
+/** `surveyor rules validate|apply|store|list|runs|undo`: Smart Rules over the stored estate. */
+import { createHash } from 'node:crypto';
+import { applyRules, ApplyResult, checkWorkgroups, undoRun } from '../../onboarding/apply.js';
+import { changeLine, resultLines } from '../../onboarding/render.js';
+import { parseRuleFile, readRuleFile, Rule } from '../../onboarding/rule-file.js';
+import { ruleVersion } from '../../onboarding/evaluate.js';
+import { openStore, resolveDbLocation } from '../../store/open-store.js';
+import type { Store } from '../../store/store.js';
+import { InputError } from '../errors.js';
+import { addressArg, choiceOption, intOption, parseCommand } from './args.js';
+import { renderTable, SCHEMA_VERSION } from './output.js';
+
+export const RULES_HELP = `usage: surveyor rules validate FILE [--db PATH]
+       surveyor rules apply (FILE | --stored) [--dry-run] [--explain] [--misses] [--asset ADDRESS]...
+                            [--limit N] [--format table|json] [--db PATH]
+       surveyor rules store FILE [--db PATH]
+       surveyor rules list [--format table|json] [--db PATH]
+       surveyor rules runs [--format table|json] [--db PATH]
+       surveyor rules show RUN_ID [--format table|json] [--db PATH]
+       surveyor rules undo RUN_ID [--db PATH]
+
+Smart Rules select assets and accounts and act on them: onboard privileged accounts into a workgroup, put
+subjects in smart groups, tag them, exclude them from onboarding, or tell a webhook. A rule file is YAML or JSON
+(schema 1); "validate" reports every problem with its path and line, and a file with a problem applies nothing.
+
+apply        evaluates every rule over the stored assets and their current accounts and writes the changes
+             (managed accounts, groups, tags, exclusions) with a journal; applying the same rules to the same
+             data again changes nothing. --dry-run writes nothing and calls no webhook. --explain shows, for
+             each matched subject, the condition tree with the actual value at each leaf; --misses also the
+             rules that did not match. --asset limits the run to some assets (as a scan's rule run does).
+store        keeps FILE in the database as the active rule set: "apply --stored" and every scan then use it.
+list         the stored rules with their versions. runs: the rule runs. show: one run's journal.
+undo         reverses one run's changes that no later run has overwritten (a webhook call cannot be recalled).
+
+Order: asset rules run before account rules, each in "order"; the first matching onboard rule decides the
+workgroup; an exclusion (of the account or its asset) wins over any onboard rule. Onboarding is sticky: an
+account a rule no longer selects stays managed (counted as "retained") until undone.
+`;
+
+async function storedRules(store: Store): Promise<{ rules: Rule[]; source: string }> {
+  const set = await store.activeRuleSet();
+  if (!set) throw new InputError('rules apply --stored: no rule set is stored (surveyor rules store FILE)');
+  return { rules: parseRuleFile(set.text, `stored rule set ${set.id}`), source: `stored rule set ${set.id} (${set.source})` };
+}
+
+/** The rules a scan applies at its end: --apply-rules FILE (read already), else the stored set, else none. */
+export async function rulesForScan(store: Store, file: { rules: Rule[]; source: string } | undefined): Promise<{ rules: Rule[]; source: string } | undefined> {
+  const chosen = file ?? ((await store.activeRuleSet()) ? await storedRules(store) : undefined);
+  if (chosen) await checkWorkgroups(store, chosen.rules, chosen.source);
+  return chosen;
+}
+
+export function summaryLine(r: ApplyResult): string {
+  const s = r.summary;
+  const head = r.runId === null ? 'dry run (nothing written)' : `rule run ${r.runId}`;
+  return `${head}: ${s.assets} assets, ${s.accounts} accounts, ${s.rules} rules; ${s.matched} subjects matched; `
+    + `${s.onboarded} onboarded, ${s.updated} updated, ${s.membershipsAdded} memberships added, ${s.membershipsRemoved} removed, `
+    + `${s.notifications} notifications; ${s.excludedOverOnboard} kept out by an exclusion, ${s.retained} managed accounts no rule selects now (retained)\n`;
+}
+
+function resultJson(r: ApplyResult, withResults: boolean): Record<string, unknown> {
+  return {
+    schema: SCHEMA_VERSION, runId: r.runId, dryRun: r.runId === null, summary: r.summary, notifyFailures: r.notifyFailures,
+    rules: r.rules.map((x) => ({ name: x.rule.name, kind: x.rule.kind, order: x.rule.order, version: x.version })),
+    changes: r.plan.changes,
+    ...(withResults ? {
+      results: r.desired.results.map((x) => ({
+        subject: x.subject.type, id: x.subject.id, label: x.label, ...(x.decision ? { decision: x.decision } : {}), rules: x.rules,
+      })),
+    } : {}),
+  };
+}
+
+export async function rulesCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    process.stdout.write(RULES_HELP);
+    return sub === undefined ? 2 : 0;
+  }
+  const subs = ['validate', 'apply', 'store', 'list', 'runs', 'show', 'undo'];
+  if (!subs.includes(sub)) throw new InputError(`rules: unknown subcommand "${sub}" (${subs.join(', ')})`);
+  const { values, positionals } = parseCommand(`rules ${sub}`, rest, {
+    db: { type: 'string' }, format: { type: 'string' }, 'dry-run': { type: 'boolean' }, explain: { type: 'boolean' }, misses: { type: 'boolean' },
+    stored: { type: 'boolean' }, asset: { type: 'string', multiple: true }, limit: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(RULES_HELP);
+    return 0;
+  }
+  const format = choiceOption('format', values.format, ['table', 'json'] as const, 'table');
+  const out = (t: string) => process.stdout.write(t);
+  const needsFile = sub === 'validate' || sub === 'store' || (sub === 'apply' && !values.stored);
+  const needsId = sub === 'undo' || sub === 'show';
+  if (needsFile && positionals.length !== 1) throw new InputError(`rules ${sub}: give one rule FILE${sub === 'apply' ? ' (or --stored)' : ''}`);
+  if (needsId && (positionals.length !== 1 || !/^\d+$/.test(positionals[0]!))) throw new InputError(`rules ${sub}: give one RUN_ID (a number; see "surveyor rules runs")${positionals[0] ? `, not "${positionals[0]}"` : ''}`);
+  if (!needsFile && !needsId && positionals.length) throw new InputError(`rules ${sub}: unexpected "${positionals[0]}"`);
+  if (sub === 'apply' && values.stored && positionals.length) throw new InputError('rules apply: give a FILE or --stored, not both');
+  const limit = intOption('limit', values.limit, 0, 10_000_000) ?? 200;
+  for (const a of values.asset ?? []) addressArg('bad --asset', a);
+  // The file is read and checked before the database is opened: a bad file touches nothing.
+  const file = needsFile ? readRuleFile(positionals[0]!) : undefined;
+  const store = await openStore(resolveDbLocation(values.db));
+  try {
+    switch (sub) {
+      case 'validate': {
+        await checkWorkgroups(store, file!.rules, positionals[0]!);
+        out(`${positionals[0]}: ${file!.rules.length} rule(s), no problems: ${file!.rules.map((r) => `${r.name} (${r.kind}${r.enabled ? '' : ', disabled'})`).join(', ')}\n`);
+        return 0;
+      }
+      case 'store': {
+        await checkWorkgroups(store, file!.rules, positionals[0]!);
+        const sha = createHash('sha256').update(file!.text).digest('hex');
+        const id = await store.saveRuleSet(positionals[0]!, file!.text, sha, new Date().toISOString());
+        out(`stored rule set ${id} (${file!.rules.length} rules, sha256 ${sha.slice(0, 12)}); scans and "rules apply --stored" use it\n`);
+        return 0;
+      }
+      case 'list': {
+        const set = await store.activeRuleSet();
+        if (!set) {
+          out(format === 'json' ? JSON.stringify({ schema: SCHEMA_VERSION, ruleSet: null, rules: [] }, null, 2) + '\n' : 'no rule set stored (surveyor rules store FILE)\n');
+          return 0;
+        }
+        const rules = parseRuleFile(set.text, `stored rule set ${set.id}`);
+        const rows = rules.map((r) => ({ name: r.name, kind: r.kind, enabled: r.enabled, order: r.order, version: ruleVersion(r), actions: r.then.map((a) => a.type) }));
+        if (format === 'json') out(JSON.stringify({ schema: SCHEMA_VERSION, ruleSet: { id: set.id, source: set.source, storedAt: set.storedAt, sha256: set.sha256 }, rules: rows }, null, 2) + '\n');
+        else {
+          out(`rule set ${set.id} from ${set.source}, stored ${set.storedAt}\n`);
+          out(renderTable(['ORDER', 'NAME', 'KIND', 'ENABLED', 'VERSION', 'ACTIONS'], rows.map((r) => [String(r.order), r.name, r.kind, r.enabled ? 'yes' : 'no', r.version, r.actions.join(', ')])));
+        }
+        return 0;
+      }
+      case 'runs': {
+        const runs = await store.listRuleRuns();
+        if (format === 'json') out(JSON.stringify({ schema: SCHEMA_VERSION, runs }, null, 2) + '\n');
+        else if (!runs.length) out('no rule runs yet (surveyor rules apply FILE)\n');
+        else {
+          out(renderTable(['RUN', 'FINISHED', 'TRIGGER', 'SOURCE', 'CHANGES', 'UNDONE'], runs.map((r) => [
+            String(r.id), r.finishedAt, r.trigger, r.source, String(r.changes), r.undoneBy === null ? '-' : `by run ${r.undoneBy}`,
+          ])));
+        }
+        return 0;
+      }
+      case 'show': {
+        const id = Number(positionals[0]);
+        const run = await store.getRuleRun(id);
+        if (!run) throw new InputError(`rules show: no rule run ${id} (see "surveyor rules runs")`);
+        const journal = await store.runJournal(id);
+        if (format === 'json') out(JSON.stringify({ schema: SCHEMA_VERSION, run, journal }, null, 2) + '\n');
+        else {
+          out(`run ${run.id} (${run.trigger}, ${run.source}) finished ${run.finishedAt}; ${journal.length} change(s)${run.undoneBy === null ? '' : `; undone by run ${run.undoneBy}`}\n`);
+          for (const c of journal) out(`  ${changeLine(c, false)}\n`);
+        }
+        return 0;
+      }
+      case 'undo': {
+        const result = await undoRun(store, Number(positionals[0]));
+        out(`run ${result.runId} undid run ${positionals[0]}: ${result.changes.length} change(s) reversed, ${result.skipped.length} left as they are\n`);
+        for (const c of result.changes) out(`  ${changeLine(c, false)}\n`);
+        for (const s of result.skipped) out(`  left: ${changeLine(s.change, false)}: ${s.why}\n`);
+        return 0;
+      }
+    }
+    const { rules, source } = file ? { rules: file.rules, source: positionals[0]! } : await storedRules(store);
+    await checkWorkgroups(store, rules, source);
+    const result = await applyRules(store, rules, {
+      source, trigger: 'command', dryRun: values['dry-run'], explain: values.explain, misses: values.misses, addresses: values.asset,
+    });
+    if (format === 'json') out(JSON.stringify(resultJson(result, Boolean(values.explain || values.misses)), null, 2) + '\n');
+    else {
+      if (values.explain || values.misses) {
+        for (const r of result.desired.results) out(resultLines(r).join('\n') + '\n');
+        out('\n');
+      }
+      const changes = result.plan.changes;
+      for (const c of changes.slice(0, limit)) out(`${changeLine(c, result.runId === null)}\n`);
+      if (changes.length > limit) out(`... and ${changes.length - limit} more change(s) (--limit, or --format json for all)\n`);
+      out(summaryLine(result));
+    }
+    for (const f of result.notifyFailures) process.stderr.write(`surveyor rules apply: webhook failed: ${f}\n`);
+    return result.notifyFailures.length ? 1 : 0;
+  } finally {
+    await store.close();
+  }
+}

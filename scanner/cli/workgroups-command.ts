@@ -1,0 +1,52 @@
+/** `surveyor workgroups add|list`: the sites whose scanner nodes rotate the accounts onboarded into them. */
+import { openStore, resolveDbLocation } from '../../store/open-store.js';
+import { InputError } from '../errors.js';
+import { choiceOption, parseCommand } from './args.js';
+import { renderTable, SCHEMA_VERSION } from './output.js';
+
+export const WORKGROUPS_HELP = `usage: surveyor workgroups add NAME --site SITE [--description TEXT] [--db PATH]
+       surveyor workgroups list [--format table|json] [--db PATH]
+
+A workgroup names the site whose scanner nodes will rotate the accounts onboarded into it. A rule's onboard
+action must name an existing workgroup: rule files naming another one are refused before anything is applied.
+`;
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export async function workgroupsCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    process.stdout.write(WORKGROUPS_HELP);
+    return sub === undefined ? 2 : 0;
+  }
+  if (sub !== 'add' && sub !== 'list') throw new InputError(`workgroups: unknown subcommand "${sub}" (add, list)`);
+  const { values, positionals } = parseCommand(`workgroups ${sub}`, rest, {
+    db: { type: 'string' }, format: { type: 'string' }, site: { type: 'string' }, description: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(WORKGROUPS_HELP);
+    return 0;
+  }
+  const format = choiceOption('format', values.format, ['table', 'json'] as const, 'table');
+  if (sub === 'add') {
+    const name = positionals[0];
+    if (positionals.length !== 1 || !name) throw new InputError('workgroups add: give one workgroup NAME');
+    if (!NAME.test(name)) throw new InputError(`bad workgroup name "${name}": letters, digits, ".", "_" and "-", starting with a letter or digit, at most 64`);
+    if (!values.site?.trim()) throw new InputError('workgroups add: --site SITE is required (the site whose nodes rotate the workgroup\'s accounts)');
+  } else if (positionals.length) throw new InputError(`workgroups list: unexpected "${positionals[0]}"`);
+  const store = await openStore(resolveDbLocation(values.db));
+  try {
+    if (sub === 'add') {
+      await store.addWorkgroup(positionals[0]!, values.site!.trim(), values.description ?? null, new Date().toISOString());
+      process.stdout.write(`workgroup ${positionals[0]} added (site ${values.site!.trim()})\n`);
+      return 0;
+    }
+    const groups = await store.listWorkgroups();
+    if (format === 'json') process.stdout.write(JSON.stringify({ schema: SCHEMA_VERSION, workgroups: groups }, null, 2) + '\n');
+    else if (!groups.length) process.stdout.write('no workgroups (surveyor workgroups add NAME --site SITE)\n');
+    else process.stdout.write(renderTable(['NAME', 'SITE', 'MANAGED', 'CREATED', 'DESCRIPTION'], groups.map((g) => [g.name, g.site, String(g.managed), g.createdAt, g.description ?? '-'])));
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

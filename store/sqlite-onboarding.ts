@@ -1,0 +1,206 @@
+/** SQLite statements for Smart Rules: workgroups, rule sets, rule runs with their journal, managed accounts, memberships. */
+import { SurveyorError } from '../scanner/errors.js';
+import type { ManagedState, Membership, MembershipKind } from '../onboarding/decide.js';
+import type { Change, OnboardingState, StoredManaged, StoredMembership } from '../onboarding/plan.js';
+import { accountLabel } from '../onboarding/subjects.js';
+import type { Row, SqliteDriver } from './sqlite-driver.js';
+import { chunks, placeholders } from './sql.js';
+import type { ManagedAccountRecord, NewRuleRun, RuleRunRecord, StoredRuleSet, Workgroup } from './store.js';
+
+export async function addWorkgroup(db: SqliteDriver, name: string, site: string, description: string | null, at: string): Promise<void> {
+  await db.transaction(async () => {
+    const { changes } = await db.run('INSERT INTO workgroups (name, site, description, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING', [name, site, description, at]);
+    if (!changes) throw new SurveyorError('bad-input', `workgroup "${name}" exists already`);
+  });
+}
+
+export async function listWorkgroups(db: SqliteDriver): Promise<Workgroup[]> {
+  const rows = await db.all(
+    `SELECT w.*, (SELECT count(*) FROM managed_accounts m WHERE m.workgroup = w.name) AS managed FROM workgroups w ORDER BY w.name`,
+  );
+  return rows.map((r) => ({ name: r.name as string, site: r.site as string, description: (r.description as string | null) ?? null, createdAt: r.created_at as string, managed: r.managed as number }));
+}
+
+export async function saveRuleSet(db: SqliteDriver, source: string, text: string, sha256: string, at: string): Promise<number> {
+  return db.transaction(async () => {
+    await db.run('UPDATE rule_sets SET active = 0 WHERE active = 1');
+    return (await db.run('INSERT INTO rule_sets (source, text, sha256, stored_at, active) VALUES (?, ?, ?, ?, 1)', [source, text, sha256, at])).lastID;
+  });
+}
+
+export async function activeRuleSet(db: SqliteDriver): Promise<StoredRuleSet | undefined> {
+  const r = await db.get('SELECT * FROM rule_sets WHERE active = 1 ORDER BY id DESC LIMIT 1');
+  return r ? { id: r.id as number, source: r.source as string, text: r.text as string, sha256: r.sha256 as string, storedAt: r.stored_at as string } : undefined;
+}
+
+const MANAGED_COLUMNS = `m.account_id, m.workgroup, m.policy, m.change_frequency_days, m.change_time, m.rule, m.rule_version, m.run_id, m.onboarded_at, m.updated_at,
+  a.address, ac.name, ac.kind, json_extract(ac.details, '$.fingerprint') AS fingerprint`;
+
+function managedFromRow(r: Row): ManagedAccountRecord {
+  return {
+    accountId: r.account_id as number, workgroup: r.workgroup as string, policy: r.policy as string, changeFrequencyDays: r.change_frequency_days as number,
+    changeTime: r.change_time as string, rule: r.rule as string, ruleVersion: r.rule_version as string, runId: r.run_id as number,
+    label: accountLabel(r.address as string, r.name as string, r.kind as string, r.fingerprint), onboardedAt: r.onboarded_at as string, updatedAt: r.updated_at as string,
+  };
+}
+
+const MEMBERSHIP_SELECT = `SELECT ms.*, coalesce(aa.address, a.address) AS address, ac.name AS account, ac.kind AS account_kind,
+    json_extract(ac.details, '$.fingerprint') AS fingerprint
+  FROM memberships ms
+  LEFT JOIN assets aa ON ms.subject = 'asset' AND aa.id = ms.subject_id
+  LEFT JOIN accounts ac ON ms.subject = 'account' AND ac.id = ms.subject_id
+  LEFT JOIN assets a ON a.id = ac.asset_id`;
+
+function membershipFromRow(r: Row): StoredMembership {
+  const subject = r.subject as Membership['subject'];
+  return {
+    subject, subjectId: r.subject_id as number, kind: r.kind as MembershipKind, name: r.name as string, rule: r.rule as string,
+    detail: (r.detail as string | null) ?? null, runId: r.run_id as number,
+    label: subject === 'asset' ? String(r.address) : accountLabel(String(r.address), String(r.account), String(r.account_kind), r.fingerprint),
+  };
+}
+
+export async function onboardingState(db: SqliteDriver, assetIds?: readonly number[]): Promise<OnboardingState> {
+  const ids = assetIds ? assetIds.map(Number).join(',') || 'NULL' : undefined;
+  const managed = await db.all(
+    `SELECT ${MANAGED_COLUMNS} FROM managed_accounts m JOIN accounts ac ON ac.id = m.account_id JOIN assets a ON a.id = ac.asset_id
+     ${ids ? `WHERE ac.asset_id IN (${ids})` : ''}`,
+  );
+  const memberships = await db.all(
+    `${MEMBERSHIP_SELECT} ${ids ? `WHERE (ms.subject = 'asset' AND ms.subject_id IN (${ids})) OR (ms.subject = 'account' AND ac.asset_id IN (${ids}))` : ''}`,
+  );
+  return {
+    managed: new Map(managed.map((r) => [r.account_id as number, managedFromRow(r)])),
+    memberships: new Map(memberships.map((r) => {
+      const m = membershipFromRow(r);
+      return [`${m.subject}:${m.subjectId}:${m.kind}:${m.name}`, m];
+    })),
+  };
+}
+
+function journalRow(runId: number, at: string, c: Change): unknown[] {
+  const managed = (m: ManagedState) => JSON.stringify(m);
+  switch (c.action) {
+    case 'onboard': return [runId, at, c.action, 'account', c.accountId, c.label, null, managed(c.after)];
+    case 'update': return [runId, at, c.action, 'account', c.accountId, c.label, managed(c.before), managed(c.after)];
+    case 'offboard': return [runId, at, c.action, 'account', c.accountId, c.label, managed(c.before), null];
+    case 'add': return [runId, at, c.action, c.membership.subject, c.membership.subjectId, c.label, null, JSON.stringify(c.membership)];
+    case 'remove': return [runId, at, c.action, c.membership.subject, c.membership.subjectId, c.label, JSON.stringify(c.membership), null];
+  }
+}
+
+/** Makes the changes and writes their journal; runs inside the caller's transaction. Multi-row statements keep a first run over 250,000 accounts to a few hundred round trips. */
+async function makeChanges(db: SqliteDriver, runId: number, at: string, changes: readonly Change[]): Promise<void> {
+  const of = <A extends Change['action']>(action: A) => changes.filter((c): c is Extract<Change, { action: A }> => c.action === action);
+  for (const rows of chunks(of('offboard'), 500)) {
+    await db.run(`DELETE FROM managed_accounts WHERE account_id IN (${rows.map((c) => Number(c.accountId)).join(',')})`);
+  }
+  for (const rows of chunks(of('remove'), 200)) {
+    await db.run(`DELETE FROM memberships WHERE (subject, subject_id, kind, name) IN (VALUES ${placeholders(rows.length, 4)})`,
+      rows.flatMap((c) => [c.membership.subject, c.membership.subjectId, c.membership.kind, c.membership.name]));
+  }
+  for (const rows of chunks(of('onboard'), 300)) {
+    await db.run(
+      `INSERT INTO managed_accounts (account_id, workgroup, policy, change_frequency_days, change_time, rule, rule_version, run_id, onboarded_at, updated_at)
+       VALUES ${placeholders(rows.length, 10)}`,
+      rows.flatMap((c) => [c.accountId, c.after.workgroup, c.after.policy, c.after.changeFrequencyDays, c.after.changeTime, c.after.rule, c.after.ruleVersion, runId, at, at]),
+    );
+  }
+  for (const c of of('update')) {
+    await db.run(
+      `UPDATE managed_accounts SET workgroup = ?, policy = ?, change_frequency_days = ?, change_time = ?, rule = ?, rule_version = ?, run_id = ?, updated_at = ?
+       WHERE account_id = ?`,
+      [c.after.workgroup, c.after.policy, c.after.changeFrequencyDays, c.after.changeTime, c.after.rule, c.after.ruleVersion, runId, at, c.accountId],
+    );
+  }
+  for (const rows of chunks(of('add'), 300)) {
+    await db.run(
+      `INSERT OR REPLACE INTO memberships (subject, subject_id, kind, name, rule, detail, run_id, since) VALUES ${placeholders(rows.length, 8)}`,
+      rows.flatMap((c) => [c.membership.subject, c.membership.subjectId, c.membership.kind, c.membership.name, c.membership.rule, c.membership.detail, runId, at]),
+    );
+  }
+  for (const rows of chunks(changes, 300)) {
+    await db.run(`INSERT INTO journal (run_id, at, action, subject, subject_id, label, before, after) VALUES ${placeholders(rows.length, 8)}`, rows.flatMap((c) => journalRow(runId, at, c)));
+  }
+}
+
+export async function writeRuleRun(db: SqliteDriver, run: NewRuleRun, changes: readonly Change[]): Promise<number> {
+  return db.transaction(async () => {
+    const { lastID } = await db.run(
+      'INSERT INTO rule_runs (started_at, finished_at, source, trigger, scope, rules, summary, undoes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      [run.startedAt, run.finishedAt, run.source, run.trigger, run.scope ? JSON.stringify(run.scope) : null, JSON.stringify(run.rules), JSON.stringify(run.summary), run.undoes ?? null],
+    );
+    if (run.undoes !== undefined) {
+      const { changes: marked } = await db.run('UPDATE rule_runs SET undone_by = ? WHERE id = ? AND undone_by IS NULL', [lastID, run.undoes]);
+      if (!marked) throw new SurveyorError('bad-input', `run ${run.undoes} was undone meanwhile`);
+    }
+    await makeChanges(db, lastID, run.finishedAt, changes);
+    return lastID;
+  });
+}
+
+export async function appendChanges(db: SqliteDriver, runId: number, changes: readonly Change[], at: string): Promise<void> {
+  await db.transaction(() => makeChanges(db, runId, at, changes));
+}
+
+function runFromRow(r: Row): RuleRunRecord {
+  return {
+    id: r.id as number, startedAt: r.started_at as string, finishedAt: r.finished_at as string, source: r.source as string, trigger: r.trigger as string,
+    scope: r.scope ? (JSON.parse(r.scope as string) as string[]) : null, rules: JSON.parse(r.rules as string), summary: JSON.parse(r.summary as string),
+    ...(r.undoes === null ? {} : { undoes: r.undoes as number }), undoneBy: (r.undone_by as number | null) ?? null, changes: r.changes as number,
+  };
+}
+
+const RUN_SELECT = 'SELECT r.*, (SELECT count(*) FROM journal j WHERE j.run_id = r.id) AS changes FROM rule_runs r';
+
+export async function listRuleRuns(db: SqliteDriver): Promise<RuleRunRecord[]> {
+  return (await db.all(`${RUN_SELECT} ORDER BY r.id`)).map(runFromRow);
+}
+
+export async function getRuleRun(db: SqliteDriver, id: number): Promise<RuleRunRecord | undefined> {
+  const r = await db.get(`${RUN_SELECT} WHERE r.id = ?`, [id]);
+  return r ? runFromRow(r) : undefined;
+}
+
+export async function runJournal(db: SqliteDriver, id: number): Promise<Array<Change & { at: string }>> {
+  const rows = await db.all('SELECT * FROM journal WHERE run_id = ? ORDER BY id', [id]);
+  return rows.map((r) => {
+    const before = r.before ? JSON.parse(r.before as string) : undefined;
+    const after = r.after ? JSON.parse(r.after as string) : undefined;
+    const base = { at: r.at as string, label: r.label as string };
+    switch (r.action as Change['action']) {
+      case 'onboard': return { ...base, action: 'onboard', accountId: r.subject_id as number, after };
+      case 'update': return { ...base, action: 'update', accountId: r.subject_id as number, before, after };
+      case 'offboard': return { ...base, action: 'offboard', accountId: r.subject_id as number, before };
+      case 'add': return { ...base, action: 'add', membership: after };
+      case 'remove': return { ...base, action: 'remove', membership: before };
+    }
+  });
+}
+
+export async function listManaged(db: SqliteDriver): Promise<ManagedAccountRecord[]> {
+  return (await db.all(`SELECT ${MANAGED_COLUMNS} FROM managed_accounts m JOIN accounts ac ON ac.id = m.account_id JOIN assets a ON a.id = ac.asset_id`)).map(managedFromRow);
+}
+
+export async function listMemberships(db: SqliteDriver, kind?: MembershipKind): Promise<StoredMembership[]> {
+  return (await db.all(`${MEMBERSHIP_SELECT} ${kind ? 'WHERE ms.kind = ?' : ''}`, kind ? [kind] : [])).map(membershipFromRow);
+}
+
+export async function listSoftware(db: SqliteDriver, assetIds?: readonly number[]): Promise<Array<{ assetId: number; address: string; name: string; version: string; arch: string; manager: string; scanId: number }>> {
+  const rows = await db.all<{ asset_id: number; address: string; scan_id: number; software: string | null }>(
+    `WITH latest AS (SELECT asset_id, max(scan_id) AS scan_id FROM scan_enumerations
+       WHERE status = 'success' AND json_extract(facts, '$.software.value') IS NOT NULL GROUP BY asset_id)
+     SELECT e.asset_id, a.address, e.scan_id, json_extract(e.facts, '$.software.value') AS software
+     FROM scan_enumerations e JOIN latest l ON l.asset_id = e.asset_id AND l.scan_id = e.scan_id JOIN assets a ON a.id = e.asset_id
+     WHERE json_extract(e.facts, '$.software.value') IS NOT NULL ${assetIds ? `AND e.asset_id IN (${assetIds.map(Number).join(',') || 'NULL'})` : ''}`,
+  );
+  const out: Array<{ assetId: number; address: string; name: string; version: string; arch: string; manager: string; scanId: number }> = [];
+  const seen = new Set<number>();
+  for (const r of rows) {
+    if (seen.has(r.asset_id) || !r.software) continue;
+    seen.add(r.asset_id);
+    const sw = JSON.parse(r.software) as { manager?: string; packages?: Array<{ name: string; version?: string; arch?: string }> };
+    for (const p of sw.packages ?? []) out.push({ assetId: r.asset_id, address: r.address, name: p.name, version: p.version ?? '', arch: p.arch ?? '', manager: sw.manager ?? '', scanId: r.scan_id });
+  }
+  return out;
+}
