@@ -3,18 +3,19 @@
  * repetitions. For each tool: median wall time, probes/s, peak memory (GNU time's max RSS), and whether the set of
  * open ports equals the estate's ground truth. Then the ratio surveyor/nmap.
  *
- *   npm run bench -- [--reps 3] [--only 4096,16,filtered,fingerprint,ssh-enum,directory,engine] [--fingerprint-cidr 127.46.0.0/22]
+ *   npm run bench -- [--reps 3] [--only 4096,16,filtered,fingerprint,ssh-enum,directory,rules,engine] [--fingerprint-cidr 127.46.0.0/22]
  *                    [--ssh-hosts 32]
  *
  * `fingerprint` compares service identification with nmap -sV --version-light on a speaking estate;
  * `ssh-enum` compares credentialed enumeration of SSH endpoints with nmap's ssh-run script (bench/ssh-enum.ts);
+ * `rules` times Smart Rules over 10,000 assets / 250,000 accounts with 100 rules (bench/rules.ts);
  * `directory` compares LDAP enumeration of a directory larger than its size limit with nmap's ldap-search (bench/directory.ts);
  * `engine` (not in the default set) compares p-queue with the sweeper's own scheduler in-process.
  *
  * Needs root (listeners on ports below 1024, a network namespace for the filtered estate); installs nmap and GNU
  * time from Debian's packages if they are missing. All traffic stays on loopback or inside the namespace.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +26,8 @@ import { benchEngine } from './engine.js';
 import { benchFingerprint } from './fingerprint.js';
 import { benchSshEnum } from './ssh-enum.js';
 import { benchDirectory } from './directory.js';
+import { benchRules } from './rules.js';
+import { timed } from './exec.js';
 import type { EstatePlan, EstateSpec } from '../fixtures/estate/plan.js';
 import { startEstateProcess } from '../fixtures/estate/process.js';
 import { renderTable } from '../scanner/cli/output.js';
@@ -60,24 +63,6 @@ function ensureTools(): void {
   spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
   const r = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
   if (r.status !== 0) throw new Error(`could not install ${missing.join(', ')}`);
-}
-
-/** Runs a command under GNU time; returns wall time, peak RSS and stdout. */
-function timed(argv: readonly string[]): Promise<{ wallMs: number; peakMb: number; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn('/usr/bin/time', ['-f', 'bench-peak-kb %M', ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => {
-      const wallMs = performance.now() - started;
-      const m = /bench-peak-kb (\d+)/.exec(stderr);
-      if (code !== 0 || !m) return reject(new Error(`${argv.join(' ')} exited ${code}: ${stderr.slice(-500)}`));
-      resolve({ wallMs, peakMb: Number(m[1]) / 1024, stdout });
-    });
-  });
 }
 
 async function runSurveyor(estate: Estate, prefix: readonly string[], dir: string, rep: number): Promise<Run> {
@@ -170,7 +155,7 @@ async function benchEstate(estate: Estate, reps: number, dir: string): Promise<s
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { reps: { type: 'string', default: '3' }, only: { type: 'string' }, 'fingerprint-cidr': { type: 'string' }, 'ssh-hosts': { type: 'string', default: '32' } } });
   const reps = Number(values.reps);
-  const only = values.only ? values.only.split(',') : [...ESTATES.map((e) => e.key), 'fingerprint', 'ssh-enum', 'directory'];
+  const only = values.only ? values.only.split(',') : [...ESTATES.map((e) => e.key), 'fingerprint', 'ssh-enum', 'directory', 'rules'];
   if (process.getuid?.() !== 0) throw new Error('the benchmark needs root (low ports, a network namespace)');
   ensureTools();
   const version = spawnSync('nmap', ['--version']).stdout.toString().split('\n')[0];
@@ -183,6 +168,7 @@ async function main(): Promise<void> {
     if (only.includes('fingerprint')) rows.push(...(await benchFingerprint(values.reps === '3' ? 1 : reps, values['fingerprint-cidr'])));
     if (only.includes('ssh-enum')) rows.push(...(await benchSshEnum(Number(values['ssh-hosts']), reps)));
     if (only.includes('directory')) rows.push(...(await benchDirectory(reps)));
+    if (only.includes('rules')) rows.push(...(await benchRules()));
     if (values.only?.split(',').includes('engine')) {
       process.stderr.write('\nengine: p-queue against the own scheduler, one thread, loopback /18, all closed\n');
       rows.push(...(await benchEngine()));

@@ -74,14 +74,15 @@ export interface ApplyResult {
 }
 
 function countOf(changes: readonly Change[]): Record<string, number> {
-  const n = (f: (c: Change) => boolean) => changes.filter(f).length;
-  return {
-    onboarded: n((c) => c.action === 'onboard'),
-    updated: n((c) => c.action === 'update'),
-    offboarded: n((c) => c.action === 'offboard'),
-    membershipsAdded: n((c) => c.action === 'add' && c.membership.kind !== 'notified'),
-    membershipsRemoved: n((c) => c.action === 'remove'),
-  };
+  const out = { onboarded: 0, updated: 0, offboarded: 0, membershipsAdded: 0, membershipsRemoved: 0 };
+  for (const c of changes) {
+    if (c.action === 'onboard') out.onboarded++;
+    else if (c.action === 'update') out.updated++;
+    else if (c.action === 'offboard') out.offboarded++;
+    else if (c.action === 'remove') out.membershipsRemoved++;
+    else if (c.membership.kind !== 'notified') out.membershipsAdded++;
+  }
+  return out;
 }
 
 const isNotify = (c: Change): c is Extract<Change, { action: 'add' }> => c.action === 'add' && c.membership.kind === 'notified';
@@ -99,7 +100,7 @@ export async function applyRules(store: Store, rules: readonly Rule[], options: 
   const notifications = plan.changes.filter(isNotify);
   const summary: Record<string, number> = {
     assets: estate.assets.length, accounts: estate.accounts.length, rules: compiled.length,
-    matched: desired.results.filter((r) => r.rules.some((m) => m.matched)).length,
+    matched: desired.matched,
     managedSelected: desired.onboard.size, excludedOverOnboard: desired.excludedOverOnboard, retained: plan.retained,
     ...countOf(plan.changes), notifications: notifications.length,
   };

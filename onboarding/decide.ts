@@ -60,8 +60,10 @@ export interface Desired {
   readonly subjects: Map<string, Subject>;
   /** Accounts an onboard rule selected but an exclusion kept out. */
   readonly excludedOverOnboard: number;
-  /** Per subject, the rules that matched (and with `explain`, why); only subjects some rule matched, unless `misses`. */
+  /** With `explain` or `misses`: per subject, the rules that matched (and why); only subjects some rule matched, unless `misses`. */
   readonly results: SubjectResult[];
+  /** Subjects at least one rule matched. */
+  readonly matched: number;
 }
 
 export interface EvaluateOptions {
@@ -87,14 +89,16 @@ export function evaluateEstate(rules: readonly CompiledRule[], assets: readonly 
     return r;
   };
 
+  const matchedSubjects = new Set<Subject>();
   const run = (rule: CompiledRule, subjects: readonly Subject[]) => {
     const { name } = rule.rule;
     for (const s of subjects) {
       const matched = rule.test(s);
-      if (options.explain || options.misses) {
-        if (matched || options.misses) resultOf(s).rules.push({ rule: name, version: rule.version, matched, ...(options.explain ? { explanation: rule.explain(s, false) } : {}) });
-      } else if (matched) resultOf(s).rules.push({ rule: name, version: rule.version, matched });
+      if ((options.explain && matched) || options.misses) {
+        resultOf(s).rules.push({ rule: name, version: rule.version, matched, ...(options.explain ? { explanation: rule.explain(s, false) } : {}) });
+      }
       if (!matched) continue;
+      matchedSubjects.add(s);
       const base = { subject: s.type, subjectId: s.id, rule: name } as const;
       for (const a of rule.rule.then) {
         switch (a.type) {
@@ -136,5 +140,5 @@ export function evaluateEstate(rules: readonly CompiledRule[], assets: readonly 
     const r = results.get(a);
     if (r) r.decision = out ? 'excluded' : state ? `onboard into ${state.workgroup} (rule "${state.rule}")` : undefined;
   }
-  return { onboard, memberships, subjects, excludedOverOnboard, results: [...results.values()] };
+  return { onboard, memberships, subjects, excludedOverOnboard, results: [...results.values()], matched: matchedSubjects.size };
 }

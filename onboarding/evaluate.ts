@@ -53,7 +53,9 @@ type Predicate = (actual: unknown) => boolean;
 
 const isStr = (x: unknown): x is string => typeof x === 'string';
 const isNum = (x: unknown): x is number => typeof x === 'number';
-const asList = (x: unknown): unknown[] | undefined => (Array.isArray(x) ? x : undefined);
+/** A list field's value: an array, or one of the live group/tag sets. */
+const asList = (x: unknown): readonly unknown[] | undefined => (Array.isArray(x) ? x : x instanceof Set ? [...x] : undefined);
+const listHas = (x: unknown, v: unknown): boolean => (x instanceof Set ? x.has(v) : Array.isArray(x) && x.includes(v));
 
 /** The predicate of one leaf; an actual value nobody found (undefined) fails all but `exists: false` and `empty`. */
 export function predicate(type: FieldType, op: string, value: unknown, now: number): Predicate {
@@ -63,7 +65,7 @@ export function predicate(type: FieldType, op: string, value: unknown, now: numb
   }
   if (op === 'empty') {
     const want = value !== false;
-    return (a) => (a === undefined || (Array.isArray(a) && a.length === 0)) === want;
+    return (a) => (a === undefined || (Array.isArray(a) && a.length === 0) || (a instanceof Set && a.size === 0)) === want;
   }
   const str = String(value);
   const list = Array.isArray(value) ? value : [];
@@ -125,20 +127,18 @@ export function predicate(type: FieldType, op: string, value: unknown, now: numb
       break;
     }
     case 'strings': {
-      const has = (a: unknown, x: string) => asList(a)?.includes(x) ?? false;
       switch (op) {
-        case 'contains': return (a) => has(a, str);
-        case 'containsAny': { const want = list.map(String); return (a) => want.some((x) => has(a, x)); }
-        case 'containsAll': { const want = list.map(String); return (a) => asList(a) !== undefined && want.every((x) => has(a, x)); }
+        case 'contains': return (a) => listHas(a, str);
+        case 'containsAny': { const want = list.map(String); return (a) => want.some((x) => listHas(a, x)); }
+        case 'containsAll': { const want = list.map(String); return (a) => asList(a) !== undefined && want.every((x) => listHas(a, x)); }
         case 'matches': { const re = new RegExp(str); return (a) => asList(a)?.some((x) => re.test(String(x))) ?? false; }
         case 'glob': { const re = globRegex(str); return (a) => asList(a)?.some((x) => re.test(String(x))) ?? false; }
       }
       break;
     }
     case 'numbers': {
-      const has = (a: unknown, x: number) => asList(a)?.includes(x) ?? false;
-      if (op === 'contains') { const n = Number(value); return (a) => has(a, n); }
-      if (op === 'containsAny') { const want = list.map(Number); return (a) => want.some((x) => has(a, x)); }
+      if (op === 'contains') { const n = Number(value); return (a) => listHas(a, n); }
+      if (op === 'containsAny') { const want = list.map(Number); return (a) => want.some((x) => listHas(a, x)); }
       break;
     }
   }
@@ -155,7 +155,8 @@ function compileLeaf(kind: Rule['kind'], leaf: Leaf, now: number): Node {
     explain: (s, skip) => {
       if (skip) return { ...shape, outcome: 'skipped' };
       const actual = read(s);
-      return { ...shape, actual: actual === undefined ? null : actual, outcome: pred(actual) };
+      // Sets (groups, tags) are copied: the explanation keeps what the leaf saw, not the set as it grows later.
+      return { ...shape, actual: actual === undefined ? null : actual instanceof Set ? [...actual] : actual, outcome: pred(actual) };
     },
   };
 }

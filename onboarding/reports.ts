@@ -117,14 +117,15 @@ export async function buildReport(store: Store, name: ReportName, options: Repor
       const rows = accounts
         .filter((a) => a.kind !== 'ssh-key')
         .map((a) => ({ a, age: ageDays(a.lastLogon, t) }))
-        .filter(({ a, age }) => (age === null ? a.enabled === true : age > days))
+        // No recorded logon counts for accounts that could log on: enabled, and (local ones) with a login shell.
+        .filter(({ a, age }) => (age === null ? a.enabled === true && a.details.loginShell !== false : age > days))
         .sort((x, y) => Number(y.a.privileged) - Number(x.a.privileged) || (y.age ?? Infinity) - (x.age ?? Infinity))
         .map(({ a, age }) => ({
           ...accountRow(a), privileged: a.privileged, lastLogon: a.lastLogon ?? 'never', daysSinceLogon: age, enabled: a.enabled, managed: isManaged.has(a.id),
         }));
       return {
         ...base, title: `Stale accounts (no logon for ${days} days)`, parameters: { days },
-        description: `Accounts whose last logon is more than ${days} days old, and enabled accounts with no recorded logon; privileged first.`,
+        description: `Accounts whose last logon is more than ${days} days old, and enabled accounts that can log on with no recorded logon; privileged first.`,
         columns: [col('asset', 'Asset'), col('address', 'Address'), col('account', 'Account'), col('kind', 'Kind'), col('uid', 'UID/SID'), col('privileged', 'Privileged'),
           col('lastLogon', 'Last logon'), col('daysSinceLogon', 'Days since'), col('enabled', 'Enabled'), col('managed', 'Managed')],
         rows,
@@ -133,9 +134,11 @@ export async function buildReport(store: Store, name: ReportName, options: Repor
     case 'ssh-keys': {
       const keys = (await store.listAccounts()).filter((a) => a.kind === 'ssh-key');
       const hostsOf = new Map<string, Set<string>>();
+      const accountsOf = new Map<string, Set<string>>();
       for (const k of keys) {
         const fp = String(k.details.fingerprint ?? '');
         hostsOf.set(fp, (hostsOf.get(fp) ?? new Set()).add(k.address));
+        accountsOf.set(fp, (accountsOf.get(fp) ?? new Set()).add(`${k.address} ${k.name}`));
       }
       const rows = keys.map((k) => {
         const type = String(k.details.type ?? '');
@@ -144,14 +147,14 @@ export async function buildReport(store: Store, name: ReportName, options: Repor
         return {
           asset: hostOf.get(k.address) || null, address: k.address, account: k.name, type, bits, fingerprint: fp,
           comment: (k.details.comment as string | undefined) ?? null, file: (k.details.file as string | undefined) ?? null,
-          weak: weakKey(type, bits), hosts: hostsOf.get(fp)!.size, privileged: k.privileged,
+          weak: weakKey(type, bits), hosts: hostsOf.get(fp)!.size, accounts: accountsOf.get(fp)!.size, privileged: k.privileged,
         };
-      }).sort((x, y) => Number(Boolean(y.weak)) - Number(Boolean(x.weak)) || y.hosts - x.hosts || x.fingerprint.localeCompare(y.fingerprint));
+      }).sort((x, y) => Number(Boolean(y.weak)) - Number(Boolean(x.weak)) || y.hosts - x.hosts || y.accounts - x.accounts || x.fingerprint.localeCompare(y.fingerprint));
       return {
         ...base, title: 'SSH keys', parameters: {},
-        description: 'Authorized keys per account and asset; weak keys (DSA, RSA < 2048, ECDSA < 256) and keys found on several hosts first.',
+        description: 'Authorized keys per account and asset; weak keys (DSA, RSA < 2048, ECDSA < 256) first, then keys found on several hosts or accounts.',
         columns: [col('asset', 'Asset'), col('address', 'Address'), col('account', 'Logs in as'), col('type', 'Type'), col('bits', 'Bits'), col('fingerprint', 'Fingerprint'),
-          col('comment', 'Comment'), col('file', 'File'), col('weak', 'Weak'), col('hosts', 'Hosts with this key'), col('privileged', 'Privileged')],
+          col('comment', 'Comment'), col('file', 'File'), col('weak', 'Weak'), col('hosts', 'Hosts with this key'), col('accounts', 'Accounts with this key'), col('privileged', 'Privileged')],
         rows,
       };
     }

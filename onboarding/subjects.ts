@@ -15,6 +15,8 @@ export interface AssetSubject {
   /** Smart groups and tags rules gave this subject in the run being evaluated. */
   readonly groups: Set<string>;
   readonly tags: Set<string>;
+  /** Values derived from the view, computed on first read. */
+  readonly memo: Record<string, unknown>;
 }
 
 export interface AccountSubject {
@@ -24,16 +26,17 @@ export interface AccountSubject {
   readonly view: AccountView;
   readonly groups: Set<string>;
   readonly tags: Set<string>;
+  readonly memo: Record<string, unknown>;
 }
 
 export type Subject = AssetSubject | AccountSubject;
 
 export function assetSubject(view: AssetView, software: ReadonlyMap<string, string> = new Map()): AssetSubject {
-  return { type: 'asset', id: view.id, address: view.address, view, software, groups: new Set(), tags: new Set() };
+  return { type: 'asset', id: view.id, address: view.address, view, software, groups: new Set(), tags: new Set(), memo: {} };
 }
 
 export function accountSubject(view: AccountView, asset: AssetSubject): AccountSubject {
-  return { type: 'account', id: view.id, asset, view, groups: new Set(), tags: new Set() };
+  return { type: 'account', id: view.id, asset, view, groups: new Set(), tags: new Set(), memo: {} };
 }
 
 /** How an account is named in explanations, journals and reports: `127.0.0.4 root (local)`. */
@@ -47,6 +50,11 @@ export function subjectLabel(s: Subject): string {
 
 type Reader<S> = (s: S) => unknown;
 
+/** A derived value of a subject, computed once per run: rules read the same lists many times. */
+function memo<S extends Subject>(key: string, compute: (s: S) => unknown): Reader<S> {
+  return (s) => (key in s.memo ? s.memo[key] : (s.memo[key] = compute(s)));
+}
+
 const openPorts = (v: AssetView) => v.ports.filter((p) => p.state === 'open');
 const defined = <T>(list: ReadonlyArray<T | undefined | null>): T[] => list.filter((x): x is T => x !== undefined && x !== null);
 
@@ -58,12 +66,13 @@ export const ASSET_READERS: Readonly<Record<string, Reader<AssetSubject>>> = {
   'os.name': (s) => s.view.os?.name ?? s.view.directory?.[0]?.operatingSystem,
   'os.version': (s) => s.view.os?.version ?? s.view.directory?.[0]?.operatingSystemVersion,
   deviceType: (s) => s.view.os?.deviceType,
-  port: (s) => openPorts(s.view).map((p) => p.port),
-  service: (s) => [...new Set(defined(openPorts(s.view).map((p) => p.service?.service)))],
-  product: (s) => [...new Set(defined(openPorts(s.view).map((p) => p.service?.product)))],
-  software: (s) => [...s.software.keys()],
-  group: (s) => [...s.groups],
-  tag: (s) => [...s.tags],
+  port: memo('port', (s) => openPorts(s.view).map((p) => p.port)),
+  service: memo('service', (s) => [...new Set(defined(openPorts(s.view).map((p) => p.service?.service)))]),
+  product: memo('product', (s) => [...new Set(defined(openPorts(s.view).map((p) => p.service?.product)))]),
+  software: memo('software', (s) => [...s.software.keys()]),
+  // The live sets: a rule sees the groups and tags of the rules before it.
+  group: (s) => s.groups,
+  tag: (s) => s.tags,
   firstSeen: (s) => s.view.firstSeen,
   lastSeen: (s) => s.view.lastSeen,
   scanned: (s) => s.view.scanned,
@@ -91,20 +100,20 @@ export const ACCOUNT_READERS: Readonly<Record<string, Reader<AccountSubject>>> =
     if (s.view.kind === 'local' && 'passwordMaxDays' in d) return d.passwordMaxDays === null || Number(d.passwordMaxDays) >= 99999;
     return undefined;
   },
-  groups: (s) => {
+  groups: memo('groups', (s) => {
     const direct = detail(s, 'groups');
     const nested = detail(s, 'nestedGroups');
     if (!Array.isArray(direct) && !Array.isArray(nested)) return undefined;
     return [...new Set([...(Array.isArray(direct) ? direct : []), ...(Array.isArray(nested) ? nested : [])].map(String))];
-  },
+  }),
   adminCount: (s) => (typeof detail(s, 'adminCount') === 'number' ? detail(s, 'adminCount') : undefined),
   hasSpn: (s) => (typeof detail(s, 'hasSpn') === 'boolean' ? detail(s, 'hasSpn') : undefined),
   passwordNotRequired: (s) => flag(s, 'passwordNotRequired'),
   smartcardRequired: (s) => flag(s, 'smartcardRequired'),
   'key.type': (s) => (s.view.kind === 'ssh-key' ? detail(s, 'type') ?? undefined : undefined),
   'key.bits': (s) => (s.view.kind === 'ssh-key' ? detail(s, 'bits') ?? undefined : undefined),
-  group: (s) => [...s.groups],
-  tag: (s) => [...s.tags],
+  group: (s) => s.groups,
+  tag: (s) => s.tags,
   firstSeen: (s) => s.view.firstSeen,
   lastSeen: (s) => s.view.lastSeen,
 };

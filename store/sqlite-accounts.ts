@@ -1,5 +1,7 @@
 /** SQLite statements for credentialed enumerations and the accounts they found. */
-import { compareAddresses } from '../scanner/targets/ip.js';
+import { addressKey } from '../scanner/targets/ip.js';
+
+const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
 import type { EnumerationRecord } from '../enum/types.js';
 import type { Row, SqliteDriver } from './sqlite-driver.js';
 import { chunks, placeholders } from './sql.js';
@@ -56,10 +58,10 @@ export async function listAccounts(db: SqliteDriver, filter: AccountFilter = {})
      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`,
     params,
   );
-  return rows
-    .map(accountFromRow)
-    .filter((a) => filter.includeGone || a.current)
-    .sort((x, y) => compareAddresses(x.address, y.address) || x.kind.localeCompare(y.kind) || x.name.localeCompare(y.name) || x.source.localeCompare(y.source));
+  // Sorted by a key built once per account (comparing addresses builds keys: 250,000 accounts made 9 million).
+  const keyed = rows.map(accountFromRow).filter((a) => filter.includeGone || a.current).map((a) => ({ a, key: addressKey(a.address) }));
+  keyed.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0) || cmp(x.a.kind, y.a.kind) || cmp(x.a.name, y.a.name) || cmp(x.a.source, y.a.source));
+  return keyed.map((x) => x.a);
 }
 
 function accountFromRow(r: Row): AccountView {

@@ -79,7 +79,7 @@ function rulesOf(doc: unknown): Rule[] {
 function select(kind: 'asset' | 'account', when: Condition): string[] {
   const rules = rulesOf({ schema: 1, rules: [{ name: 'case', kind, when, then: [{ tag: 'hit' }] }] });
   const e = estate();
-  const d = evaluateEstate(compileRules(rules, NOW), e.assets, e.accounts);
+  const d = evaluateEstate(compileRules(rules, NOW), e.assets, e.accounts, { explain: true });
   return d.results.map((r) => r.label).sort();
 }
 
@@ -181,7 +181,8 @@ test('combinators and references: all, any, not, and a rule used as a condition'
     ],
   });
   const e = estate();
-  const d = evaluateEstate(compileRules(rules, NOW), e.assets, e.accounts);
+  const d = evaluateEstate(compileRules(rules, NOW), e.assets, e.accounts, { explain: true });
+  t.is(d.matched, 1);
   // The disabled rule does nothing itself, but its condition serves the rule that references it.
   t.deepEqual(d.results.map((r) => [r.label, r.rules.map((m) => m.rule)]), [[L.backup, ['case']]]);
 });
@@ -201,7 +202,7 @@ const ACTION_RULES = {
 test('actions and order: asset rules first, first onboard decides, exclude wins, later rules see earlier groups', (t) => {
   const rules = rulesOf(ACTION_RULES);
   const e = estate();
-  const d = evaluateEstate(compileRules(rules, NOW), e.assets, e.accounts);
+  const d = evaluateEstate(compileRules(rules, NOW), e.assets, e.accounts, { explain: true });
   const onboarded = Object.fromEntries([...d.onboard].map(([id, m]) => [ACCOUNTS.find((a) => a.id === id)!.name, [m.workgroup, m.policy, m.changeFrequencyDays, m.changeTime, m.rule]]));
   // root and svc-backup: the linux rule (order 10) beats the late one (order 50); Administrator is on an excluded
   // asset, the root key is excluded by its own rule: neither is onboarded though "late onboard" selects both.

@@ -12,6 +12,7 @@ import type { ServerInfo } from '../fixtures/lab/types.js';
 import { readBanner, waitFor } from '../fixtures/lab/exec.js';
 import { jsonLines, RunResult, runCli, tempDir } from './helpers/cli.js';
 import { labTest, truthOf } from './helpers/lab.js';
+import { getent, OTHER_LAB, privilegedTruth } from './helpers/host-truth.js';
 
 type Account = { kind: string; name: string; uid: string; privileged: boolean; reasons: string[]; enabled: boolean | null; lastLogon: string | null; details: Record<string, unknown>; current: boolean };
 type Truth = {
@@ -19,9 +20,6 @@ type Truth = {
   locked: string[];
   lastLogin: Record<string, number>;
 };
-
-/** Users of the lifecycle test's lab (tag 21) come and go while this file runs; they are left out of comparisons. */
-const OTHER_LAB = /^sv21/;
 
 /** Every output of every command this file runs, to search for secrets at the end. */
 const outputs: string[] = [];
@@ -57,26 +55,6 @@ function assertNoSecrets(t: ExecutionContext, info: ServerInfo, dir: string): vo
 
 function sshdLog(info: ServerInfo): string {
   return readFileSync(join(info.dir, 'sshd.log'), 'utf8');
-}
-
-/** getent passwd / group on this host, split independently of surveyor's parsers. */
-function getent(db: 'passwd' | 'group'): string[][] {
-  return execFileSync('getent', [db]).toString().trim().split('\n').map((l) => l.split(':')).filter((f) => !OTHER_LAB.test(f[0]!));
-}
-
-/** Privileged by the rule, from the host's own tools: uid 0, sudo/wheel/admin members, sudo -l grants. */
-function privilegedTruth(): string[] {
-  const passwd = getent('passwd');
-  const groups = getent('group');
-  const admin = groups.filter((g) => ['sudo', 'wheel', 'admin'].includes(g[0]!));
-  const out = new Set<string>();
-  for (const [name, , uid, gid] of passwd) {
-    if (uid === '0') out.add(name!);
-    if (admin.some((g) => g[2] === gid || (g[3] ?? '').split(',').includes(name!))) out.add(name!);
-    const sudo = execFileSync('sudo', ['-l', '-U', name!]).toString();
-    if (/may run the following commands/.test(sudo)) out.add(name!);
-  }
-  return [...out].sort();
 }
 
 async function accounts(dir: string, address: string): Promise<Account[]> {

@@ -120,7 +120,8 @@ export function compareAddresses(a: string, b: string): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
-function addressKey(address: string): string {
+/** A string that sorts as compareAddresses orders (IPv4 before IPv6, octets numerically). */
+export function addressKey(address: string): string {
   if (address.includes(':')) return `6${address}`;
   return `4${address.split('.').map((o) => o.padStart(3, '0')).join('.')}`;
 }
