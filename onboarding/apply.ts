@@ -20,9 +20,8 @@ export interface Estate {
 
 /** The subjects of the assets at `addresses` (the whole store when omitted) and their current accounts. */
 export async function loadEstate(store: Store, addresses?: readonly string[]): Promise<Estate> {
-  const wanted = addresses ? new Set(addresses) : undefined;
-  const views = (await store.listAssets()).filter((a) => !wanted || wanted.has(a.address));
-  const ids = wanted ? views.map((a) => a.id) : undefined;
+  const views = await store.listAssets(addresses);
+  const ids = addresses ? views.map((a) => a.id) : undefined;
   const software = new Map<number, Map<string, string>>();
   for (const p of await store.listSoftware(ids)) {
     let m = software.get(p.assetId);

@@ -26,7 +26,7 @@ interface Node {
   explain(s: Subject, skip: boolean): Explanation;
 }
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 
 /** Whether an address lies in any of the blocks of a CIDR/range/address list. */
 function blockTest(value: unknown): (actual: string) => boolean {

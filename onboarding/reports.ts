@@ -3,7 +3,7 @@
  * `report-render.ts` turns one into a table, CSV, JSON or a self-contained HTML page.
  */
 import type { AccountView, ScanRecord, Store } from '../store/store.js';
-import { globRegex } from './evaluate.js';
+import { DAY_MS, globRegex } from './evaluate.js';
 
 export const REPORTS = ['unmanaged', 'managed', 'stale', 'ssh-keys', 'software'] as const;
 export type ReportName = (typeof REPORTS)[number];
@@ -31,7 +31,6 @@ export interface ReportOptions {
   readonly now?: Date;
 }
 
-const DAY_MS = 86_400_000;
 
 function ageDays(at: string | null, now: number): number | null {
   if (!at) return null;

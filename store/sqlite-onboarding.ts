@@ -1,6 +1,6 @@
 /** SQLite statements for Smart Rules: workgroups, rule sets, rule runs with their journal, managed accounts, memberships. */
 import { SurveyorError } from '../scanner/errors.js';
-import type { ManagedState, Membership, MembershipKind } from '../onboarding/decide.js';
+import { ManagedState, Membership, MembershipKind, membershipKey } from '../onboarding/decide.js';
 import type { Change, OnboardingState, StoredManaged, StoredMembership } from '../onboarding/plan.js';
 import { accountLabel } from '../onboarding/subjects.js';
 import type { Row, SqliteDriver } from './sqlite-driver.js';
@@ -73,7 +73,7 @@ export async function onboardingState(db: SqliteDriver, assetIds?: readonly numb
     managed: new Map(managed.map((r) => [r.account_id as number, managedFromRow(r)])),
     memberships: new Map(memberships.map((r) => {
       const m = membershipFromRow(r);
-      return [`${m.subject}:${m.subjectId}:${m.kind}:${m.name}`, m];
+      return [membershipKey(m), m];
     })),
   };
 }

@@ -156,25 +156,32 @@ export class SqliteStore implements Store {
     return (await this.db.all('SELECT * FROM scans ORDER BY id')).map(scanFromRow);
   }
 
-  async listAssets(): Promise<AssetView[]> {
+  async listAssets(addresses?: readonly string[]): Promise<AssetView[]> {
+    // Only some assets: every query is narrowed to them (a scan's rule run reads its hosts, not the estate).
+    // One JSON parameter, whatever the number of addresses (SQLite caps bound parameters).
+    const only = addresses ? 'a.address IN (SELECT value FROM json_each(?))' : '1';
+    const params = addresses ? [JSON.stringify(addresses)] : [];
     const assets = await this.db.all<{ id: number; address: string; first_seen: string; last_seen: string; last_scan_id: number; kind: string }>(
-      'SELECT a.id, a.address, a.first_seen, a.last_seen, a.last_scan_id, s.kind FROM assets a JOIN scans s ON s.id = a.last_scan_id',
+      `SELECT a.id, a.address, a.first_seen, a.last_seen, a.last_scan_id, s.kind FROM assets a JOIN scans s ON s.id = a.last_scan_id WHERE ${only}`, params,
     );
     const computers = groupBy(await this.db.all<{ asset_id: number; domain: string; name: string; dn: string; operating_system: string | null; operating_system_version: string | null }>(
-      'SELECT asset_id, domain, name, dn, operating_system, operating_system_version FROM directory_computers WHERE asset_id IS NOT NULL ORDER BY domain, name',
+      `SELECT c.asset_id, c.domain, c.name, c.dn, c.operating_system, c.operating_system_version FROM directory_computers c JOIN assets a ON a.id = c.asset_id
+       WHERE ${only} ORDER BY c.domain, c.name`, params,
     ), (r) => r.asset_id);
-    const names = await this.db.all<{ asset_id: number; hostname: string; source: string }>('SELECT asset_id, hostname, source FROM asset_hostnames ORDER BY hostname');
+    const names = await this.db.all<{ asset_id: number; hostname: string; source: string }>(
+      `SELECT n.asset_id, n.hostname, n.source FROM asset_hostnames n JOIN assets a ON a.id = n.asset_id WHERE ${only} ORDER BY n.hostname`, params,
+    );
     const services = await this.db.all<{ asset_id: number; port: number; service: string | null; product: string | null; version: string | null; info: string | null; cpe: string | null; confidence: number; sources: string; outcomes: string }>(
-      `SELECT s.* FROM scan_services s JOIN assets a ON a.id = s.asset_id AND a.last_scan_id = s.scan_id`,
+      `SELECT s.* FROM scan_services s JOIN assets a ON a.id = s.asset_id AND a.last_scan_id = s.scan_id WHERE ${only}`, params,
     );
     const hosts = await this.db.all<{ asset_id: number; os: string | null; domain: string | null }>(
-      `SELECT h.asset_id, h.os, h.domain FROM scan_hosts h JOIN assets a ON a.id = h.asset_id AND a.last_scan_id = h.scan_id`,
+      `SELECT h.asset_id, h.os, h.domain FROM scan_hosts h JOIN assets a ON a.id = h.asset_id AND a.last_scan_id = h.scan_id WHERE ${only}`, params,
     );
     const serviceOf = new Map(services.map((r) => [`${r.asset_id}/${r.port}`, r]));
     const hostOf = new Map(hosts.map((r) => [r.asset_id, r]));
     const ports = await this.db.all<{ asset_id: number; port: number; protocol: 'tcp'; state: AssetPort['state']; rtt_ms: number; scan_id: number }>(
       `SELECT p.asset_id, p.port, p.protocol, p.state, p.rtt_ms, p.scan_id
-       FROM scan_ports p JOIN assets a ON a.id = p.asset_id AND a.last_scan_id = p.scan_id ORDER BY p.port`,
+       FROM scan_ports p JOIN assets a ON a.id = p.asset_id AND a.last_scan_id = p.scan_id WHERE ${only} ORDER BY p.port`, params,
     );
     const namesOf = groupBy(names, (r) => r.asset_id);
     const portsOf = groupBy(ports, (r) => r.asset_id);

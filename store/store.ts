@@ -221,7 +221,8 @@ export interface Store {
   finishScan(scanId: number, status: Exclude<ScanStatus, 'running'>, totals: ScanTotals, finishedAt: string): Promise<void>;
   getScan(scanId: number): Promise<ScanRecord | undefined>;
   listScans(): Promise<ScanRecord[]>;
-  listAssets(): Promise<AssetView[]>;
+  /** Every asset, or those at `addresses`. */
+  listAssets(addresses?: readonly string[]): Promise<AssetView[]>;
   /** The open ports, services and OS one scan recorded. */
   snapshot(scanId: number): Promise<ScanSnapshot | undefined>;
   saveCredential(credential: StoredCredential, replace: boolean): Promise<'added' | 'replaced'>;

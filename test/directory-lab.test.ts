@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseLdif } from '../fixtures/lab/truth.js';
 import type { ServerInfo } from '../fixtures/lab/types.js';
-import { RunResult, runCli, tempDir } from './helpers/cli.js';
+import { recordingCli, RunResult, tempDir } from './helpers/cli.js';
 import { labTest, truthOf } from './helpers/lab.js';
 
 type LdapTruth = {
@@ -34,15 +34,9 @@ type ScanJson = {
 
 const outputs: string[] = [];
 
-function env(dir: string): NodeJS.ProcessEnv {
-  return { SURVEYOR_KEY_FILE: join(dir, 'vault.key'), SURVEYOR_DB: join(dir, 's.db') };
-}
-
-async function cli(dir: string, args: string[], options: { input?: string; netns?: string } = {}): Promise<RunResult> {
-  const r = await runCli(args, { env: env(dir), input: options.input, prefix: options.netns ? ['ip', 'netns', 'exec', options.netns] : undefined });
-  outputs.push(r.stdout, r.stderr);
-  return r;
-}
+const run = recordingCli(outputs);
+const cli = (dir: string, args: string[], options: { input?: string; netns?: string } = {}): Promise<RunResult> =>
+  run(dir, args, { input: options.input, prefix: options.netns ? ['ip', 'netns', 'exec', options.netns] : undefined });
 
 async function addCred(t: ExecutionContext, dir: string, name: string, identity: string[], password: string, scope: string): Promise<void> {
   const r = await cli(dir, ['creds', 'add', '--name', name, '--type', 'ldap', ...identity, '--password-stdin', '--scope', scope], { input: `${password}\n` });

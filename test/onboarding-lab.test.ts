@@ -11,21 +11,14 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerInfo } from '../fixtures/lab/types.js';
-import { fileState, RunResult, runCli, tempDir } from './helpers/cli.js';
+import { fileState, recordingCli, RunResult, tempDir } from './helpers/cli.js';
 import { OTHER_LAB, privilegedTruth } from './helpers/host-truth.js';
 import { labTest } from './helpers/lab.js';
 
 const outputs: string[] = [];
 
-function env(dir: string): NodeJS.ProcessEnv {
-  return { SURVEYOR_KEY_FILE: join(dir, 'vault.key'), SURVEYOR_DB: join(dir, 's.db') };
-}
-
-async function cli(dir: string, args: string[], input?: string): Promise<RunResult> {
-  const r = await runCli(args[0] === 'scan' ? [...args, '--no-progress'] : args, { env: env(dir), input });
-  outputs.push(r.stdout, r.stderr);
-  return r;
-}
+const run = recordingCli(outputs);
+const cli = (dir: string, args: string[], input?: string): Promise<RunResult> => run(dir, args, { input });
 
 async function ok(t: ExecutionContext, dir: string, args: string[], input?: string): Promise<RunResult> {
   const r = await cli(dir, args, input);

@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerInfo } from '../fixtures/lab/types.js';
 import { readBanner, waitFor } from '../fixtures/lab/exec.js';
-import { jsonLines, RunResult, runCli, tempDir } from './helpers/cli.js';
+import { jsonLines, recordingCli, RunResult, tempDir } from './helpers/cli.js';
 import { labTest, truthOf } from './helpers/lab.js';
 import { getent, OTHER_LAB, privilegedTruth } from './helpers/host-truth.js';
 
@@ -24,15 +24,8 @@ type Truth = {
 /** Every output of every command this file runs, to search for secrets at the end. */
 const outputs: string[] = [];
 
-function env(dir: string): NodeJS.ProcessEnv {
-  return { SURVEYOR_KEY_FILE: join(dir, 'vault.key'), SURVEYOR_DB: join(dir, 's.db') };
-}
-
-async function cli(dir: string, args: string[], input?: string): Promise<RunResult> {
-  const r = await runCli(args[0] === 'scan' ? [...args, '--no-progress'] : args, { env: env(dir), input });
-  outputs.push(r.stdout, r.stderr);
-  return r;
-}
+const run = recordingCli(outputs);
+const cli = (dir: string, args: string[], input?: string): Promise<RunResult> => run(dir, args, { input });
 
 async function addCred(t: ExecutionContext, dir: string, args: string[], input?: string): Promise<void> {
   const r = await cli(dir, ['creds', 'add', ...args], input);

@@ -104,7 +104,7 @@ async function assetShow(argv: string[]): Promise<number> {
   const format = choiceOption('format', values.format, ['table', 'json'] as const, 'table');
   const store = await openStore(resolveDbLocation(values.db));
   try {
-    const asset = (await store.listAssets()).find((a) => a.address === address);
+    const [asset] = await store.listAssets([address]);
     if (!asset) throw new InputError(`assets show: no asset with address "${address}" in ${store.location}`);
     const ports = asset.ports.map((p) => ({
       port: p.port, protocol: p.protocol, state: p.state, rttMs: p.rttMs,

@@ -66,3 +66,20 @@ export function openPortsOf(objects: ReadonlyArray<Record<string, unknown>>): Re
   }
   return out;
 }
+
+/** The vault key file and database of a test's own directory. */
+export function dirEnv(dir: string): NodeJS.ProcessEnv {
+  return { SURVEYOR_KEY_FILE: join(dir, 'vault.key'), SURVEYOR_DB: join(dir, 's.db') };
+}
+
+/**
+ * A CLI runner on a test directory's key and database that keeps every output in `outputs`, for the check that no
+ * secret appears in any of them; `scan` runs with --no-progress.
+ */
+export function recordingCli(outputs: string[]) {
+  return async (dir: string, args: string[], options: Pick<RunOptions, 'input' | 'prefix'> = {}): Promise<RunResult> => {
+    const r = await runCli(args[0] === 'scan' ? [...args, '--no-progress'] : args, { env: dirEnv(dir), ...options });
+    outputs.push(r.stdout, r.stderr);
+    return r;
+  };
+}
