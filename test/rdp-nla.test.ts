@@ -23,7 +23,7 @@ test('the TSRequest the probe sends ([MS-CSSP] 2.2.1)', (t) => {
 });
 
 test('an NLA server reveals its names, domain and OS build through the CredSSP NTLM challenge', async (t) => {
-  const cert = selfSignedCertificate(mkdtempSync(`${tmpdir()}/surveyor-nla-`), 'nla', 'srv01.corp.example', '127.0.0.1');
+  const cert = await selfSignedCertificate(mkdtempSync(`${tmpdir()}/surveyor-nla-`), 'nla', 'srv01.corp.example', '127.0.0.1');
   const server = createServer((socket) => {
     socket.on('error', () => {});
     socket.once('data', (request: Buffer) => {

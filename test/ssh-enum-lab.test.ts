@@ -139,7 +139,7 @@ labTest('ssh', 'a wrong password: auth-failed with the credential name, exactly 
   const asset = (JSON.parse(scan.stdout) as { assets: Array<{ enumerations: Array<{ status: string; credential: string; notes: string[] }> }> }).assets[0]!;
   t.like(asset.enumerations[0], { status: 'auth-failed', credential: 'wrong-alice' });
   t.regex(asset.enumerations[0]!.notes[0]!, new RegExp(`refused password authentication as ${alice}`));
-  await waitFor('the sshd log', () => sshdLog(info).split(`Failed password for ${alice} `).length > failedBefore, 3000);
+  await waitFor('the sshd log', () => sshdLog(info).split(`Failed password for ${alice} `).length > failedBefore, 30_000);
   await new Promise((r) => setTimeout(r, 300));
   t.is(sshdLog(info).split(`Failed password for ${alice} `).length - failedBefore, 1, 'exactly one failed attempt in the sshd log');
   const show = await cli(dir, ['assets', 'show', info.address]);
@@ -197,7 +197,7 @@ async function startSshd(t: ExecutionContext, info: ServerInfo, dir: string, add
   });
   const stop = () => child.kill('SIGTERM');
   t.teardown(stop);
-  await waitFor('the second sshd', async () => (await readBanner(address, 22, 500)).startsWith('SSH-2.0-'), 10000, 50);
+  await waitFor('the second sshd', async () => (await readBanner(address, 22, 2000)).startsWith('SSH-2.0-'), 60_000, 50);
   return { stop, log: () => log };
 }
 
@@ -211,7 +211,7 @@ labTest('ssh', 'a changed host key: enumeration refused before the credential is
   t.is((jsonLines(scan1.stdout)[0] as { enumerations: Array<{ status: string }> }).enumerations[0]!.status, 'success');
   const pinned = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', join(dir, 'first.pub')]).toString().split(' ')[1]!;
   first.stop();
-  await waitFor('the first sshd to stop', () => readBanner(address, 22, 300).then((b) => !b.startsWith('SSH-2.0-'), () => true), 5000, 50);
+  await waitFor('the first sshd to stop', () => readBanner(address, 22, 1000).then((b) => !b.startsWith('SSH-2.0-'), () => true), 30_000, 50);
 
   const second = await startSshd(t, info, dir, address, 'second');
   const offered = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', join(dir, 'second.pub')]).toString().split(' ')[1]!;

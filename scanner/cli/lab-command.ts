@@ -1,11 +1,12 @@
 /** `surveyor lab up|down|status`: the test lab for people trying surveyor by hand (root only). */
-import { DEFAULT_TAG, labDown, labStatus, labUp, parseOnly } from '../../fixtures/lab/lab.js';
+import { DEFAULT_BUDGET_MS, DEFAULT_TAG, labDown, labStatus, labUp, parseOnly } from '../../fixtures/lab/lab.js';
+import { SERVERS } from '../../fixtures/lab/servers/index.js';
 import type { ServerInfo } from '../../fixtures/lab/types.js';
 import { SurveyorError } from '../errors.js';
 import { choiceOption, intOption, parseCommand } from './args.js';
 import { renderTable } from './output.js';
 
-export const LAB_HELP = `usage: surveyor lab up [--only ssh,ldap,...] [--tag N]
+export const LAB_HELP = `usage: surveyor lab up [--only ssh,ldap,...] [--tag N] [--budget-s N]
        surveyor lab status [--tag N] [--format table|json]
        surveyor lab down [--tag N]
 
@@ -15,11 +16,17 @@ http (nginx, HTTP and HTTPS), pop3 (Dovecot), rdp (xrdp), mysql (MariaDB), postg
 standalone) and addc (Samba AD DC, in its own network namespace). "lab down" stops every process and removes every
 address, namespace, user and directory the lab created. The credentials shown are the lab's own test accounts.
 Needs root.
+
+"lab up" waits for every server until the budget runs out (--budget-s, default ${DEFAULT_BUDGET_MS / 1000}: the whole lab,
+including the AD DC's first provision, on a busy machine), reports how long each took, and prints commands that use
+each server. If a server fails, the message names it, says why and shows its log; everything else the lab took is
+released, and the servers' files and logs are kept in /tmp/surveyor-lab-<tag>-failed/.
 `;
 
 const OPTIONS = {
   only: { type: 'string' },
   tag: { type: 'string' },
+  'budget-s': { type: 'string' },
   format: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -39,6 +46,15 @@ function table(rows: ReadonlyArray<{ info: ServerInfo; ready: boolean }>): strin
   );
 }
 
+/** Ready-to-paste commands for each server, as the servers themselves word them. */
+function usageText(rows: ReadonlyArray<{ info: ServerInfo }>): string {
+  const blocks = rows.map(({ info }) => {
+    const lines = SERVERS.find((s) => s.name === info.name)?.usage(info) ?? [];
+    return lines.length ? `# ${info.name}: ${info.title} on ${info.address}\n${lines.join('\n')}\n` : '';
+  });
+  return `\nTry it (as root; surveyor is \`npx surveyor\` from the checkout):\n\n${blocks.filter(Boolean).join('\n')}`;
+}
+
 export async function labCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand('lab', argv, OPTIONS);
   const action = positionals[0];
@@ -47,17 +63,18 @@ export async function labCommand(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const tag = intOption('tag', values.tag, 1, 254) ?? DEFAULT_TAG;
+  const budgetS = intOption('budget-s', values['budget-s'], 1, 3600) ?? DEFAULT_BUDGET_MS / 1000;
   try {
     if (action === 'up') {
       const only = parseOnly(values.only);
       const started = performance.now();
       const state = await labUp({
-        only, tag,
+        only, tag, budgetMs: budgetS * 1000,
         onReady: (info, seconds) => process.stderr.write(`lab: ${info.name} ready on ${info.address} after ${seconds.toFixed(2)} s\n`),
       });
       process.stderr.write(`lab: ${Object.keys(state.servers).length} servers up in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
       const status = (await labStatus(tag)) ?? [];
-      process.stdout.write(table(status));
+      process.stdout.write(table(status) + usageText(status));
       return status.every((s) => s.ready) ? 0 : 1;
     }
     if (action === 'status') {
@@ -68,7 +85,7 @@ export async function labCommand(argv: string[]): Promise<number> {
         return format === 'json' ? 0 : 1;
       }
       if (format === 'json') process.stdout.write(JSON.stringify({ schema: 1, servers: status.map((s) => ({ ...s.info, ready: s.ready })) }, null, 2) + '\n');
-      else process.stdout.write(table(status));
+      else process.stdout.write(table(status) + usageText(status));
       return status.every((s) => s.ready) ? 0 : 1;
     }
     if (action === 'down') {
