@@ -1,8 +1,8 @@
 /** Ground truth about this host's accounts from its own tools (getent, sudo -l), independent of surveyor's parsers. */
 import { execFileSync } from 'node:child_process';
 
-/** Users of the lifecycle test's lab (tag 21) come and go while other files run; they are left out of comparisons. */
-export const OTHER_LAB = /^sv21/;
+/** Users of the lifecycle tests' labs (tags 21 and 22) come and go while other files run; they are left out of comparisons. */
+export const OTHER_LAB = /^sv2[1-9]/;
 
 /** getent passwd / group on this host, split by hand. */
 export function getent(db: 'passwd' | 'group'): string[][] {
