@@ -96,7 +96,7 @@ function rulesYaml(): string {
 /** The synthetic estate in a new SQLite file, its workgroups, and the rule file. */
 export async function writeEstate(db: string, rulesFile: string): Promise<void> {
   writeFileSync(rulesFile, rulesYaml());
-  const store = await SqliteStore.open(db);
+  const store = await SqliteStore.open(db, { create: true });
   const at = new Date().toISOString();
   const scanId = await store.createScan({ startedAt: at, targets: ['127.100.0.0/18'], exclusions: [], ports: [22], options: {}, hostsTotal: ASSETS, probesTotal: ASSETS });
   for (let i = 0; i < ASSETS; i += 500) {
@@ -131,7 +131,7 @@ export async function benchRules(): Promise<string[][]> {
     row('apply again (no change)', await apply([]));
     // One asset's new enumeration: user7 joins sudo.
     const changed = 4321;
-    const again = await SqliteStore.open(db);
+    const again = await SqliteStore.open(db, { create: true });
     const scan2 = await again.createScan({ startedAt: new Date().toISOString(), targets: [addressOf(changed)], exclusions: [], ports: [22], options: {}, hostsTotal: 1, probesTotal: 1 });
     await again.recordHosts(scan2, [host(changed, new Date().toISOString(), true)], { probesDone: 1, hostsDone: 1, open: 1, closed: 0, filtered: 0 });
     await again.finishScan(scan2, 'completed', { probesDone: 1, hostsDone: 1, open: 1, closed: 0, filtered: 0 }, new Date().toISOString());

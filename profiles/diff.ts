@@ -18,7 +18,10 @@ export interface Change {
   readonly after?: string;
 }
 
-/** Whether `scan` looked at `address` (and `port`, when given): inside its targets, outside its exclusions. */
+/**
+ * Whether `scan` looked at `address` (and `port`, when given): inside its targets, outside its exclusions, and,
+ * for a scan that was interrupted, among the addresses its sweep finished.
+ */
 export function covers(scan: ScanRecord, address: string, names: readonly string[], port?: number): boolean {
   if (port !== undefined && !scan.ports.includes(port)) return false;
   const parsed = parseAddress(address);
@@ -37,6 +40,7 @@ export function covers(scan: ScanRecord, address: string, names: readonly string
     }
     return false;
   });
+  if (scan.swept !== null && !matches(scan.swept)) return false;
   return matches(scan.targets) && !matches(scan.exclusions);
 }
 

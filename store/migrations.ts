@@ -246,6 +246,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX accounts_asset ON accounts (asset_id);
     `,
   },
+  {
+    version: 6,
+    name: 'scan owners, heartbeats, notes and coverage',
+    sql: `
+      ALTER TABLE scans ADD COLUMN owner TEXT;
+      ALTER TABLE scans ADD COLUMN heartbeat_at TEXT;
+      ALTER TABLE scans ADD COLUMN note TEXT;
+      ALTER TABLE scans ADD COLUMN swept TEXT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -12,9 +12,18 @@ export function resolveDbLocation(flag: string | undefined, env: NodeJS.ProcessE
   return location;
 }
 
-export async function openStore(location: string): Promise<Store> {
+export interface OpenOptions {
+  /**
+   * Create the database when there is none: only for commands that record something (scan, creds add, directory
+   * scan, rules store, workgroups add). Commands that read refuse a missing database, naming the path.
+   * @default false
+   */
+  readonly create?: boolean;
+}
+
+export async function openStore(location: string, options: OpenOptions = {}): Promise<Store> {
   if (/^postgres(ql)?:\/\//i.test(location)) {
     throw new InputError('the PostgreSQL store is not available in this version: use a SQLite file path for --db');
   }
-  return SqliteStore.open(location);
+  return SqliteStore.open(location, { create: options.create });
 }

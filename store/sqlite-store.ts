@@ -1,5 +1,7 @@
 /** The embedded default store: one SQLite file in WAL mode, written in batched transactions. */
-import { SurveyorError } from '../scanner/errors.js';
+import { InputError, SurveyorError } from '../scanner/errors.js';
+import { currentOwner, ownerGone, ScanOwner } from './owner.js';
+import { checkOwnDatabase, inspectDbFile } from './sqlite-inspect.js';
 import { compareAddresses } from '../scanner/targets/ip.js';
 import { LATEST_SCHEMA, MIGRATIONS } from './migrations.js';
 import { Row, SqliteDriver } from './sqlite-driver.js';
@@ -13,38 +15,48 @@ import type { MembershipKind } from '../onboarding/decide.js';
 import { acceptHostKeys, credentialFromRow, hostKeyFromRow, offerHostKey, pinHostKey, saveCredential } from './sqlite-credentials.js';
 import type {
   AccountFilter, AccountView, AssetPort, ManagedAccountRecord, NewRuleRun, RuleRunRecord, StoredRuleSet, Workgroup, AssetView, DirectoryComputerView, DirectoryObservation, HostKeyPin, HostObservation, NewScan, ScanRecord, ScanSnapshot, ScanStatus, ScanTotals,
-  Store, StoredEnumeration,
+  Store, StoredEnumeration, ScanEnd,
 } from './store.js';
 
 export class SqliteStore implements Store {
   private constructor(readonly location: string, private readonly db: SqliteDriver) {}
 
-  static async open(path: string): Promise<SqliteStore> {
-    let db: SqliteDriver;
-    try {
-      db = await SqliteDriver.open(path);
-    } catch (err) {
-      throw new SurveyorError('store', `cannot open database ${path}: ${(err as Error).message}`, { path });
+  /**
+   * Opens (with `create`, creates) the database. Everything that can refuse it is checked before anything is
+   * written: the path (a folder, a missing folder, a file that is not SQLite), another application's tables, a
+   * newer schema. Without `create` a missing or empty database is refused (exit 2 naming the path): a typo in
+   * --db must not read as an empty estate. Scans left running by a process that is gone are marked interrupted.
+   */
+  static async open(path: string, options: { create?: boolean; busyBudgetMs?: number } = {}): Promise<SqliteStore> {
+    const file = inspectDbFile(path);
+    if (file.kind !== 'sqlite' && !options.create) {
+      throw new InputError(`no surveyor database at ${path}${file.kind === 'empty-file' ? ' (the file is empty)' : ''}: check --db or SURVEYOR_DB (commands that only read never create one)`);
     }
+    const db = await SqliteDriver.open(path, { create: options.create, busyBudgetMs: options.busyBudgetMs });
     const store = new SqliteStore(path, db);
     try {
-      await db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
-      await store.migrate();
+      await db.exec('PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
+      const tables = (await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")).map((r) => r.name);
+      checkOwnDatabase(path, tables);
+      const current = tables.includes('schema_migrations')
+        ? (await db.get<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations'))?.v ?? 0
+        : 0;
+      if (current > LATEST_SCHEMA) {
+        throw new SurveyorError('store', `database ${path} has schema ${current}, newer than this surveyor knows (${LATEST_SCHEMA}): upgrade surveyor`);
+      }
+      if (current === 0 && !options.create) throw new InputError(`no surveyor database at ${path} (an empty SQLite file): check --db or SURVEYOR_DB`);
+      await db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+      await store.migrate(current);
+      await store.reapLostScans();
     } catch (err) {
       await db.close().catch(() => {});
-      if (err instanceof SurveyorError) throw err;
-      throw new SurveyorError('store', `cannot prepare database ${path}: ${(err as Error).message}`, { path });
+      throw err;
     }
     return store;
   }
 
-  private async migrate(): Promise<void> {
+  private async migrate(current: number): Promise<void> {
     await this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-    const row = await this.db.get<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
-    const current = row?.v ?? 0;
-    if (current > LATEST_SCHEMA) {
-      throw new SurveyorError('store', `database ${this.location} has schema ${current}, newer than this surveyor knows (${LATEST_SCHEMA}): upgrade surveyor`);
-    }
     for (const m of MIGRATIONS) {
       if (m.version <= current) continue;
       await this.db.transaction(async () => {
@@ -55,13 +67,30 @@ export class SqliteStore implements Store {
   }
 
   async createScan(scan: NewScan): Promise<number> {
-    const { lastID } = await this.db.run(
-      `INSERT INTO scans (kind, started_at, status, targets, exclusions, ports, options, hosts_total, probes_total)
-       VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
+    const { lastID } = await this.db.transaction(() => this.db.run(
+      `INSERT INTO scans (kind, started_at, status, targets, exclusions, ports, options, hosts_total, probes_total, owner, heartbeat_at)
+       VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)`,
       [scan.kind ?? 'network', scan.startedAt, JSON.stringify(scan.targets), JSON.stringify(scan.exclusions), JSON.stringify(scan.ports),
-        JSON.stringify(scan.options), scan.hostsTotal, scan.probesTotal],
-    );
+        JSON.stringify(scan.options), scan.hostsTotal, scan.probesTotal, JSON.stringify(currentOwner()), new Date().toISOString()],
+    ));
     return lastID;
+  }
+
+  async heartbeat(scanId: number): Promise<void> {
+    await this.db.transaction(() => this.db.run("UPDATE scans SET heartbeat_at = ? WHERE id = ? AND status = 'running'", [new Date().toISOString(), scanId]));
+  }
+
+  /** Marks scans whose process is gone `interrupted`, keeping what they committed. */
+  private async reapLostScans(): Promise<void> {
+    const running = await this.db.all<{ id: number; owner: string | null; heartbeat_at: string | null }>(
+      "SELECT id, owner, heartbeat_at FROM scans WHERE status = 'running'");
+    for (const scan of running) {
+      const why = ownerGone(scan.owner ? (JSON.parse(scan.owner) as ScanOwner) : null, scan.heartbeat_at);
+      if (!why) continue;
+      await this.db.transaction(() => this.db.run(
+        "UPDATE scans SET status = 'interrupted', finished_at = coalesce(heartbeat_at, started_at), note = ? WHERE id = ? AND status = 'running'",
+        [`interrupted: ${why}; what it committed is kept`, scan.id]));
+    }
   }
 
   async recordHosts(scanId: number, hosts: readonly HostObservation[], totals: ScanTotals): Promise<void> {
@@ -127,15 +156,16 @@ export class SqliteStore implements Store {
 
   private async writeTotals(scanId: number, t: ScanTotals): Promise<void> {
     await this.db.run(
-      'UPDATE scans SET probes_done = ?, hosts_done = ?, open_count = ?, closed_count = ?, filtered_count = ? WHERE id = ?',
-      [t.probesDone, t.hostsDone, t.open, t.closed, t.filtered, scanId],
+      'UPDATE scans SET probes_done = ?, hosts_done = ?, open_count = ?, closed_count = ?, filtered_count = ?, heartbeat_at = ? WHERE id = ?',
+      [t.probesDone, t.hostsDone, t.open, t.closed, t.filtered, new Date().toISOString(), scanId],
     );
   }
 
-  async finishScan(scanId: number, status: Exclude<ScanStatus, 'running'>, totals: ScanTotals, finishedAt: string): Promise<void> {
+  async finishScan(scanId: number, status: Exclude<ScanStatus, 'running'>, totals: ScanTotals, finishedAt: string, end: ScanEnd = {}): Promise<void> {
     await this.db.transaction(async () => {
       await this.writeTotals(scanId, totals);
-      await this.db.run('UPDATE scans SET status = ?, finished_at = ? WHERE id = ?', [status, finishedAt, scanId]);
+      await this.db.run('UPDATE scans SET status = ?, finished_at = ?, note = ?, swept = ? WHERE id = ?',
+        [status, finishedAt, end.note ?? null, end.swept ? JSON.stringify(end.swept) : null, scanId]);
     });
   }
 
@@ -369,5 +399,9 @@ function scanFromRow(row: Row): ScanRecord {
       closed: row.closed_count as number,
       filtered: row.filtered_count as number,
     },
+    owner: row.owner ? (JSON.parse(row.owner as string) as ScanOwner) : null,
+    heartbeatAt: (row.heartbeat_at as string | null) ?? null,
+    note: (row.note as string | null) ?? null,
+    swept: row.swept ? (JSON.parse(row.swept as string) as string[]) : null,
   };
 }

@@ -2,6 +2,7 @@
  * The one narrow interface between surveyor and its database. SQLite is the embedded default; a PostgreSQL
  * implementation shares this interface (and the same test suite) so several scanner nodes can share one database.
  */
+import type { ScanOwner } from './owner.js';
 import type { HostProfile, OsProfile, ServiceProfile } from '../profiles/fingerprint.js';
 import type { PortResult } from '../scanner/engine/types.js';
 import type { AccountKind, EnumerationRecord } from '../enum/types.js';
@@ -35,6 +36,17 @@ export interface ScanRecord extends NewScan {
   readonly kind: 'network' | 'directory';
   readonly id: number;
   readonly finishedAt: string | null;
+  /** The process running (or that ran) the scan; null for scans of earlier versions. */
+  readonly owner: ScanOwner | null;
+  /** The last time the running scan wrote or said it was alive. */
+  readonly heartbeatAt: string | null;
+  /** Why the scan ended as it did, when it did not complete (a signal, a closed pipe, a lost process). */
+  readonly note: string | null;
+  /**
+   * The addresses the sweep finished, as `first-last` ranges, for a scan that did not cover its targets
+   * (interrupted); null when it covered all of them.
+   */
+  readonly swept: readonly string[] | null;
   readonly status: ScanStatus;
   readonly totals: ScanTotals;
 }
@@ -212,13 +224,24 @@ export interface ManagedAccountRecord extends StoredManaged {
   readonly updatedAt: string;
 }
 
+/** How a scan that did not complete ended. */
+export interface ScanEnd {
+  /** Why, in words: "SIGINT", "standard output was closed", "the database could not be written: ...". */
+  readonly note?: string;
+  /** The addresses the sweep finished, as `first-last` ranges (see ScanRecord.swept). */
+  readonly swept?: readonly string[];
+}
+
 export interface Store {
   /** Where the data lives, for messages (a path or a URL without its password). */
   readonly location: string;
+  /** Records a running scan owned by this process. */
   createScan(scan: NewScan): Promise<number>;
-  /** Writes a batch of observations and the running totals in one transaction. */
+  /** Writes a batch of observations and the running totals (and so the heartbeat) in one transaction. */
   recordHosts(scanId: number, hosts: readonly HostObservation[], totals: ScanTotals): Promise<void>;
-  finishScan(scanId: number, status: Exclude<ScanStatus, 'running'>, totals: ScanTotals, finishedAt: string): Promise<void>;
+  /** Says that the scan's process is alive, when it has nothing else to write for a while. */
+  heartbeat(scanId: number): Promise<void>;
+  finishScan(scanId: number, status: Exclude<ScanStatus, 'running'>, totals: ScanTotals, finishedAt: string, end?: ScanEnd): Promise<void>;
   getScan(scanId: number): Promise<ScanRecord | undefined>;
   listScans(): Promise<ScanRecord[]>;
   /** Every asset, or those at `addresses`. */

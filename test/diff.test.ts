@@ -49,7 +49,7 @@ test('assets diff between two scans of a changed estate equals the difference of
 
 const scan = (id: number, targets: string[], ports: number[]): ScanRecord => ({
   kind: 'network', id, targets, exclusions: [], ports, startedAt: '', finishedAt: '', status: 'completed', options: {}, hostsTotal: 1, probesTotal: 1,
-  totals: { probesDone: 1, hostsDone: 1, open: 1, closed: 0, filtered: 0 },
+  totals: { probesDone: 1, hostsDone: 1, open: 1, closed: 0, filtered: 0 }, owner: null, heartbeatAt: null, note: null, swept: null,
 });
 
 test('service and OS changes are reported; absence outside the later scan coverage is not', (t) => {

@@ -20,15 +20,15 @@ function rawQuery(path: string, sql: string): Promise<unknown[]> {
 
 test('migrations are applied once and recorded, in WAL mode', async (t) => {
   const path = join(tempDir(t), 's.db');
-  await (await openStore(path)).close();
-  await (await openStore(path)).close();
+  await (await openStore(path, { create: true })).close();
+  await (await openStore(path, { create: true })).close();
   t.deepEqual(await rawQuery(path, 'SELECT version FROM schema_migrations ORDER BY version'), MIGRATIONS.map((m) => ({ version: m.version })));
   t.deepEqual(await rawQuery(path, 'PRAGMA journal_mode'), [{ journal_mode: 'wal' }]);
 });
 
 test('scans, assets and ports round-trip; a rescan keeps first-seen and shows its own ports', async (t) => {
   const path = join(tempDir(t), 's.db');
-  const store = await openStore(path);
+  const store = await openStore(path, { create: true });
   t.teardown(() => store.close());
   const first = await store.createScan(scan(['127.0.0.0/30']));
   await store.recordHosts(first, [
@@ -57,7 +57,7 @@ test('scans, assets and ports round-trip; a rescan keeps first-seen and shows it
 
 test('a failing batch leaves nothing half-written', async (t) => {
   const path = join(tempDir(t), 's.db');
-  const store = await openStore(path);
+  const store = await openStore(path, { create: true });
   t.teardown(() => store.close());
   const id = await store.createScan(scan(['127.0.0.1']));
   const bad = { address: '127.0.0.2', hostnames: [], ports: [{ port: 70000, state: 'open' as const, rttMs: 1, attempts: 1 }], seenAt: 'x' };
@@ -69,9 +69,9 @@ test('a failing batch leaves nothing half-written', async (t) => {
 
 test('a database from a newer surveyor is refused, not damaged', async (t) => {
   const path = join(tempDir(t), 's.db');
-  await (await openStore(path)).close();
+  await (await openStore(path, { create: true })).close();
   await rawQuery(path, "INSERT INTO schema_migrations VALUES (999, 'future', 'now')");
-  await t.throwsAsync(openStore(path), { message: /schema 999, newer than this surveyor knows/ });
+  await t.throwsAsync(openStore(path, { create: true }), { message: /schema 999, newer than this surveyor knows/ });
 });
 
 test('the database location comes from --db, then SURVEYOR_DB, then ./surveyor.db', (t) => {

@@ -76,7 +76,7 @@ export async function searchAll(client: Client, spec: SearchSpec): Promise<Searc
     if (!client.isBound) throw new ProbeError('protocol-error', 'the directory connection is no longer authenticated');
     for await (const page of client.searchPaginated(spec.base, options)) {
       for (const entry of page.searchEntries) rows.push(toRow(entry, spec.binary ?? []));
-      references.push(...page.searchReferences);
+      for (const r of page.searchReferences) references.push(r);
     }
   } catch (err) {
     const limit = limitCode(err);
@@ -115,7 +115,7 @@ export async function completeRanges(row: Row, fetch: (attribute: string) => Pro
       if (!nextKey) throw new ProbeError('protocol-error', `${row.dn}: the server returned no ${name};range=${next}-* values`);
       const nm = RANGED.exec(nextKey)!;
       if (Number(nm[2]) !== next) throw new ProbeError('protocol-error', `${row.dn}: asked for ${name} from ${next}, got a range from ${nm[2]}`);
-      values.push(...got!.attrs.get(nextKey)!);
+      for (const v of got!.attrs.get(nextKey)!) values.push(v);
       m = nm;
     }
     attrs.set(name, values);

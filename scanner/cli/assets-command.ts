@@ -79,9 +79,9 @@ export async function scansCommand(argv: string[]): Promise<number> {
     if (format === 'table') {
       const rows = scans.map((s) => [
         String(s.id), s.status, s.startedAt, s.finishedAt ?? '-', fmt(s.hostsTotal), `${fmt(s.totals.probesDone)}/${fmt(s.probesTotal)}`,
-        fmt(s.totals.open), s.targets.join(' '),
+        fmt(s.totals.open), s.targets.join(' '), s.note ?? '',
       ]);
-      process.stdout.write(rows.length ? renderTable(['ID', 'STATUS', 'STARTED', 'FINISHED', 'HOSTS', 'PROBES', 'OPEN', 'TARGETS'], rows) : 'no scans stored\n');
+      process.stdout.write(rows.length ? renderTable(['ID', 'STATUS', 'STARTED', 'FINISHED', 'HOSTS', 'PROBES', 'OPEN', 'TARGETS', 'NOTE'], rows) : 'no scans stored\n');
       return 0;
     }
     const objects = scans.map((s) => ({ schema: SCHEMA_VERSION, ...s }));

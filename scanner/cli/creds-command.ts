@@ -109,7 +109,7 @@ async function credsAdd(argv: string[]): Promise<number> {
     ...identity, auth: usesPassword ? 'password' : 'key', elevate, scope: scopeTokens, keyId: key.id,
     sealed: sealSecrets(key, identity, secrets), createdAt: now, updatedAt: now,
   };
-  const store = await openStore(resolveDbLocation(values.db));
+  const store = await openStore(resolveDbLocation(values.db), { create: true });
   try {
     const foreign = (await store.listCredentials()).filter((c) => c.keyId !== key.id && c.name !== name);
     if (foreign.length) {

@@ -92,7 +92,7 @@ async function directoryScan(argv: string[]): Promise<number> {
     serverName: values['tls-name'] ?? (isIP(url.host) ? undefined : url.host),
   });
   const address = await addressOf(url);
-  const store = await openStore(resolveDbLocation(values.db));
+  const store = await openStore(resolveDbLocation(values.db), { create: true });
   try {
     const [{ credential, scope }] = (await openCredentials(store, [values.creds])) as [Awaited<ReturnType<typeof openCredentials>>[number]];
     if (credential.type !== 'ldap') throw new InputError(`bad --creds "${credential.name}": a ${credential.type} credential; directory scans take an ldap one`);

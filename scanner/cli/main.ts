@@ -11,6 +11,7 @@ import { SCAN_HELP, scanCommand } from './scan-command.js';
 import { RULES_HELP, rulesCommand } from './rules-command.js';
 import { WORKGROUPS_HELP, workgroupsCommand } from './workgroups-command.js';
 import { REPORT_HELP, reportCommand } from './report-command.js';
+import { stdoutClosed, watchStdout } from './stdout.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   scan: { run: scanCommand, help: SCAN_HELP },
@@ -69,9 +70,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`surveyor: unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
+  watchStdout();
   try {
-    return await command.run(rest);
+    const code = await command.run(rest);
+    // A reader that went away (`| head`) got what it wanted: not a failure of the command.
+    return stdoutClosed.aborted && code === 0 ? 0 : code;
   } catch (err) {
+    if (stdoutClosed.aborted && (err as NodeJS.ErrnoException).code === 'EPIPE') return 0;
     if (err instanceof SurveyorError) {
       process.stderr.write(`surveyor ${name}: ${err.message}\n`);
       return err.exitCode;

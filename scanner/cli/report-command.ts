@@ -1,11 +1,11 @@
 /** `surveyor report NAME`: the auditors' reports, to stdout or to a file written whole (never half a report). */
-import { renameSync, writeFileSync } from 'node:fs';
 import { buildReport, REPORTS } from '../../onboarding/reports.js';
 import { renderReport, REPORT_FORMATS } from '../../onboarding/report-render.js';
 import { openStore, resolveDbLocation } from '../../store/open-store.js';
 import { InputError } from '../errors.js';
 import { didYouMean } from '../../onboarding/suggest.js';
 import { choiceOption, intOption, parseCommand } from './args.js';
+import { AtomicOutput, checkOutputPath } from './output-file.js';
 
 export const REPORT_HELP = `usage: surveyor report NAME [--format table|csv|json|html] [--output FILE] [--days N] [--name GLOB] [--db PATH]
 
@@ -38,19 +38,14 @@ export async function reportCommand(argv: string[]): Promise<number> {
   const days = intOption('days', values.days, 1, 36500);
   if (days !== undefined && report !== 'stale') throw new InputError('--days applies to the stale report');
   if (values.name !== undefined && report !== 'software') throw new InputError('--name applies to the software report');
-  if (values.output !== undefined && values.output.trim() === '') throw new InputError('bad --output "": give a file path');
-  const store = await openStore(resolveDbLocation(values.db));
+  const dbLocation = resolveDbLocation(values.db);
+  if (values.output !== undefined) checkOutputPath(values.output, dbLocation);
+  const store = await openStore(dbLocation);
   try {
     const text = renderReport(await buildReport(store, report, { days, name: values.name }), format);
     if (values.output === undefined) process.stdout.write(text);
     else {
-      const tmp = `${values.output}.tmp-${process.pid}`;
-      try {
-        writeFileSync(tmp, text);
-        renameSync(tmp, values.output);
-      } catch (err) {
-        throw new InputError(`bad --output "${values.output}": cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-      }
+      AtomicOutput.writeFile(values.output, text);
       process.stderr.write(`report ${report} written to ${values.output}\n`);
     }
     return 0;

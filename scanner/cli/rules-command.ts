@@ -99,7 +99,7 @@ export async function rulesCommand(argv: string[]): Promise<number> {
   for (const a of values.asset ?? []) addressArg('bad --asset', a);
   // The file is read and checked before the database is opened: a bad file touches nothing.
   const file = needsFile ? readRuleFile(positionals[0]!) : undefined;
-  const store = await openStore(resolveDbLocation(values.db));
+  const store = await openStore(resolveDbLocation(values.db), { create: sub === 'store' });
   try {
     switch (sub) {
       case 'validate': {

@@ -3,7 +3,7 @@
  * stream results to the output and the store, and finish the scan record as completed or interrupted.
  */
 import { lookupService } from 'node:dns/promises';
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { AtomicOutput, checkOutputPath } from './output-file.js';
 import PQueue from 'p-queue';
 import { fingerprintHost, HostProfile } from '../../profiles/fingerprint.js';
 import { builtInRules } from '../../profiles/rules.js';
@@ -14,7 +14,9 @@ import { PORT_STATES, PortState, SweepCounters } from '../engine/types.js';
 import { applyRules } from '../../onboarding/apply.js';
 import { readRuleFile } from '../../onboarding/rule-file.js';
 import { rulesForScan, summaryLine } from './rules-command.js';
-import { InputError } from '../errors.js';
+import { InputError, SurveyorError } from '../errors.js';
+import { Coverage } from '../targets/coverage.js';
+import { stdoutClosed } from './stdout.js';
 import { parsePorts } from '../ports.js';
 import { buildTargetSet, DEFAULT_MAX_HOSTS } from '../targets/target-set.js';
 import { choiceOption, FORMATS, intOption, parseCommand } from './args.js';
@@ -98,6 +100,9 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+/** Signals that stop a scan as Ctrl-C does (a closed terminal sends SIGHUP). */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 type HostRecordPorts = Parameters<NonNullable<SweepOptions['onHost']>>[0]['ports'];
 
 function parseStates(value: string | undefined): PortState[] {
@@ -124,7 +129,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
     const store = await openStore(resolveDbLocation(values.db));
     const found = await directoryTargets(store).finally(() => store.close());
     process.stderr.write(`from the directory: ${found.total} computer(s), ${found.names.length} resolve${found.skipped.map((s) => `\n  skipped ${s}`).join('')}\n`);
-    include.push(...found.names);
+    for (const name of found.names) include.push(name);
     if (!include.length) throw new InputError('scan --from-directory: no stored directory computer has a DNS name that resolves, and no other target was given (run surveyor directory scan first)');
   }
   const targets = await buildTargetSet({
@@ -157,15 +162,18 @@ export async function scanCommand(argv: string[]): Promise<number> {
   // A bad rule file is refused before the database is touched.
   const ruleFile = values['apply-rules'] !== undefined ? { ...readRuleFile(values['apply-rules']), source: values['apply-rules'] } : undefined;
 
-  const outFd = values.output ? openOutput(values.output) : null;
-  const store = await openStore(dbLocation).catch((err) => {
-    if (outFd !== null) closeSync(outFd);
+  if (values.output !== undefined) checkOutputPath(values.output, dbLocation);
+  // Written beside --output and renamed over it at the end: a refused or failed scan leaves an earlier file as it was.
+  const output = values.output !== undefined ? new AtomicOutput(values.output) : null;
+  let keepOutput = false;
+  const store = await openStore(dbLocation, { create: true }).catch((err) => {
+    output?.discard();
     throw err;
   });
   try {
     const credentials = await openCredentials(store, credNames);
     const scanRules = values['no-rules'] ? undefined : await rulesForScan(store, ruleFile);
-    const write = (text: string) => (outFd === null ? process.stdout.write(text) : writeSync(outFd, text));
+    const write = (text: string) => (output === null ? process.stdout.write(text) : output.write(text));
     const probesTotal = targets.total * ports.length;
     const startedAt = new Date().toISOString();
     const scanId = await store.createScan({
@@ -193,21 +201,46 @@ export async function scanCommand(argv: string[]): Promise<number> {
     const writer = new AssetWriter(format, write, () => ({ scan: { id: scanId, startedAt, targets: include, ports } }));
     const progress = ProgressLine.forStream(process.stderr, !values['no-progress'], targets.total, probesTotal);
 
+    // How a scan stops early: a first signal (SIGINT, SIGTERM, SIGHUP), a closed standard output or a batch the
+    // store cannot take stops the sweep and cancels fingerprints and enumerations; a second signal also stops
+    // waiting for those in flight, storing each waiting host with what the sweep found; a third quits at once.
     const abort = new AbortController();
+    let stopReason: string | null = null;
+    let storeFailure: Error | null = null;
+    let hardStop = () => {};
+    const hardStopped = new Promise<void>((resolve) => (hardStop = resolve));
+    const stopScan = (reason: string) => {
+      if (stopReason !== null) return;
+      stopReason = reason;
+      progress?.clear();
+      abort.abort();
+      enumQueue.clear();
+    };
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
       signals++;
       if (signals === 1) {
-        progress?.clear();
-        process.stderr.write(`\nsurveyor: ${signal}: stopping, storing what was found (again to quit at once)\n`);
-        abort.abort();
+        process.stderr.write(`\nsurveyor: ${signal}: stopping, storing what was found (again to stop waiting for fingerprints and enumerations)\n`);
+        stopScan(signal);
+      } else if (signals === 2) {
+        process.stderr.write(`surveyor: ${signal}: storing the hosts swept so far without waiting (again to quit at once)\n`);
+        hardStop();
       } else process.exit(130);
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const onStdoutClosed = () => stopScan('standard output was closed');
+    for (const s of STOP_SIGNALS) process.on(s, onSignal);
+    stdoutClosed.addEventListener('abort', onStdoutClosed);
+    batcher.onFailure = (err) => {
+      storeFailure = err;
+      stopScan(`the database could not be written: ${err.message}`);
+    };
+    const aborted = new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));
+    const coverage = new Coverage();
     // Fingerprinting runs alongside the sweep: a host is probed as soon as its ports are known.
     const fingerprints = new PQueue({ concurrency: 64 });
     const seen: string[] = [];
+    /** Hosts swept but not yet recorded (waiting for fingerprinting or enumeration). */
+    const waiting = new Map<string, { ports: HostRecordPorts; complete: boolean }>();
     const record = (address: string, ports: HostRecordPorts, complete: boolean, profile?: HostProfile, enumerations?: EnumerationRecord[]) => {
       seen.push(address);
       const targetNames = targets.names.get(address) ?? [];
@@ -221,6 +254,13 @@ export async function scanCommand(argv: string[]): Promise<number> {
         enumerations: enumerations?.map(enumerationSummary),
       });
     };
+    /** Records a waiting host once: by its fingerprint task, or by a hard stop with what the sweep found. */
+    const settle = (address: string, profile?: HostProfile, enumerations?: EnumerationRecord[]) => {
+      const host = waiting.get(address);
+      if (!host) return;
+      waiting.delete(address);
+      record(address, host.ports, host.complete, profile, enumerations);
+    };
     let summary;
     let fingerprintMs = 0;
     let fingerprinted = 0;
@@ -233,11 +273,13 @@ export async function scanCommand(argv: string[]): Promise<number> {
           latest = c;
           progress?.update(c);
         },
+        onSwept: (address) => coverage.add(address),
         onHost: (host) => {
           const open = host.ports.filter((p) => p.state === 'open').map((p) => p.port);
           const enumerate = credentials.length > 0 && open.length > 0;
-          if ((!fingerprint && !reverseDns && !enumerate) || open.length === 0) return record(host.address, host.ports, host.complete);
+          if ((!fingerprint && !reverseDns && !enumerate) || open.length === 0 || abort.signal.aborted) return record(host.address, host.ports, host.complete);
           queued++;
+          waiting.set(host.address, { ports: host.ports, complete: host.complete });
           if (progress) progress.fingerprint = { queued, done: fingerprinted };
           void fingerprints.add(async () => {
             const [profile, name] = await Promise.all([
@@ -250,38 +292,55 @@ export async function scanCommand(argv: string[]): Promise<number> {
               ? { ...(profile ?? { address: host.address, services: [], hostnames: [] }), hostnames: [{ name, via: 'reverse DNS' }, ...(profile?.hostnames ?? []).filter((n) => n.name !== name)] }
               : profile;
             const sshPorts = fingerprint ? (profile?.services ?? []).filter((sv) => sv.service === 'ssh').map((sv) => sv.port) : open.filter((p) => p === 22);
+            // An enumeration under way when the scan stops is abandoned: the host is stored with its fingerprint.
             const enumerations = enumerate && !abort.signal.aborted
-              ? (await enumQueue.add(() => enumerateHost(host.address, sshPorts, profile, credentials, {
-                pins: store, timeoutMs: enumTimeoutMs, tls: ldapTls, tlsName: targets.names.get(host.address)?.[0],
-              }))) ?? undefined
+              ? (await Promise.race([
+                enumQueue.add(() => enumerateHost(host.address, sshPorts, profile, credentials, {
+                  pins: store, timeoutMs: enumTimeoutMs, tls: ldapTls, tlsName: targets.names.get(host.address)?.[0],
+                })),
+                aborted.then(() => undefined),
+              ])) ?? undefined
               : undefined;
-            record(host.address, host.ports, host.complete, withName, enumerations);
+            settle(host.address, withName, abort.signal.aborted ? undefined : enumerations);
+          }).catch((err: unknown) => {
+            process.stderr.write(`surveyor scan: ${host.address}: ${(err as Error).message}\n`);
+            settle(host.address);
           });
         },
       });
       const sweptAt = performance.now();
       const redraw = progress ? setInterval(() => progress.update(latest), 200) : null;
-      await fingerprints.onIdle();
+      await Promise.race([fingerprints.onIdle(), hardStopped]);
       if (redraw) clearInterval(redraw);
+      for (const address of [...waiting.keys()]) settle(address); // a hard stop: what the sweep found
       fingerprintMs = performance.now() - sweptAt;
     } catch (err) {
       await batcher.close().catch(() => {});
-      await store.finishScan(scanId, 'failed', latest, new Date().toISOString()).catch(() => {});
+      await store.finishScan(scanId, 'failed', latest, new Date().toISOString(), { note: (err as Error).message }).catch(() => {});
       throw err;
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      for (const s of STOP_SIGNALS) process.off(s, onSignal);
+      stdoutClosed.removeEventListener('abort', onStdoutClosed);
       progress?.clear();
     }
     latest = summary.counters;
-    await batcher.close();
-    const status = summary.interrupted ? 'interrupted' : 'completed';
-    await store.finishScan(scanId, status, summary.counters, new Date().toISOString());
+    const interrupted = summary.interrupted || stopReason !== null;
+    const status = interrupted ? 'interrupted' : 'completed';
+    try {
+      await batcher.close();
+      await store.finishScan(scanId, status, summary.counters, new Date().toISOString(), {
+        note: stopReason ?? undefined, swept: interrupted ? coverage.ranges() : undefined,
+      });
+    } catch (err) {
+      // The store refuses even the end of the scan: its process ends, so the next command marks it interrupted.
+      throw new SurveyorError('store', `scan ${scanId} stopped: ${(storeFailure ?? (err as Error)).message}; what was stored before is kept, and the next surveyor command marks the scan interrupted`);
+    }
+    if (storeFailure) throw new SurveyorError('store', `scan ${scanId} stopped and marked interrupted: ${stopReason}; what was stored before is kept`);
     writer.end((a, b) => compareAddresses(a.address, b.address));
     const c = summary.counters;
     const seconds = summary.elapsedMs / 1000;
     const rows = [
-      ['scan', `${scanId} ${status}`],
+      ['scan', `${scanId} ${status}${stopReason ? ` (${stopReason})` : ''}`],
       ['hosts', `${fmt(c.hostsDone)} of ${fmt(targets.total)}`],
       ['probes', `${fmt(c.probesDone)} of ${fmt(probesTotal)} in ${formatDuration(seconds)} (${fmt(Math.round(c.probesDone / Math.max(seconds, 1e-3)))}/s)`],
       ['ports', `${fmt(c.open)} open, ${fmt(c.closed)} closed, ${fmt(c.filtered)} filtered (${fmt(c.retries)} retries)`],
@@ -289,15 +348,17 @@ export async function scanCommand(argv: string[]): Promise<number> {
       ['stored in', store.location],
     ];
     process.stderr.write(renderTable(['SUMMARY', ''], rows));
-    if (scanRules && summary.interrupted) process.stderr.write('rules: not applied, the scan was interrupted (surveyor rules apply to apply them)\n');
+    if (scanRules && interrupted) process.stderr.write('rules: not applied, the scan was interrupted (surveyor rules apply to apply them)\n');
     else if (scanRules && seen.length) {
       const result = await applyRules(store, scanRules.rules, { source: scanRules.source, trigger: `scan ${scanId}`, addresses: seen });
       process.stderr.write(summaryLine(result));
       for (const f of result.notifyFailures) process.stderr.write(`surveyor scan: webhook failed: ${f}\n`);
     }
-    return summary.interrupted ? 130 : 0;
+    keepOutput = true; // completed or interrupted: what was found is stored, and written
+    return interrupted ? 130 : 0;
   } finally {
-    if (outFd !== null) closeSync(outFd);
+    if (keepOutput) output?.commit();
+    else output?.discard();
     await store.close();
   }
 }
@@ -319,13 +380,5 @@ async function reverseName(address: string): Promise<string | undefined> {
     return hostname && hostname !== address ? hostname.toLowerCase() : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function openOutput(path: string): number {
-  try {
-    return openSync(path, 'w');
-  } catch (err) {
-    throw new InputError(`bad --output "${path}": cannot be written (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
 }

@@ -9,6 +9,11 @@ export class StoreBatcher {
   private writing: Promise<void> = Promise.resolve();
   private failure: Error | null = null;
   private readonly timer: NodeJS.Timeout;
+  /**
+   * Told once when a batch cannot be written even after the store's retries (another process held the write lock
+   * past its budget, the disk is full): the scan must stop, since what it finds next would not be stored either.
+   */
+  onFailure: (err: Error) => void = () => {};
 
   constructor(
     private readonly store: Store,
@@ -22,27 +27,38 @@ export class StoreBatcher {
 
   add(host: HostObservation): void {
     this.pending.push(host);
-    if (this.pending.length >= this.maxHosts) void this.flush();
+    if (this.pending.length >= this.maxHosts && !this.failure) void this.flush();
   }
 
+  /**
+   * Writes the pending hosts as one batch. A batch that fails is kept, never dropped: it is written with the
+   * next one, by close() at the latest, and nothing later is written before it.
+   */
   flush(): Promise<void> {
-    const batch = this.pending;
-    this.pending = [];
-    const totals = this.totals();
     this.writing = this.writing.then(async () => {
-      if (this.failure) return;
+      if (this.failure && !this.closing) return;
+      const batch = this.pending;
+      this.pending = [];
       try {
-        await this.store.recordHosts(this.scanId, batch, totals);
+        await this.store.recordHosts(this.scanId, batch, this.totals());
+        this.failure = null;
       } catch (err) {
-        this.failure = err as Error;
+        this.pending = batch.concat(this.pending);
+        if (!this.failure) {
+          this.failure = err as Error;
+          this.onFailure(this.failure);
+        }
       }
     });
     return this.writing;
   }
 
-  /** Writes what is left and reports the first write failure, if any. */
+  private closing = false;
+
+  /** Writes what is left (a failed batch included, once more) and reports a write that still fails. */
   async close(): Promise<void> {
     clearInterval(this.timer);
+    this.closing = true;
     await this.flush();
     if (this.failure) throw this.failure;
   }

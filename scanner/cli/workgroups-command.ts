@@ -34,7 +34,7 @@ export async function workgroupsCommand(argv: string[]): Promise<number> {
     if (!NAME.test(name)) throw new InputError(`bad workgroup name "${name}": letters, digits, ".", "_" and "-", starting with a letter or digit, at most 64`);
     if (!values.site?.trim()) throw new InputError('workgroups add: --site SITE is required (the site whose nodes rotate the workgroup\'s accounts)');
   } else if (positionals.length) throw new InputError(`workgroups list: unexpected "${positionals[0]}"`);
-  const store = await openStore(resolveDbLocation(values.db));
+  const store = await openStore(resolveDbLocation(values.db), { create: sub === 'add' });
   try {
     if (sub === 'add') {
       await store.addWorkgroup(positionals[0]!, values.site!.trim(), values.description ?? null, new Date().toISOString());

@@ -56,6 +56,8 @@ const ERRNO_NAME = new Map(Object.entries(ERRNO).map(([name, n]) => [-n, name]))
 export interface SweeperEvents {
   /** A host whose ports are all decided (or the sweep stopped), with at least one reportable port. */
   onHost(result: HostResult): void;
+  /** Every host whose ports are all decided, reportable or not (what an interrupted scan covered). */
+  onSwept?(address: string): void;
 }
 
 export class ConnectSweeper {
@@ -259,6 +261,7 @@ export class ConnectSweeper {
       if (--host.remaining === 0) {
         this.active.delete(host);
         this.counters.hostsDone++;
+        this.events.onSwept?.(host.address);
         if (host.results.length > 0) this.events.onHost({ address: host.address, ports: sortPorts(host.results), complete: true });
       }
     }

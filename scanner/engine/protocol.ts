@@ -12,5 +12,5 @@ export interface ShardJob {
 }
 
 export type WorkerMessage =
-  | { type: 'batch'; hosts: HostResult[]; counters: SweepCounters }
+  | { type: 'batch'; hosts: HostResult[]; swept: string[]; counters: SweepCounters }
   | { type: 'done' };

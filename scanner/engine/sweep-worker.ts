@@ -14,10 +14,15 @@ Error.stackTraceLimit = 0;
 const job = workerData as ShardJob;
 const port = parentPort!;
 const pending: HostResult[] = [];
+const swept: string[] = [];
 const sweeper = new ConnectSweeper(addressesOf(decodeSet(job), job.shard, job.shards), job.tuning, {
   onHost: (host) => {
     pending.push(host);
     if (pending.length >= 512) flush();
+  },
+  onSwept: (address) => {
+    swept.push(address);
+    if (swept.length >= 4096) flush();
   },
 });
 
@@ -27,7 +32,7 @@ function decodeSet(j: ShardJob) {
 }
 
 function flush(): void {
-  const message: WorkerMessage = { type: 'batch', hosts: pending.splice(0), counters: { ...sweeper.counters } };
+  const message: WorkerMessage = { type: 'batch', hosts: pending.splice(0), swept: swept.splice(0), counters: { ...sweeper.counters } };
   port.postMessage(message);
 }
 

@@ -42,6 +42,8 @@ export interface SweepOptions {
   readonly reportStates?: readonly PortState[];
   readonly signal?: AbortSignal;
   readonly onHost?: (host: HostResult) => void;
+  /** Called with the address of every host whose ports are all decided, whether or not any is reported. */
+  readonly onSwept?: (address: string) => void;
   /** Called with running totals about every `progressMs`. */
   readonly onProgress?: (counters: SweepCounters) => void;
   /** @default 100 */
@@ -124,7 +126,7 @@ export async function sweep(targets: TargetSet, options: SweepOptions): Promise<
   }
   let interrupted = false;
   if (threads === 0) {
-    const sweeper = new ConnectSweeper(addressesOf(targets), tuning, { onHost });
+    const sweeper = new ConnectSweeper(addressesOf(targets), tuning, { onHost, onSwept: options.onSwept });
     const stop = () => {
       interrupted = true;
       sweeper.stop();
@@ -173,6 +175,7 @@ export async function sweep(targets: TargetSet, options: SweepOptions): Promise<
             }
             perWorker[shard] = message.counters;
             for (const host of message.hosts) onHost(host);
+            if (options.onSwept) for (const address of message.swept) options.onSwept(address);
           });
           worker.once('error', (err) => {
             stopAll();

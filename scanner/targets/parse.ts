@@ -3,8 +3,8 @@
  * host names (resolved to every address) and `@file` lists. Parsing is pure and synchronous apart from name
  * resolution, which happens in `resolve.ts`; this module only classifies and validates tokens.
  */
-import { readFileSync } from 'node:fs';
 import { badToken } from '../errors.js';
+import { formatBytes, readBoundedText, TooLargeError } from '../io/bounded-read.js';
 import { bitsOf, Family, looksLikeAddress, MAX_V4, parseAddress, ParsedAddress } from './ip.js';
 import type { Interval } from './interval-set.js';
 
@@ -18,19 +18,23 @@ export function tokenize(args: readonly string[], kind = 'target'): Array<{ toke
   for (const arg of args) {
     for (const piece of arg.split(/[\s,]+/)) {
       if (piece === '') continue;
-      if (piece.startsWith('@')) out.push(...readListFile(piece.slice(1), kind));
+      if (piece.startsWith('@')) for (const t of readListFile(piece.slice(1), kind)) out.push(t);
       else out.push({ token: piece });
     }
   }
   return out;
 }
 
+/** The largest target or exclusion file read (a /16 written one address a line is about 1 MiB). @default 64 MiB */
+export const MAX_LIST_FILE_BYTES = 64 * 1024 * 1024;
+
 export function readListFile(path: string, kind = 'target'): Array<{ token: string; where: string }> {
   if (path === '') throw badToken(kind, '@', 'a file name must follow "@"');
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readBoundedText(path, MAX_LIST_FILE_BYTES);
   } catch (err) {
+    if (err instanceof TooLargeError) throw badToken(`${kind} file`, path, `is larger than ${formatBytes(MAX_LIST_FILE_BYTES)} (give CIDR blocks or ranges instead of one address a line)`);
     const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
     throw badToken(`${kind} file`, path, `cannot be read (${code})`);
   }
