@@ -94,6 +94,8 @@ test('creds add: every bad input exits 2 with a message naming it, and stores no
   const ok = await runCli(['creds', 'add', '--name', 'good', '--username', 'ops', '--password-stdin', '--scope', '127.0.0.1'], { env, input: 'pw-123\n' });
   t.is(ok.code, 0, ok.stderr);
   const before = fileState(env.SURVEYOR_DB);
+  const notKey = join(dir, 'not-a-key');
+  writeFileSync(notKey, 'not a private key\n');
   const cases: Array<[string[], string | undefined, RegExp]> = [
     [['--name', 'bad name', '--username', 'ops', '--password-stdin', '--scope', 'any'], 'x\n', /bad credential name "bad name"/],
     [['--name', 'n', '--username', 'ops', '--password-stdin'], 'x\n', /needs --scope/],
@@ -101,7 +103,7 @@ test('creds add: every bad input exits 2 with a message naming it, and stores no
     [['--name', 'n', '--username', 'ops', '--scope', 'any'], undefined, /exactly one of --password-stdin and --key/],
     [['--name', 'n', '--username', 'ops', '--password-stdin', '--scope', 'any'], '\n', /password on standard input is empty/],
     [['--name', 'n', '--username', 'ops', '--key', join(dir, 'missing'), '--scope', 'any'], undefined, /bad --key ".*missing": cannot be read \(ENOENT\)/],
-    [['--name', 'n', '--username', 'ops', '--key', env.SURVEYOR_DB, '--scope', 'any'], undefined, /not a private key ssh2 can use/],
+    [['--name', 'n', '--username', 'ops', '--key', notKey, '--scope', 'any'], undefined, /not a private key ssh2 can use/],
     [['--name', 'good', '--username', 'ops', '--password-stdin', '--scope', 'any'], 'y\n', /credential "good" already exists/],
     [['--name', 'n', '--type', 'telnet', '--username', 'ops', '--password-stdin', '--scope', 'any'], 'x\n', /bad --type "telnet"/],
     [['--name', 'n', '--type', 'ldap', '--password-stdin', '--scope', 'any'], 'x\n', /exactly one of --bind-dn DN and --username/],
