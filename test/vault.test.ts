@@ -5,18 +5,18 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { open, seal } from '../vault/cipher.js';
 import { openCredential, Scope, sealSecrets, Secret, StoredCredential } from '../vault/credentials.js';
-import { loadKey } from '../vault/key.js';
+import { createKeyFile, loadKey } from '../vault/key.js';
 import { InputError } from '../scanner/errors.js';
 import { tempDir } from './helpers/cli.js';
 
 test('a key file is created with mode 0600 on first use and read back the same', (t) => {
   const file = join(tempDir(t), 'sub', 'key');
   const env = { SURVEYOR_KEY_FILE: file };
-  t.throws(() => loadKey({ create: false, env }), { instanceOf: InputError, message: /does not exist/ });
-  const created = loadKey({ create: true, env });
+  t.throws(() => loadKey({ env }), { instanceOf: InputError, message: /does not exist/ });
+  const created = createKeyFile(file);
   t.is(statSync(file).mode & 0o777, 0o600);
   t.is(statSync(join(file, '..')).mode & 0o777, 0o700);
-  const again = loadKey({ create: false, env });
+  const again = loadKey({ env });
   t.deepEqual(again.key, created.key);
   t.is(again.id, created.id);
 });
@@ -25,15 +25,15 @@ test('a key file others can read is refused, naming the fix', (t) => {
   const file = join(tempDir(t), 'key');
   writeFileSync(file, 'ab'.repeat(32));
   chmodSync(file, 0o644);
-  t.throws(() => loadKey({ create: false, env: { SURVEYOR_KEY_FILE: file } }), { message: /readable by others \(mode 0644\): run chmod 600/ });
+  t.throws(() => loadKey({ env: { SURVEYOR_KEY_FILE: file } }), { message: /readable by others \(mode 0644\): run chmod 600/ });
 });
 
 test('SURVEYOR_KEY takes hex or base64 of 32 bytes, and nothing else', (t) => {
-  const hex = loadKey({ create: false, env: { SURVEYOR_KEY: '11'.repeat(32) } });
-  const b64 = loadKey({ create: false, env: { SURVEYOR_KEY: Buffer.alloc(32, 0x11).toString('base64') } });
+  const hex = loadKey({ env: { SURVEYOR_KEY: '11'.repeat(32) } });
+  const b64 = loadKey({ env: { SURVEYOR_KEY: Buffer.alloc(32, 0x11).toString('base64') } });
   t.deepEqual(hex.key, b64.key);
   for (const bad of ['', 'short', '11'.repeat(31), Buffer.alloc(16).toString('base64')]) {
-    t.throws(() => loadKey({ create: false, env: { SURVEYOR_KEY: bad } }), { instanceOf: InputError, message: /expected 32 bytes/ });
+    t.throws(() => loadKey({ env: { SURVEYOR_KEY: bad } }), { instanceOf: InputError, message: /expected 32 bytes/ });
   }
 });
 
@@ -52,7 +52,7 @@ test('sealed values open only with the same key and the same associated data', (
 });
 
 test('a credential opens with its key, and a moved or foreign one is named', (t) => {
-  const key = loadKey({ create: false, env: { SURVEYOR_KEY: '22'.repeat(32) } });
+  const key = loadKey({ env: { SURVEYOR_KEY: '22'.repeat(32) } });
   const identity = { name: 'ops', type: 'ssh' as const, username: 'root' };
   const stored: StoredCredential = {
     ...identity, auth: 'password', elevate: null, scope: ['any'], keyId: key.id,
@@ -60,7 +60,7 @@ test('a credential opens with its key, and a moved or foreign one is named', (t)
   };
   t.is(openCredential(key, stored).secrets.password?.reveal(), 's3cret-value');
   t.throws(() => openCredential(key, { ...stored, username: 'admin' }), { message: /altered or moved/ });
-  const other = loadKey({ create: false, env: { SURVEYOR_KEY: '33'.repeat(32) } });
+  const other = loadKey({ env: { SURVEYOR_KEY: '33'.repeat(32) } });
   t.throws(() => openCredential(other, stored), { message: /sealed with another vault key/ });
 });
 
@@ -94,6 +94,8 @@ test('creds add: every bad input exits 2 with a message naming it, and stores no
   const ok = await runCli(['creds', 'add', '--name', 'good', '--username', 'ops', '--password-stdin', '--scope', '127.0.0.1'], { env, input: 'pw-123\n' });
   t.is(ok.code, 0, ok.stderr);
   const before = fileState(env.SURVEYOR_DB);
+  const notKey = join(dir, 'not-a-key');
+  writeFileSync(notKey, 'not a private key\n');
   const cases: Array<[string[], string | undefined, RegExp]> = [
     [['--name', 'bad name', '--username', 'ops', '--password-stdin', '--scope', 'any'], 'x\n', /bad credential name "bad name"/],
     [['--name', 'n', '--username', 'ops', '--password-stdin'], 'x\n', /needs --scope/],
@@ -101,7 +103,7 @@ test('creds add: every bad input exits 2 with a message naming it, and stores no
     [['--name', 'n', '--username', 'ops', '--scope', 'any'], undefined, /exactly one of --password-stdin and --key/],
     [['--name', 'n', '--username', 'ops', '--password-stdin', '--scope', 'any'], '\n', /password on standard input is empty/],
     [['--name', 'n', '--username', 'ops', '--key', join(dir, 'missing'), '--scope', 'any'], undefined, /bad --key ".*missing": cannot be read \(ENOENT\)/],
-    [['--name', 'n', '--username', 'ops', '--key', env.SURVEYOR_DB, '--scope', 'any'], undefined, /not a private key ssh2 can use/],
+    [['--name', 'n', '--username', 'ops', '--key', notKey, '--scope', 'any'], undefined, /not a private key ssh2 can use/],
     [['--name', 'good', '--username', 'ops', '--password-stdin', '--scope', 'any'], 'y\n', /credential "good" already exists/],
     [['--name', 'n', '--type', 'telnet', '--username', 'ops', '--password-stdin', '--scope', 'any'], 'x\n', /bad --type "telnet"/],
     [['--name', 'n', '--type', 'ldap', '--password-stdin', '--scope', 'any'], 'x\n', /exactly one of --bind-dn DN and --username/],

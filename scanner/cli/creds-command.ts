@@ -4,7 +4,7 @@ import { openStore, resolveDbLocation } from '../../store/open-store.js';
 import type { Store } from '../../store/store.js';
 import { hostKeyAlert, openPinnedSession } from '../../enum/ssh/enumerate.js';
 import { commandLine } from '../../enum/ssh/commands.js';
-import { loadKey } from '../../vault/key.js';
+import { createKeyFile, findKey, loadKey, missingKeyError, VaultKey } from '../../vault/key.js';
 import {
   Credential, CREDENTIAL_TYPES, openCredential, Scope, sealSecrets, Secret, Secrets, StoredCredential, validateName,
 } from '../../vault/credentials.js';
@@ -23,8 +23,10 @@ export const CREDS_HELP = `usage: surveyor creds add --name N --type ssh --usern
 
 Scan credentials. Secrets are read from standard input or a key file, never from the command line, and stored
 sealed with AES-256-GCM under the vault key: $SURVEYOR_KEY (64 hex digits or base64 of 32 bytes), else the key file
-$SURVEYOR_KEY_FILE (default ~/.config/surveyor/key), created with mode 0600 on first use. The database alone
-reveals no secret. A credential is only sent to addresses inside its --scope.
+$SURVEYOR_KEY_FILE (default ~/.config/surveyor/key): yours, mode 0600, in a directory only you can write to. It is
+made by the first "creds add" while no credential is stored, never after (a new key could not open the stored ones).
+A secret on standard input is at most 64 KiB. The database alone reveals no secret. A credential is only sent to
+addresses inside its --scope.
 
   --elevate sudo     run the commands that need root through "sudo -n" when the account may
   --scope LIST       addresses, CIDR blocks and ranges the credential may be sent to ("any": everywhere)
@@ -102,19 +104,28 @@ async function credsAdd(argv: string[]): Promise<number> {
     if (Array.isArray(parsed) || !parsed.isPrivateKey()) throw new InputError(`bad --key "${values.key}": holds no private key`);
     secrets = { privateKey: new Secret(privateKey), passphrase: passphrase === undefined ? undefined : new Secret(passphrase) };
   }
-  const key = loadKey({ create: true });
-  const now = new Date().toISOString();
-  const identity = { name, type, username };
-  const stored: StoredCredential = {
-    ...identity, auth: usesPassword ? 'password' : 'key', elevate, scope: scopeTokens, keyId: key.id,
-    sealed: sealSecrets(key, identity, secrets), createdAt: now, updatedAt: now,
-  };
+  // Everything that can be refused is refused before the key file is made: the key found (not made) is checked,
+  // then the database (by openStore, before it writes anything); a new key only when the store holds no
+  // credential, since it could not open a stored one.
+  const found = findKey();
   const store = await openStore(resolveDbLocation(values.db), { create: true });
   try {
-    const foreign = (await store.listCredentials()).filter((c) => c.keyId !== key.id && c.name !== name);
+    const existing = await store.listCredentials();
+    let key: VaultKey;
+    if ('missing' in found) {
+      if (existing.length) throw missingKeyError(found.missing, existing.length);
+      key = createKeyFile(found.missing);
+    } else key = found;
+    const foreign = existing.filter((c) => c.keyId !== key.id && c.name !== name);
     if (foreign.length) {
       throw new InputError(`the vault key from ${key.origin} is not the one the stored credentials (${foreign.map((c) => c.name).join(', ')}) were sealed with: set SURVEYOR_KEY or SURVEYOR_KEY_FILE to that key`);
     }
+    const now = new Date().toISOString();
+    const identity = { name, type, username };
+    const stored: StoredCredential = {
+      ...identity, auth: usesPassword ? 'password' : 'key', elevate, scope: scopeTokens, keyId: key.id,
+      sealed: sealSecrets(key, identity, secrets), createdAt: now, updatedAt: now,
+    };
     const result = await store.saveCredential(stored, values.replace === true);
     process.stderr.write(`credential ${name} ${result} (${type}, user ${username}, ${stored.auth}${elevate ? ', sudo' : ''}, scope ${scopeTokens.join(',')}; sealed with the key from ${key.origin})\n`);
     return 0;
@@ -170,14 +181,14 @@ async function credsRemove(argv: string[]): Promise<number> {
 /** Opens the named credentials with the vault key; every unknown name is an input error. */
 export async function openCredentials(store: Store, names: readonly string[]): Promise<Array<{ credential: Credential; scope: Scope }>> {
   if (!names.length) return [];
-  const key = loadKey({ create: false });
-  const out = [];
+  const wanted: StoredCredential[] = [];
   for (const name of names) {
     const stored = await store.getCredential(name);
     if (!stored) throw new InputError(`bad --creds "${name}": no such credential in ${store.location} (see surveyor creds list)`);
-    out.push({ credential: openCredential(key, stored), scope: Scope.parse(stored.scope) });
+    wanted.push(stored);
   }
-  return out;
+  const key = loadKey({ sealedCount: (await store.listCredentials()).length });
+  return wanted.map((stored) => ({ credential: openCredential(key, stored), scope: Scope.parse(stored.scope) }));
 }
 
 async function credsTest(argv: string[]): Promise<number> {
