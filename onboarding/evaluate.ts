@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { parseToken } from '../scanner/targets/parse.js';
 import { parseAddress } from '../scanner/targets/ip.js';
 import { fieldSpec, FieldType } from './fields.js';
+import { compileRegex, globMatcher } from './patterns.js';
 import type { Condition, Leaf, Rule } from './rule-file.js';
 import { readerOf, Subject } from './subjects.js';
 import { compareVersions } from './versions.js';
@@ -43,12 +44,6 @@ function blockTest(value: unknown): (actual: string) => boolean {
   };
 }
 
-/** `glob` patterns: `*` any run, `?` one character, case-insensitive (as Windows and PAM products match names). */
-export function globRegex(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`, 'is');
-}
-
 type Predicate = (actual: unknown) => boolean;
 
 const isStr = (x: unknown): x is string => typeof x === 'string';
@@ -76,8 +71,8 @@ export function predicate(type: FieldType, op: string, value: unknown, now: numb
         case 'ne': return (a) => isStr(a) && a !== str;
         case 'in': { const set = new Set(list.map(String)); return (a) => isStr(a) && set.has(a); }
         case 'notIn': { const set = new Set(list.map(String)); return (a) => isStr(a) && !set.has(a); }
-        case 'matches': { const re = new RegExp(str); return (a) => isStr(a) && re.test(a); }
-        case 'glob': { const re = globRegex(str); return (a) => isStr(a) && re.test(a); }
+        case 'matches': { const re = compileRegex(str); return (a) => isStr(a) && re.test(a); }
+        case 'glob': { const match = globMatcher(str); return (a) => isStr(a) && match(a); }
         case 'contains': return (a) => isStr(a) && a.includes(str);
         case 'startsWith': return (a) => isStr(a) && a.startsWith(str);
         case 'endsWith': return (a) => isStr(a) && a.endsWith(str);
@@ -131,8 +126,8 @@ export function predicate(type: FieldType, op: string, value: unknown, now: numb
         case 'contains': return (a) => listHas(a, str);
         case 'containsAny': { const want = list.map(String); return (a) => want.some((x) => listHas(a, x)); }
         case 'containsAll': { const want = list.map(String); return (a) => asList(a) !== undefined && want.every((x) => listHas(a, x)); }
-        case 'matches': { const re = new RegExp(str); return (a) => asList(a)?.some((x) => re.test(String(x))) ?? false; }
-        case 'glob': { const re = globRegex(str); return (a) => asList(a)?.some((x) => re.test(String(x))) ?? false; }
+        case 'matches': { const re = compileRegex(str); return (a) => asList(a)?.some((x) => re.test(String(x))) ?? false; }
+        case 'glob': { const match = globMatcher(str); return (a) => asList(a)?.some((x) => match(String(x))) ?? false; }
       }
       break;
     }
@@ -161,10 +156,11 @@ function compileLeaf(kind: Rule['kind'], leaf: Leaf, now: number): Node {
   };
 }
 
-function compileNode(kind: Rule['kind'], c: Condition, byName: ReadonlyMap<string, Rule>, now: number): Node {
+/** `whenOf`: a referenced rule's condition, compiled once however many rules reference it. */
+function compileNode(kind: Rule['kind'], c: Condition, whenOf: (name: string) => Node, now: number): Node {
   if ('all' in c || 'any' in c) {
     const isAll = 'all' in c;
-    const children = (isAll ? (c as { all: Condition[] }).all : (c as { any: Condition[] }).any).map((x) => compileNode(kind, x, byName, now));
+    const children = (isAll ? (c as { all: Condition[] }).all : (c as { any: Condition[] }).any).map((x) => compileNode(kind, x, whenOf, now));
     const key = isAll ? 'all' : 'any';
     return {
       test: isAll ? (s) => children.every((n) => n.test(s)) : (s) => children.some((n) => n.test(s)),
@@ -182,7 +178,7 @@ function compileNode(kind: Rule['kind'], c: Condition, byName: ReadonlyMap<strin
     };
   }
   if ('not' in c) {
-    const child = compileNode(kind, c.not, byName, now);
+    const child = compileNode(kind, c.not, whenOf, now);
     return {
       test: (s) => !child.test(s),
       explain: (s, skip) => {
@@ -192,7 +188,7 @@ function compileNode(kind: Rule['kind'], c: Condition, byName: ReadonlyMap<strin
     };
   }
   if ('rule' in c) {
-    const child = compileNode(kind, byName.get(c.rule)!.when, byName, now);
+    const child = whenOf(c.rule);
     return {
       test: (s) => child.test(s),
       explain: (s, skip) => {
@@ -225,9 +221,19 @@ export interface CompiledRule extends Node {
  */
 export function compileRules(rules: readonly Rule[], now: number): CompiledRule[] {
   const byName = new Map(rules.map((r) => [r.name, r]));
+  // The checker refused cycles and references across kinds, so this memo ends and each rule compiles once.
+  const compiled = new Map<string, Node>();
+  const whenOf = (name: string): Node => {
+    let node = compiled.get(name);
+    if (!node) {
+      const rule = byName.get(name)!;
+      compiled.set(name, (node = compileNode(rule.kind, rule.when, whenOf, now)));
+    }
+    return node;
+  };
   return rules
     .map((rule, index) => ({ rule, index }))
     .filter((x) => x.rule.enabled)
     .sort((a, b) => a.rule.order - b.rule.order || a.index - b.index)
-    .map(({ rule }) => ({ rule, version: ruleVersion(rule), ...compileNode(rule.kind, rule.when, byName, now) }));
+    .map(({ rule }) => ({ rule, version: ruleVersion(rule), ...compileNode(rule.kind, rule.when, whenOf, now) }));
 }

@@ -3,7 +3,8 @@
  * `report-render.ts` turns one into a table, CSV, JSON or a self-contained HTML page.
  */
 import type { AccountView, ScanRecord, Store } from '../store/store.js';
-import { DAY_MS, globRegex } from './evaluate.js';
+import { DAY_MS } from './evaluate.js';
+import { globMatcher } from './patterns.js';
 
 export const REPORTS = ['unmanaged', 'managed', 'stale', 'ssh-keys', 'software'] as const;
 export type ReportName = (typeof REPORTS)[number];
@@ -158,9 +159,9 @@ export async function buildReport(store: Store, name: ReportName, options: Repor
       };
     }
     case 'software': {
-      const re = options.name ? globRegex(options.name) : undefined;
+      const match = options.name ? globMatcher(options.name) : undefined;
       const rows = (await store.listSoftware())
-        .filter((p) => !re || re.test(p.name))
+        .filter((p) => !match || match(p.name))
         .map((p) => ({ asset: hostOf.get(p.address) || null, address: p.address, package: p.name, version: p.version, arch: p.arch, manager: p.manager, scan: p.scanId }))
         .sort((x, y) => x.package.localeCompare(y.package) || x.address.localeCompare(y.address));
       return {

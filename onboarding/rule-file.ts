@@ -3,11 +3,12 @@
  * (`rules[2].when.all[1].op: unknown operator "inside"; did you mean "in"?`) and, for YAML, its line. Nothing in a
  * file with a problem is applied.
  */
-import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument } from 'yaml';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { CST, Composer, Document, LineCounter, Parser, YAMLParseError } from 'yaml';
 import { InputError } from '../scanner/errors.js';
 import { parseToken } from '../scanner/targets/parse.js';
 import { fieldNames, fieldSpec, OPERATORS, ValueShape } from './fields.js';
+import { unsupportedRegex, compileRegex } from './patterns.js';
 import { didYouMean } from './suggest.js';
 
 export const RULE_SCHEMA = 1;
@@ -52,10 +53,31 @@ function isMap(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** How deep conditions may nest, counting the conditions of the rules they reference: evaluation recurses as deep. */
+export const MAX_CONDITION_DEPTH = 64;
+/** How deep a rule file's YAML collections may nest (the YAML composer recurses as deep). */
+export const MAX_YAML_NESTING = 64;
+/** A YAML alias expands at most this many times (the billion-laughs attack). */
+export const MAX_ALIAS_COUNT = 100;
+/** A rule file's size limit, checked as it is read. */
+export const MAX_RULE_FILE_BYTES = 16 * 1024 * 1024;
+/**
+ * "Did you mean" for an unknown rule reference compares with every rule name; past this many such suggestions in
+ * one file, none are given, so a file of thousands of bad references costs linear time, not its square.
+ */
+const RULE_NAME_SUGGESTIONS = 100;
+
 class Checker {
   readonly problems: Problem[] = [];
+  private suggestionsLeft = RULE_NAME_SUGGESTIONS;
+  private names: string[] | undefined;
   add(path: string, message: string): void {
     this.problems.push({ path, message });
+  }
+  suggestRule(given: string, names: ReadonlySet<string>): string {
+    if (this.suggestionsLeft <= 0) return '';
+    this.suggestionsLeft--;
+    return didYouMean(given, (this.names ??= [...names]));
   }
 }
 
@@ -74,14 +96,17 @@ function checkValue(c: Checker, path: string, shape: ValueShape, value: unknown,
     case 'version': return need(typeof value === 'string' || typeof value === 'number', 'a version such as "9.2" or "10.0.17763"');
     case 'list':
       return need(Array.isArray(value) && value.length > 0 && value.every((x) => typeof x === 'string' || typeof x === 'number'), 'a non-empty list of strings or numbers');
-    case 'regex':
+    case 'regex': {
       if (typeof value !== 'string') return need(false, 'a regular expression string');
+      const why = unsupportedRegex(value);
+      if (why) return c.add(path, `${JSON.stringify(value)}: ${why}: patterns run in linear time (RE2 syntax)`);
       try {
-        new RegExp(value);
+        compileRegex(value);
       } catch (err) {
-        c.add(path, `bad regular expression: ${(err as Error).message}`);
+        c.add(path, `bad regular expression ${JSON.stringify(value)} (RE2 syntax): ${(err as Error).message.replace(/^error parsing regexp: /, '')}`);
       }
       return;
+    }
     case 'glob': return need(typeof value === 'string' && value.length > 0, 'a glob such as "svc-*"');
     case 'cidr': {
       const list = Array.isArray(value) ? value : [value];
@@ -98,21 +123,22 @@ function checkValue(c: Checker, path: string, shape: ValueShape, value: unknown,
   }
 }
 
-function checkCondition(c: Checker, path: string, kind: RuleKind, node: unknown, ruleNames: ReadonlySet<string>): void {
+function checkCondition(c: Checker, path: string, kind: RuleKind, node: unknown, ruleNames: ReadonlySet<string>, depth = 1): void {
+  if (depth > MAX_CONDITION_DEPTH) return c.add(path, `conditions nested deeper than ${MAX_CONDITION_DEPTH} levels`);
   if (!isMap(node)) return c.add(path, `a condition is a mapping (all, any, not, rule, or field/op/value), not ${typeOf(node)}`);
   const keys = Object.keys(node);
   const combinator = keys.find((k) => k === 'all' || k === 'any' || k === 'not' || k === 'rule');
   if (combinator) {
     if (keys.length > 1) c.add(path, `"${combinator}" stands alone; also found ${keys.filter((k) => k !== combinator).map((k) => `"${k}"`).join(', ')}`);
     const v = node[combinator];
-    if (combinator === 'not') return checkCondition(c, `${path}.not`, kind, v, ruleNames);
+    if (combinator === 'not') return checkCondition(c, `${path}.not`, kind, v, ruleNames, depth + 1);
     if (combinator === 'rule') {
       if (typeof v !== 'string') return c.add(`${path}.rule`, `names another rule, not ${typeOf(v)}`);
-      if (!ruleNames.has(v)) c.add(`${path}.rule`, `no rule named "${v}" in this file${didYouMean(v, [...ruleNames])}`);
+      if (!ruleNames.has(v)) c.add(`${path}.rule`, `no rule named "${v}" in this file${c.suggestRule(v, ruleNames)}`);
       return;
     }
     if (!Array.isArray(v) || v.length === 0) return c.add(`${path}.${combinator}`, `needs a non-empty list of conditions, not ${typeOf(v)}`);
-    v.forEach((child, i) => checkCondition(c, `${path}.${combinator}[${i}]`, kind, child, ruleNames));
+    v.forEach((child, i) => checkCondition(c, `${path}.${combinator}[${i}]`, kind, child, ruleNames, depth + 1));
     return;
   }
   for (const k of keys) if (!['field', 'op', 'value'].includes(k)) c.add(`${path}.${k}`, `unknown key "${k}"${didYouMean(k, ['field', 'op', 'value', 'all', 'any', 'not', 'rule'])}`);
@@ -219,70 +245,262 @@ export function checkRules(doc: unknown): { rules: Rule[]; problems: Problem[] }
       ...(typeof r.description === 'string' ? { description: r.description } : {}), when: r.when as Condition, then: actions,
     });
   }
-  for (const r of rules) {
-    const cycle = referenceCycle(r.name, rules);
-    if (cycle) c.add(`rules[${rules.indexOf(r)}].when`, `rule references form a cycle: ${cycle.join(' -> ')}`);
-    for (const ref of references(r.when)) {
-      const target = rules.find((x) => x.name === ref);
-      if (target && target.kind !== r.kind) c.add(`rules[${rules.indexOf(r)}].when`, `references ${target.kind} rule "${ref}" from a ${r.kind} rule`);
-    }
-  }
+  checkReferences(c, rules);
   return { rules: c.problems.length ? [] : rules, problems: c.problems };
 }
 
-export function references(node: Condition): string[] {
-  if ('rule' in node) return [node.rule];
-  if ('not' in node) return references(node.not);
-  if ('all' in node) return node.all.flatMap(references);
-  if ('any' in node) return node.any.flatMap(references);
-  return [];
+/**
+ * A condition tree's depth (a leaf alone: 1) and its rule references with the depth each sits at. Iterative and
+ * tolerant of any shape, since it also runs over conditions the checker refused.
+ */
+export function conditionShape(when: unknown): { depth: number; refs: Array<{ name: string; depth: number }> } {
+  const refs: Array<{ name: string; depth: number }> = [];
+  let depth = 0;
+  const stack: Array<[unknown, number]> = [[when, 1]];
+  while (stack.length) {
+    const [node, d] = stack.pop()!;
+    if (!isMap(node)) continue;
+    depth = Math.max(depth, d);
+    if (typeof node.rule === 'string') refs.push({ name: node.rule, depth: d });
+    else if ('not' in node) stack.push([node.not, d + 1]);
+    else for (const key of ['all', 'any']) {
+      const list = node[key];
+      if (Array.isArray(list)) for (let i = list.length - 1; i >= 0; i--) stack.push([list[i], d + 1]);
+    }
+  }
+  refs.reverse();
+  return { depth, refs };
 }
 
-function referenceCycle(start: string, rules: readonly Rule[]): string[] | null {
-  const walk = (name: string, path: string[]): string[] | null => {
-    const rule = rules.find((r) => r.name === name);
-    if (!rule || !isMap(rule.when)) return null;
-    for (const ref of references(rule.when)) {
-      if (ref === start) return [...path, ref];
-      if (path.includes(ref)) continue;
-      const found = walk(ref, [...path, ref]);
-      if (found) return found;
+/**
+ * The checks over the graph of rule references, in time linear in the rules and references: cycles (Tarjan's
+ * strongly connected components, iterative), references across kinds, and the depth a condition reaches through
+ * the rules it references (evaluation recurses that deep).
+ */
+function checkReferences(c: Checker, rules: readonly Rule[]): void {
+  const index = new Map<string, number>();
+  rules.forEach((r, i) => {
+    if (!index.has(r.name)) index.set(r.name, i);
+  });
+  const shapes = rules.map((r) => conditionShape(r.when));
+  const edges = shapes.map((s) => s.refs.map((ref) => index.get(ref.name)).filter((x): x is number => x !== undefined));
+  for (const [i, r] of rules.entries()) {
+    for (const ref of shapes[i]!.refs) {
+      const target = rules[index.get(ref.name) ?? -1];
+      if (target && target.kind !== r.kind) c.add(`rules[${i}].when`, `references ${target.kind} rule "${ref.name}" from a ${r.kind} rule`);
     }
-    return null;
+  }
+  const components = stronglyConnected(edges);
+  const cyclic = new Set<number>();
+  for (const members of components) {
+    if (members.length === 1 && !edges[members[0]!]!.includes(members[0]!)) continue;
+    for (const m of members) cyclic.add(m);
+    const cycles = cyclesThrough(members, edges);
+    for (const m of [...members].sort((x, y) => x - y)) c.add(`rules[${m}].when`, `rule references form a cycle: ${cycles(m).map((x) => (x < 0 ? '...' : rules[x]!.name)).join(' -> ')}`);
+  }
+  // Components come out of Tarjan's algorithm in reverse topological order: a rule's targets are done before it.
+  const reach = new Array<number>(rules.length).fill(0);
+  for (const members of components) {
+    if (cyclic.has(members[0]!)) continue;
+    const i = members[0]!;
+    let depth = shapes[i]!.depth;
+    let viaDeep = false;
+    for (const ref of shapes[i]!.refs) {
+      const t = index.get(ref.name);
+      if (t === undefined || cyclic.has(t)) continue;
+      depth = Math.max(depth, ref.depth + reach[t]!);
+      viaDeep ||= reach[t]! > MAX_CONDITION_DEPTH;
+    }
+    reach[i] = depth;
+    // Reported where references cross the limit (checkCondition reports a rule deep by itself), not again at
+    // every rule that references that one.
+    if (depth > MAX_CONDITION_DEPTH && !viaDeep && shapes[i]!.depth <= MAX_CONDITION_DEPTH) c.add(`rules[${i}].when`, `conditions nested deeper than ${MAX_CONDITION_DEPTH} levels (through the rules it references: ${depth})`);
+  }
+}
+
+/** Tarjan's strongly connected components without recursion (a chain of 100,000 references must not overflow). */
+function stronglyConnected(edges: readonly (readonly number[])[]): number[][] {
+  const n = edges.length;
+  const order = new Array<number>(n).fill(-1);
+  const low = new Array<number>(n).fill(0);
+  const onStack = new Array<boolean>(n).fill(false);
+  const stack: number[] = [];
+  const out: number[][] = [];
+  let next = 0;
+  for (let root = 0; root < n; root++) {
+    if (order[root] !== -1) continue;
+    const work: Array<[number, number]> = [[root, 0]];
+    order[root] = low[root] = next++;
+    stack.push(root);
+    onStack[root] = true;
+    while (work.length) {
+      const frame = work[work.length - 1]!;
+      const [v, e] = frame;
+      if (e < edges[v]!.length) {
+        frame[1]++;
+        const w = edges[v]![e]!;
+        if (order[w] === -1) {
+          order[w] = low[w] = next++;
+          stack.push(w);
+          onStack[w] = true;
+          work.push([w, 0]);
+        } else if (onStack[w]) low[v] = Math.min(low[v]!, order[w]!);
+        continue;
+      }
+      work.pop();
+      if (work.length) {
+        const parent = work[work.length - 1]![0];
+        low[parent] = Math.min(low[parent]!, low[v]!);
+      }
+      if (low[v] === order[v]) {
+        const members: number[] = [];
+        let w: number;
+        do {
+          w = stack.pop()!;
+          onStack[w] = false;
+          members.push(w);
+        } while (w !== v);
+        out.push(members);
+      }
+    }
+  }
+  return out;
+}
+
+/** Rule names a cycle shows at most; a longer one is shown by its ends with "..." between. */
+const CYCLE_SHOWN = 12;
+
+/**
+ * For each member of one strongly connected component, a cycle through it: the shortest way from it to the
+ * component's first rule and back, from breadth-first trees both ways built once, so that writing a member's cycle
+ * costs at most CYCLE_SHOWN steps and a component of 100,000 rules is reported in linear time. -1 marks "...".
+ */
+function cyclesThrough(members: readonly number[], edges: readonly (readonly number[])[]): (m: number) => number[] {
+  const inside = new Set(members);
+  const root = members.reduce((a, b) => Math.min(a, b));
+  const reverse = new Map<number, number[]>();
+  for (const v of members) for (const w of edges[v]!) if (inside.has(w)) (reverse.get(w) ?? reverse.set(w, []).get(w)!).push(v);
+  const bfs = (next: (v: number) => readonly number[]) => {
+    const parent = new Map<number, number>();
+    const depth = new Map<number, number>([[root, 0]]);
+    const queue = [root];
+    for (let q = 0; q < queue.length; q++) {
+      const v = queue[q]!;
+      for (const w of next(v)) {
+        if (inside.has(w) && !depth.has(w)) {
+          parent.set(w, v);
+          depth.set(w, depth.get(v)! + 1);
+          queue.push(w);
+        }
+      }
+    }
+    return { parent, depth };
   };
-  return walk(start, [start]);
+  const down = bfs((v) => edges[v]!); // root -> v: parent is the rule before v
+  const up = bfs((v) => reverse.get(v) ?? []); // v -> root: parent is the rule after v
+  const half = CYCLE_SHOWN / 2;
+  const shorten = (cycle: number[]) => (cycle.length <= CYCLE_SHOWN + 1 ? cycle : [...cycle.slice(0, half), -1, ...cycle.slice(-half)]);
+  // The root's own cycle, written out once: through the rule it references that is nearest the way back.
+  const next = edges[root]!.filter((w) => inside.has(w)).reduce((a, b) => (up.depth.get(b)! < up.depth.get(a)! ? b : a));
+  const rootCycle = [root];
+  for (let x = next; x !== root; x = up.parent.get(x)!) rootCycle.push(x);
+  rootCycle.push(root);
+  return (m) => {
+    if (m === root) return shorten(rootCycle);
+    // Any other member: m -> ... -> root along `up`, then root -> ... -> m along `down`, read back from m.
+    const headLength = up.depth.get(m)! + 1;
+    const tailLength = down.depth.get(m)!;
+    const whole = headLength + tailLength <= CYCLE_SHOWN + 1;
+    const head: number[] = [];
+    for (let x = m; head.length < (whole ? headLength : Math.min(headLength, half)); x = up.parent.get(x)!) head.push(x);
+    const tail: number[] = [];
+    for (let y = m; y !== root && tail.length < (whole ? tailLength : half); y = down.parent.get(y)!) tail.unshift(y);
+    return whole ? [...head, ...tail] : [...head, -1, ...tail];
+  };
+}
+
+/**
+ * The offset of the first YAML collection nested deeper than MAX_YAML_NESTING in a parsed token (the parser keeps
+ * its own stack, so a deep file reaches here whole), or undefined. Walked with a stack, not recursion.
+ */
+function tooDeep(token: CST.Token): number | undefined {
+  const stack: Array<[CST.Token | undefined, number]> = [[token, 0]];
+  while (stack.length) {
+    const [t, depth] = stack.pop()!;
+    if (!t) continue;
+    if (t.type === 'document') stack.push([t.value, depth]);
+    else if (t.type === 'block-map' || t.type === 'block-seq' || t.type === 'flow-collection') {
+      if (depth + 1 > MAX_YAML_NESTING) return t.offset;
+      for (const item of t.items) stack.push(['key' in item ? item.key ?? undefined : undefined, depth + 1], [item.value, depth + 1]);
+    }
+  }
+  return undefined;
 }
 
 /** Parses and checks a rule file; throws one InputError listing every problem with its path and line. */
 export function parseRuleFile(text: string, file: string): Rule[] {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length) {
-    const list = doc.errors.map((e) => `  ${file}:${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`);
-    throw new InputError(`${file}: ${doc.errors.length} syntax error(s):\n${list.join('\n')}`);
+  const tokens = [...new Parser(lines.addNewLine).parse(text)];
+  for (const token of tokens) {
+    const offset = tooDeep(token);
+    if (offset !== undefined) throw new InputError(`${file}: nesting deeper than ${MAX_YAML_NESTING} levels (line ${lines.linePos(offset).line}), nothing applied`);
   }
-  const { rules, problems } = checkRules(doc.toJS());
+  // parseDocument, on the tokens checked above.
+  let doc: Document.Parsed | undefined;
+  for (const d of new Composer({ uniqueKeys: true }).compose(tokens, true, text.length)) {
+    if (!doc) doc = d;
+    else {
+      doc.errors.push(new YAMLParseError(d.range.slice(0, 2) as [number, number], 'MULTIPLE_DOCS', 'Source contains multiple documents'));
+      break;
+    }
+  }
+  if (doc!.errors.length) {
+    const list = doc!.errors.map((e) => `  ${file}:${lines.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`);
+    throw new InputError(`${file}: ${doc!.errors.length} syntax error(s):\n${list.join('\n')}`);
+  }
+  let js: unknown;
+  try {
+    js = doc!.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    if (err instanceof ReferenceError) throw new InputError(`${file}: too many alias expansions (YAML aliases may expand ${MAX_ALIAS_COUNT} times in all), nothing applied`);
+    throw err;
+  }
+  const { rules, problems } = checkRules(js);
   if (problems.length) {
     const lineOf = (path: string): string => {
       const keys = path.replace(/\[(\d+)\]/g, '.$1').split('.').filter((k) => k && k !== '(document)').map((k) => (/^\d+$/.test(k) ? Number(k) : k));
       for (let n = keys.length; n > 0; n--) {
-        const node = doc.getIn(keys.slice(0, n), true) as { range?: [number, number, number] } | undefined;
-        if (node && typeof node === 'object' && node.range) return `:${lines.linePos(node.range[0]).line}`;
+        const node = doc!.getIn(keys.slice(0, n), true) as { range?: [number, number, number] } | undefined;
+        if (node && typeof node === 'object' && node.range) return ` (line ${lines.linePos(node.range[0]).line})`;
       }
       return '';
     };
-    throw new InputError(`${file}: ${problems.length} problem(s), nothing applied:\n${problems.map((p) => `  ${p.path}: ${p.message}${lineOf(p.path) ? ` (line ${lineOf(p.path).slice(1)})` : ''}`).join('\n')}`);
+    throw new InputError(`${file}: ${problems.length} problem(s), nothing applied:\n${problems.map((p) => `  ${p.path}: ${p.message}${lineOf(p.path)}`).join('\n')}`);
   }
   return rules;
 }
 
-/** Reads and checks a rule file; an unreadable file is an InputError naming it. */
+/** Reads and checks a rule file; an unreadable or oversized file is an InputError naming it. */
 export function readRuleFile(path: string): { rules: Rule[]; text: string } {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    const fd = openSync(path, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      if (size > MAX_RULE_FILE_BYTES) throw new InputError(`rule file ${path}: ${size} bytes, more than the limit of ${MAX_RULE_FILE_BYTES} bytes (${MAX_RULE_FILE_BYTES / 1024 / 1024} MiB); nothing applied`);
+      // Read to the limit and one byte more, in case the file grows while it is read.
+      bytes = Buffer.alloc(Math.min(size, MAX_RULE_FILE_BYTES) + 1);
+      let filled = 0;
+      for (let n; filled < bytes.length && (n = readSync(fd, bytes, filled, bytes.length - filled, null)) > 0;) filled += n;
+      if (filled > MAX_RULE_FILE_BYTES) throw new InputError(`rule file ${path}: more than the limit of ${MAX_RULE_FILE_BYTES} bytes (${MAX_RULE_FILE_BYTES / 1024 / 1024} MiB); nothing applied`);
+      bytes = bytes.subarray(0, filled);
+    } finally {
+      closeSync(fd);
+    }
   } catch (err) {
+    if (err instanceof InputError) throw err;
     throw new InputError(`rule file ${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
+  const text = bytes.toString('utf8');
   return { rules: parseRuleFile(text, path), text };
 }
