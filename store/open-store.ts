@@ -1,6 +1,7 @@
 /** Picks the store implementation from `--db`: a postgres:// URL or a SQLite file path. */
 import { InputError } from '../scanner/errors.js';
 import { SqliteStore } from './sqlite-store.js';
+export { NoDatabaseError } from './sqlite-inspect.js';
 import type { Store } from './store.js';
 
 export const DEFAULT_DB = './surveyor.db';

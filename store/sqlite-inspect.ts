@@ -7,6 +7,9 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InputError } from '../scanner/errors.js';
 
+/** --db names no surveyor database and the command may not create one. */
+export class NoDatabaseError extends InputError {}
+
 const SQLITE_MAGIC = 'SQLite format 3\0';
 
 export type DbFile = { kind: 'missing' } | { kind: 'empty-file' } | { kind: 'sqlite' };

@@ -1,7 +1,7 @@
 /** The embedded default store: one SQLite file in WAL mode, written in batched transactions. */
 import { InputError, SurveyorError } from '../scanner/errors.js';
 import { currentOwner, ownerGone, ScanOwner } from './owner.js';
-import { checkOwnDatabase, inspectDbFile } from './sqlite-inspect.js';
+import { checkOwnDatabase, inspectDbFile, NoDatabaseError } from './sqlite-inspect.js';
 import { compareAddresses } from '../scanner/targets/ip.js';
 import { LATEST_SCHEMA, MIGRATIONS } from './migrations.js';
 import { Row, SqliteDriver } from './sqlite-driver.js';
@@ -30,7 +30,7 @@ export class SqliteStore implements Store {
   static async open(path: string, options: { create?: boolean; busyBudgetMs?: number } = {}): Promise<SqliteStore> {
     const file = inspectDbFile(path);
     if (file.kind !== 'sqlite' && !options.create) {
-      throw new InputError(`no surveyor database at ${path}${file.kind === 'empty-file' ? ' (the file is empty)' : ''}: check --db or SURVEYOR_DB (commands that only read never create one)`);
+      throw new NoDatabaseError(`no surveyor database at ${path}${file.kind === 'empty-file' ? ' (the file is empty)' : ''}: check --db or SURVEYOR_DB (commands that only read never create one)`);
     }
     const db = await SqliteDriver.open(path, { create: options.create, busyBudgetMs: options.busyBudgetMs });
     const store = new SqliteStore(path, db);
@@ -44,7 +44,7 @@ export class SqliteStore implements Store {
       if (current > LATEST_SCHEMA) {
         throw new SurveyorError('store', `database ${path} has schema ${current}, newer than this surveyor knows (${LATEST_SCHEMA}): upgrade surveyor`);
       }
-      if (current === 0 && !options.create) throw new InputError(`no surveyor database at ${path} (an empty SQLite file): check --db or SURVEYOR_DB`);
+      if (current === 0 && !options.create) throw new NoDatabaseError(`no surveyor database at ${path} (an empty SQLite file): check --db or SURVEYOR_DB`);
       await db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
       await store.migrate(current);
       await store.reapLostScans();

@@ -4,7 +4,7 @@ import { applyRules, ApplyResult, checkWorkgroups, undoRun } from '../../onboard
 import { changeLine, resultLines } from '../../onboarding/render.js';
 import { parseRuleFile, readRuleFile, Rule } from '../../onboarding/rule-file.js';
 import { ruleVersion } from '../../onboarding/evaluate.js';
-import { openStore, resolveDbLocation } from '../../store/open-store.js';
+import { NoDatabaseError, openStore, resolveDbLocation } from '../../store/open-store.js';
 import type { Store } from '../../store/store.js';
 import { InputError } from '../errors.js';
 import { addressArg, choiceOption, intOption, parseCommand } from './args.js';
@@ -99,12 +99,22 @@ export async function rulesCommand(argv: string[]): Promise<number> {
   for (const a of values.asset ?? []) addressArg('bad --asset', a);
   // The file is read and checked before the database is opened: a bad file touches nothing.
   const file = needsFile ? readRuleFile(positionals[0]!) : undefined;
-  const store = await openStore(resolveDbLocation(values.db), { create: sub === 'store' });
+  const location = resolveDbLocation(values.db);
+  const store = await openStore(location, { create: sub === 'store' }).catch((err: unknown) => {
+    // A rule file can be checked before any scan: only the workgroups it names need the database.
+    if (sub === 'validate' && err instanceof NoDatabaseError) return null;
+    throw err;
+  });
+  const validated = () => `${positionals[0]}: ${file!.rules.length} rule(s), no problems: ${file!.rules.map((r) => `${r.name} (${r.kind}${r.enabled ? '' : ', disabled'})`).join(', ')}\n`;
+  if (store === null) {
+    out(`${validated()}workgroups not checked: no database at ${location}\n`);
+    return 0;
+  }
   try {
     switch (sub) {
       case 'validate': {
         await checkWorkgroups(store, file!.rules, positionals[0]!);
-        out(`${positionals[0]}: ${file!.rules.length} rule(s), no problems: ${file!.rules.map((r) => `${r.name} (${r.kind}${r.enabled ? '' : ', disabled'})`).join(', ')}\n`);
+        out(validated());
         return 0;
       }
       case 'store': {
