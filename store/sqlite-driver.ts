@@ -13,6 +13,11 @@ export interface DriverOptions {
   /** Open without write access. @default false */
   readonly readOnly?: boolean;
   /**
+   * Open read-only as a file that cannot change (SQLite's `immutable`): the only way to read a WAL database on a
+   * read-only file system, where its -shm file cannot be made. @default false
+   */
+  readonly immutable?: boolean;
+  /**
    * How long a transaction keeps trying to take the write lock from another process, in all (each attempt also
    * waits SQLite's busy timeout of 5 s), before it gives up with "another process holds ...". @default 120000
    */
@@ -27,9 +32,11 @@ export class SqliteDriver {
   ) {}
 
   static open(path: string, options: DriverOptions = {}): Promise<SqliteDriver> {
-    const mode = options.readOnly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | (options.create ? sqlite3.OPEN_CREATE : 0);
+    const mode = options.immutable ? sqlite3.OPEN_READONLY | sqlite3.OPEN_URI
+      : options.readOnly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | (options.create ? sqlite3.OPEN_CREATE : 0);
+    const name = options.immutable ? `file:${encodeURI(path).replace(/\?/g, '%3f').replace(/#/g, '%23')}?immutable=1` : path;
     return new Promise((resolve, reject) => {
-      const db = new sqlite3.Database(path, mode, (err) =>
+      const db = new sqlite3.Database(name, mode, (err) =>
         err ? reject(storeError(err, path)) : resolve(new SqliteDriver(db, path, options.busyBudgetMs ?? 120_000)));
     });
   }

@@ -1,4 +1,6 @@
 /** The embedded default store: one SQLite file in WAL mode, written in batched transactions. */
+import { accessSync, constants } from 'node:fs';
+import { dirname } from 'node:path';
 import { InputError, SurveyorError } from '../scanner/errors.js';
 import { currentOwner, ownerGone, ScanOwner } from './owner.js';
 import { checkOwnDatabase, inspectDbFile, NoDatabaseError } from './sqlite-inspect.js';
@@ -32,7 +34,10 @@ export class SqliteStore implements Store {
     if (file.kind !== 'sqlite' && !options.create) {
       throw new NoDatabaseError(`no surveyor database at ${path}${file.kind === 'empty-file' ? ' (the file is empty)' : ''}: check --db or SURVEYOR_DB (commands that only read never create one)`);
     }
-    const db = await SqliteDriver.open(path, { create: options.create, busyBudgetMs: options.busyBudgetMs });
+    // On a read-only file system (or a file and folder this user cannot write) reads still work; writes are named.
+    const writable = file.kind === 'missing' ? true : canWrite(path);
+    if (!writable && options.create) throw new SurveyorError('store', `the database ${path} is read-only (the file, its folder or the file system): cannot write to it`, { path });
+    const db = await SqliteDriver.open(path, { create: options.create, busyBudgetMs: options.busyBudgetMs, immutable: !writable });
     const store = new SqliteStore(path, db);
     try {
       await db.exec('PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
@@ -45,6 +50,10 @@ export class SqliteStore implements Store {
         throw new SurveyorError('store', `database ${path} has schema ${current}, newer than this surveyor knows (${LATEST_SCHEMA}): upgrade surveyor`);
       }
       if (current === 0 && !options.create) throw new NoDatabaseError(`no surveyor database at ${path} (an empty SQLite file): check --db or SURVEYOR_DB`);
+      if (!writable) {
+        if (current < LATEST_SCHEMA) throw new SurveyorError('store', `the database ${path} has schema ${current} and needs an upgrade to ${LATEST_SCHEMA}, but it is read-only`);
+        return store;
+      }
       await db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
       await store.migrate(current);
       await store.reapLostScans();
@@ -68,10 +77,11 @@ export class SqliteStore implements Store {
 
   async createScan(scan: NewScan): Promise<number> {
     const { lastID } = await this.db.transaction(() => this.db.run(
-      `INSERT INTO scans (kind, started_at, status, targets, exclusions, ports, options, hosts_total, probes_total, owner, heartbeat_at)
-       VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO scans (kind, started_at, status, targets, exclusions, ports, options, hosts_total, probes_total, owner, heartbeat_at, swept)
+       VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [scan.kind ?? 'network', scan.startedAt, JSON.stringify(scan.targets), JSON.stringify(scan.exclusions), JSON.stringify(scan.ports),
-        JSON.stringify(scan.options), scan.hostsTotal, scan.probesTotal, JSON.stringify(currentOwner()), new Date().toISOString()],
+        JSON.stringify(scan.options), scan.hostsTotal, scan.probesTotal, JSON.stringify(currentOwner()), new Date().toISOString(),
+        (scan.kind ?? 'network') === 'network' ? '[]' : null],
     ));
     return lastID;
   }
@@ -93,7 +103,7 @@ export class SqliteStore implements Store {
     }
   }
 
-  async recordHosts(scanId: number, hosts: readonly HostObservation[], totals: ScanTotals): Promise<void> {
+  async recordHosts(scanId: number, hosts: readonly HostObservation[], totals: ScanTotals, swept?: readonly string[]): Promise<void> {
     await this.db.transaction(async () => {
       // Multi-row statements: a batch of thousands of hosts costs a handful of round trips, not one per row.
       for (const chunk of chunks(hosts, 500)) {
@@ -151,6 +161,7 @@ export class SqliteStore implements Store {
         await writeEnumerations(this.db, scanId, idOf, chunk);
       }
       await this.writeTotals(scanId, totals);
+      if (swept) await this.db.run('UPDATE scans SET swept = ? WHERE id = ?', [JSON.stringify(swept), scanId]);
     });
   }
 
@@ -164,8 +175,10 @@ export class SqliteStore implements Store {
   async finishScan(scanId: number, status: Exclude<ScanStatus, 'running'>, totals: ScanTotals, finishedAt: string, end: ScanEnd = {}): Promise<void> {
     await this.db.transaction(async () => {
       await this.writeTotals(scanId, totals);
-      await this.db.run('UPDATE scans SET status = ?, finished_at = ?, note = ?, swept = ? WHERE id = ?',
-        [status, finishedAt, end.note ?? null, end.swept ? JSON.stringify(end.swept) : null, scanId]);
+      // A completed scan covered its targets (swept NULL); any other keeps the last coverage written, or the final one.
+      await this.db.run(`UPDATE scans SET status = ?, finished_at = ?, note = ?,
+          swept = CASE WHEN ? = 'completed' THEN NULL ELSE coalesce(?, swept) END WHERE id = ?`,
+        [status, finishedAt, end.note ?? null, status, end.swept ? JSON.stringify(end.swept) : null, scanId]);
     });
   }
 
@@ -376,6 +389,17 @@ export class SqliteStore implements Store {
 
   close(): Promise<void> {
     return this.db.close();
+  }
+}
+
+/** Whether the database file and its folder (where -wal and -shm go) can be written. */
+function canWrite(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    accessSync(dirname(path), constants.W_OK);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -43,8 +43,9 @@ export interface ScanRecord extends NewScan {
   /** Why the scan ended as it did, when it did not complete (a signal, a closed pipe, a lost process). */
   readonly note: string | null;
   /**
-   * The addresses the sweep finished, as `first-last` ranges, for a scan that did not cover its targets
-   * (interrupted); null when it covered all of them.
+   * The addresses the scan settled (swept, and stored when something was found), as `first-last` ranges, while
+   * it runs and when it did not cover its targets (interrupted, or lost: then as last written, which may lag);
+   * null when it covered all of them, and for directory scans.
    */
   readonly swept: readonly string[] | null;
   readonly status: ScanStatus;
@@ -237,8 +238,11 @@ export interface Store {
   readonly location: string;
   /** Records a running scan owned by this process. */
   createScan(scan: NewScan): Promise<number>;
-  /** Writes a batch of observations and the running totals (and so the heartbeat) in one transaction. */
-  recordHosts(scanId: number, hosts: readonly HostObservation[], totals: ScanTotals): Promise<void>;
+  /**
+   * Writes a batch of observations and the running totals (and so the heartbeat) in one transaction, with the
+   * addresses settled so far (see ScanRecord.swept) when given.
+   */
+  recordHosts(scanId: number, hosts: readonly HostObservation[], totals: ScanTotals, swept?: readonly string[]): Promise<void>;
   /** Says that the scan's process is alive, when it has nothing else to write for a while. */
   heartbeat(scanId: number): Promise<void>;
   finishScan(scanId: number, status: Exclude<ScanStatus, 'running'>, totals: ScanTotals, finishedAt: string, end?: ScanEnd): Promise<void>;

@@ -166,7 +166,9 @@ export async function scanCommand(argv: string[]): Promise<number> {
   // Written beside --output and renamed over it at the end: a refused or failed scan leaves an earlier file as it was.
   const output = values.output !== undefined ? new AtomicOutput(values.output) : null;
   let keepOutput = false;
-  const store = await openStore(dbLocation, { create: true }).catch((err) => {
+  let removeStopHandlers = () => {};
+  // Named credentials live in the database: without one there is nothing to use, so none is created.
+  const store = await openStore(dbLocation, { create: credNames.length === 0 }).catch((err) => {
     output?.discard();
     throw err;
   });
@@ -198,6 +200,8 @@ export async function scanCommand(argv: string[]): Promise<number> {
     });
     let latest: SweepCounters = { probesDone: 0, hostsDone: 0, open: 0, closed: 0, filtered: 0, retries: 0 };
     const batcher = new StoreBatcher(store, scanId, () => latest);
+    const coverage = new Coverage();
+    batcher.swept = () => coverage.ranges();
     const writer = new AssetWriter(format, write, () => ({ scan: { id: scanId, startedAt, targets: include, ports } }));
     const progress = ProgressLine.forStream(process.stderr, !values['no-progress'], targets.total, probesTotal);
 
@@ -230,12 +234,16 @@ export async function scanCommand(argv: string[]): Promise<number> {
     const onStdoutClosed = () => stopScan('standard output was closed');
     for (const s of STOP_SIGNALS) process.on(s, onSignal);
     stdoutClosed.addEventListener('abort', onStdoutClosed);
+    // They stay until the command ends: a second Ctrl-C while the last batch is written must not kill the process.
+    removeStopHandlers = () => {
+      for (const s of STOP_SIGNALS) process.off(s, onSignal);
+      stdoutClosed.removeEventListener('abort', onStdoutClosed);
+    };
     batcher.onFailure = (err) => {
       storeFailure = err;
       stopScan(`the database could not be written: ${err.message}`);
     };
     const aborted = new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));
-    const coverage = new Coverage();
     // Fingerprinting runs alongside the sweep: a host is probed as soon as its ports are known.
     const fingerprints = new PQueue({ concurrency: 64 });
     const seen: string[] = [];
@@ -243,6 +251,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
     const waiting = new Map<string, { ports: HostRecordPorts; complete: boolean }>();
     const record = (address: string, ports: HostRecordPorts, complete: boolean, profile?: HostProfile, enumerations?: EnumerationRecord[]) => {
       seen.push(address);
+      if (complete) coverage.add(address);
       const targetNames = targets.names.get(address) ?? [];
       const found = (profile?.hostnames ?? []).map((n) => n.name).filter((n) => !targetNames.includes(n));
       const hostnames = [...targetNames, ...found];
@@ -273,7 +282,10 @@ export async function scanCommand(argv: string[]): Promise<number> {
           latest = c;
           progress?.update(c);
         },
-        onSwept: (address) => coverage.add(address),
+        // A host waiting for its fingerprint is settled when it is recorded, not when its sweep ends.
+        onSwept: (address) => {
+          if (!waiting.has(address)) coverage.add(address);
+        },
         onHost: (host) => {
           const open = host.ports.filter((p) => p.state === 'open').map((p) => p.port);
           const enumerate = credentials.length > 0 && open.length > 0;
@@ -319,8 +331,6 @@ export async function scanCommand(argv: string[]): Promise<number> {
       await store.finishScan(scanId, 'failed', latest, new Date().toISOString(), { note: (err as Error).message }).catch(() => {});
       throw err;
     } finally {
-      for (const s of STOP_SIGNALS) process.off(s, onSignal);
-      stdoutClosed.removeEventListener('abort', onStdoutClosed);
       progress?.clear();
     }
     latest = summary.counters;
@@ -357,6 +367,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
     keepOutput = true; // completed or interrupted: what was found is stored, and written
     return interrupted ? 130 : 0;
   } finally {
+    removeStopHandlers();
     if (keepOutput) output?.commit();
     else output?.discard();
     await store.close();

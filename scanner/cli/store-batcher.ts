@@ -4,6 +4,9 @@
  */
 import type { HostObservation, ScanTotals, Store } from '../../store/store.js';
 
+/** How often the coverage of a running scan is written. */
+const SWEPT_EVERY_MS = 2000;
+
 export class StoreBatcher {
   private pending: HostObservation[] = [];
   private writing: Promise<void> = Promise.resolve();
@@ -14,6 +17,12 @@ export class StoreBatcher {
    * past its budget, the disk is full): the scan must stop, since what it finds next would not be stored either.
    */
   onFailure: (err: Error) => void = () => {};
+  /**
+   * The addresses settled so far (see ScanRecord.swept), written with a batch at most every `sweptEveryMs`, so a
+   * scan whose process dies is taken as covering what it stored, not all its targets.
+   */
+  swept: (() => string[]) | null = null;
+  private sweptWrittenAt = 0;
 
   constructor(
     private readonly store: Store,
@@ -39,8 +48,12 @@ export class StoreBatcher {
       if (this.failure && !this.closing) return;
       const batch = this.pending;
       this.pending = [];
+      // Taken with the batch: every address in it is settled in this snapshot and nothing settled later is.
+      const due = this.swept !== null && (this.closing || Date.now() - this.sweptWrittenAt >= SWEPT_EVERY_MS);
+      const swept = due ? this.swept!() : undefined;
       try {
-        await this.store.recordHosts(this.scanId, batch, this.totals());
+        await this.store.recordHosts(this.scanId, batch, this.totals(), swept);
+        if (due) this.sweptWrittenAt = Date.now();
         this.failure = null;
       } catch (err) {
         this.pending = batch.concat(this.pending);

@@ -261,8 +261,8 @@ export class ConnectSweeper {
       if (--host.remaining === 0) {
         this.active.delete(host);
         this.counters.hostsDone++;
-        this.events.onSwept?.(host.address);
         if (host.results.length > 0) this.events.onHost({ address: host.address, ports: sortPorts(host.results), complete: true });
+        this.events.onSwept?.(host.address); // after onHost: a listener knows by then whether the host waits for more
       }
     }
     this.requeue(host);

@@ -3,6 +3,7 @@
  * and counters, and stops them all on an abort signal. Small sweeps run on the calling thread, where starting a
  * worker would cost more than the sweep.
  */
+import { MIN_INFLIGHT, openFileLimit, RESERVED_DESCRIPTORS } from './fd-limit.js';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../errors.js';
@@ -41,6 +42,8 @@ export interface SweepOptions {
   /** Port states reported besides `open`. @default [] */
   readonly reportStates?: readonly PortState[];
   readonly signal?: AbortSignal;
+  /** The limit on open files the in-flight cap is derived from; null for none. @default RLIMIT_NOFILE of this process */
+  readonly fdLimit?: number | null;
   readonly onHost?: (host: HostResult) => void;
   /** Called with the address of every host whose ports are all decided, whether or not any is reported. */
   readonly onSwept?: (address: string) => void;
@@ -76,6 +79,16 @@ function checked(name: keyof typeof SWEEP_LIMITS, value: number): number {
   return value;
 }
 
+/** Attempts in flight the open-file limit allows; refuses a limit too low to sweep at all. */
+function inflightCap(limit: number | null): number {
+  if (limit === null) return Number.MAX_SAFE_INTEGER;
+  const cap = limit - RESERVED_DESCRIPTORS;
+  if (cap < MIN_INFLIGHT) {
+    throw new InputError(`the limit on open files is ${limit} (ulimit -n): a scan needs at least ${RESERVED_DESCRIPTORS + MIN_INFLIGHT}, ${RESERVED_DESCRIPTORS} for itself and ${MIN_INFLIGHT} for connection attempts; raise it, e.g. ulimit -n 4096`);
+  }
+  return cap;
+}
+
 function isLoopbackOnly(targets: TargetSet): boolean {
   const v4Loop = targets.v4.every((r) => r.lo >> 24n === 127n && r.hi >> 24n === 127n);
   const v6Loop = targets.v6.every((r) => r.lo === 1n && r.hi === 1n);
@@ -89,8 +102,12 @@ function isLoopbackOnly(targets: TargetSet): boolean {
 export function planSweep(targets: TargetSet, options: SweepOptions): { threads: number; tuning: SweepTuning } {
   const probes = targets.total * options.ports.length;
   const threads = checked('threads', options.threads ?? (probes < 4096 ? 0 : Math.min(4, availableParallelism())));
-  const concurrency = checked('concurrency', options.concurrency ?? (isLoopbackOnly(targets) ? 128 : 1024));
-  const maxInflight = options.concurrency !== undefined ? concurrency : Math.max(concurrency, checked('concurrency', options.maxInflight ?? 8192));
+  const fdCap = inflightCap(options.fdLimit === undefined ? openFileLimit() : options.fdLimit);
+  const concurrency = checked('concurrency', options.concurrency ?? Math.min(fdCap, isLoopbackOnly(targets) ? 128 : 1024));
+  if (concurrency > fdCap) {
+    throw new InputError(`bad concurrency (--concurrency) ${concurrency}: the limit on open files allows at most ${fdCap} attempts in flight (raise it with ulimit -n)`, { option: 'concurrency' });
+  }
+  const maxInflight = options.concurrency !== undefined ? concurrency : Math.min(fdCap, Math.max(concurrency, checked('concurrency', options.maxInflight ?? 8192)));
   const shards = Math.max(1, threads);
   const timeoutMs = checked('timeoutMs', options.timeoutMs ?? 1000);
   const minTimeoutMs = checked('minTimeoutMs', options.minTimeoutMs ?? Math.min(100, timeoutMs));
