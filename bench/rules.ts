@@ -93,17 +93,22 @@ function rulesYaml(): string {
   return `schema: 1\nrules:\n${rules.join('\n')}\n`;
 }
 
-/** The synthetic estate in a new SQLite file, its workgroups, and the rule file. */
-export async function writeEstate(db: string, rulesFile: string): Promise<void> {
+/**
+ * The synthetic estate in a new SQLite file, its workgroups, and the rule file. `assets` (at most 16,000, the
+ * addresses of 127.100.0.0/18) sizes it for tests that need a smaller one; each asset has 25 accounts and 20
+ * packages. @default 10,000
+ */
+export async function writeEstate(db: string, rulesFile: string, assets = ASSETS): Promise<void> {
+  if (!Number.isInteger(assets) || assets < 1 || assets > 16_000) throw new RangeError(`writeEstate: assets must be a whole number from 1 to 16000, not ${assets}`);
   writeFileSync(rulesFile, rulesYaml());
   const store = await SqliteStore.open(db, { create: true });
   const at = new Date().toISOString();
-  const scanId = await store.createScan({ startedAt: at, targets: ['127.100.0.0/18'], exclusions: [], ports: [22], options: {}, hostsTotal: ASSETS, probesTotal: ASSETS });
-  for (let i = 0; i < ASSETS; i += 500) {
-    const batch = Array.from({ length: Math.min(500, ASSETS - i) }, (_, j) => host(i + j, at));
+  const scanId = await store.createScan({ startedAt: at, targets: ['127.100.0.0/18'], exclusions: [], ports: [22], options: {}, hostsTotal: assets, probesTotal: assets });
+  for (let i = 0; i < assets; i += 500) {
+    const batch = Array.from({ length: Math.min(500, assets - i) }, (_, j) => host(i + j, at));
     await store.recordHosts(scanId, batch, { probesDone: i, hostsDone: i, open: i, closed: 0, filtered: 0 });
   }
-  await store.finishScan(scanId, 'completed', { probesDone: ASSETS, hostsDone: ASSETS, open: ASSETS, closed: 0, filtered: 0 }, new Date().toISOString());
+  await store.finishScan(scanId, 'completed', { probesDone: assets, hostsDone: assets, open: assets, closed: 0, filtered: 0 }, new Date().toISOString());
   for (let s = 0; s < SITES; s++) await store.addWorkgroup(`wg${s}`, `site${s}`, null, at);
   await store.close();
 }

@@ -1,14 +1,15 @@
 /**
  * A rule run from end to end: load the estate (or the assets a scan just saw), evaluate, compare with the stored
  * state, write the changes and their journal in one transaction, then call the webhooks. A dry run stops before
- * writing. `undoRun` reverses one run through the same journal.
+ * writing. `undoRun` reverses one run through the same journal. The write lock is taken only to write; a run that
+ * another run overtook meanwhile is planned again, under the lock, against the state it writes over.
  */
 import { InputError } from '../scanner/errors.js';
 import type { NewRuleRun, Store } from '../store/store.js';
 import { Desired, evaluateEstate, Membership } from './decide.js';
 import { compileRules, CompiledRule } from './evaluate.js';
 import { httpPoster, Poster, sendNotifications } from './notify.js';
-import { Change, Plan, planRun, planUndo } from './plan.js';
+import { Change, OnboardingState, Plan, planRun, planUndo } from './plan.js';
 import type { Rule } from './rule-file.js';
 import { didYouMean } from './suggest.js';
 import { AccountSubject, accountSubject, AssetSubject, assetSubject } from './subjects.js';
@@ -90,29 +91,43 @@ export async function applyRules(store: Store, rules: readonly Rule[], options: 
   const started = options.now ?? new Date();
   const t0 = performance.now();
   const estate = await loadEstate(store, options.addresses);
-  const current = await store.onboardingState(options.addresses ? estate.assets.map((a) => a.id) : undefined);
+  const scope = options.addresses ? estate.assets.map((a) => a.id) : undefined;
+  // Read before the state: a run that writes after this head moved plans again against the state it writes over.
+  const journalHead = await store.journalHead();
+  const current = await store.onboardingState(scope);
   const t1 = performance.now();
   const compiled = compileRules(rules, started.getTime());
   const desired = evaluateEstate(compiled, estate.assets, estate.accounts, { explain: options.explain, misses: options.misses });
-  const plan = planRun(desired, current);
-  const t2 = performance.now();
-  const notifications = plan.changes.filter(isNotify);
-  const summary: Record<string, number> = {
-    assets: estate.assets.length, accounts: estate.accounts.length, rules: compiled.length,
-    matched: desired.matched,
-    managedSelected: desired.onboard.size, excludedOverOnboard: desired.excludedOverOnboard, retained: plan.retained,
-    ...countOf(plan.changes), notifications: notifications.length,
+  const planFor = (state: OnboardingState) => {
+    const plan = planRun(desired, state);
+    const notifications = plan.changes.filter(isNotify);
+    const summary: Record<string, number> = {
+      assets: estate.assets.length, accounts: estate.accounts.length, rules: compiled.length,
+      matched: desired.matched,
+      managedSelected: desired.onboard.size, excludedOverOnboard: desired.excludedOverOnboard, retained: plan.retained,
+      ...countOf(plan.changes), notifications: notifications.length,
+    };
+    return { plan, notifications, summary };
   };
+  let planned = planFor(current);
+  const t2 = performance.now();
   if (options.dryRun) {
-    return { runId: null, rules: compiled, desired, plan, summary, notifyFailures: [], timings: { loadMs: t1 - t0, evaluateMs: t2 - t1, writeMs: 0 } };
+    return { runId: null, rules: compiled, desired, plan: planned.plan, summary: planned.summary, notifyFailures: [], timings: { loadMs: t1 - t0, evaluateMs: t2 - t1, writeMs: 0 } };
   }
   const at = new Date().toISOString();
-  const run: NewRuleRun = {
+  const runOf = (summary: Record<string, number>): NewRuleRun => ({
     startedAt: started.toISOString(), finishedAt: at, source: options.source, trigger: options.trigger, scope: options.addresses ?? null,
     rules: compiled.map((r) => ({ name: r.rule.name, kind: r.rule.kind, version: r.version })), summary,
-  };
-  const runId = await store.writeRuleRun(run, plan.changes.filter((c) => !isNotify(c)));
+  });
+  const runId = await store.writeRuleRun(runOf(planned.summary), planned.plan.changes.filter((c) => !isNotify(c)), {
+    journalHead, assetIds: scope,
+    replan: (state) => {
+      planned = planFor(state);
+      return { run: runOf(planned.summary), changes: planned.plan.changes.filter((c) => !isNotify(c)) };
+    },
+  });
   const t3 = performance.now();
+  const { plan, notifications, summary } = planned;
   let notifyFailures: string[] = [];
   if (notifications.length) {
     const versionOf = (name: string) => compiled.find((r) => r.rule.name === name)?.version ?? '';
@@ -139,10 +154,18 @@ export async function undoRun(store: Store, id: number): Promise<UndoResult> {
   if (run.undoes !== undefined) throw new InputError(`run ${id} is the undo of run ${run.undoes}; apply the rules again instead of undoing an undo`);
   const journal = await store.runJournal(id);
   const started = new Date().toISOString();
-  const { changes, skipped } = planUndo(journal, id, await store.onboardingState());
-  const runId = await store.writeRuleRun({
+  const journalHead = await store.journalHead();
+  let planned = planUndo(journal, id, await store.onboardingState());
+  const runOf = (p: typeof planned): NewRuleRun => ({
     startedAt: started, finishedAt: new Date().toISOString(), source: `undo of run ${id}`, trigger: 'undo', scope: run.scope, rules: [],
-    summary: { ...countOf(changes), skipped: skipped.length }, undoes: id,
-  }, changes);
-  return { runId, changes, skipped };
+    summary: { ...countOf(p.changes), skipped: p.skipped.length }, undoes: id,
+  });
+  const runId = await store.writeRuleRun(runOf(planned), planned.changes, {
+    journalHead,
+    replan: (state) => {
+      planned = planUndo(journal, id, state);
+      return { run: runOf(planned), changes: planned.changes };
+    },
+  });
+  return { runId, changes: planned.changes, skipped: planned.skipped };
 }

@@ -5,7 +5,7 @@ import type { Change, OnboardingState, StoredManaged, StoredMembership } from '.
 import { accountLabel } from '../onboarding/subjects.js';
 import type { Row, SqliteDriver } from './sqlite-driver.js';
 import { chunks, placeholders } from './sql.js';
-import type { ManagedAccountRecord, NewRuleRun, RuleRunRecord, StoredRuleSet, Workgroup } from './store.js';
+import type { ManagedAccountRecord, NewRuleRun, RuleRunRecord, RunBasis, StoredRuleSet, Workgroup } from './store.js';
 
 export async function addWorkgroup(db: SqliteDriver, name: string, site: string, description: string | null, at: string): Promise<void> {
   await db.transaction(async () => {
@@ -124,8 +124,17 @@ async function makeChanges(db: SqliteDriver, runId: number, at: string, changes:
   }
 }
 
-export async function writeRuleRun(db: SqliteDriver, run: NewRuleRun, changes: readonly Change[]): Promise<number> {
+export async function journalHead(db: SqliteDriver): Promise<number> {
+  return (await db.get<{ head: number }>('SELECT coalesce(max(id), 0) AS head FROM journal'))!.head;
+}
+
+export async function writeRuleRun(db: SqliteDriver, planned: NewRuleRun, plannedChanges: readonly Change[], basis?: RunBasis): Promise<number> {
   return db.transaction(async () => {
+    // Every change to managed accounts and memberships writes journal entries, so an unmoved journal head means
+    // the state the run was planned against is still the stored one. The write lock is held from here on.
+    const { run, changes } = basis && (await journalHead(db)) !== basis.journalHead
+      ? basis.replan(await onboardingState(db, basis.assetIds))
+      : { run: planned, changes: plannedChanges };
     const { lastID } = await db.run(
       'INSERT INTO rule_runs (started_at, finished_at, source, trigger, scope, rules, summary, undoes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       [run.startedAt, run.finishedAt, run.source, run.trigger, run.scope ? JSON.stringify(run.scope) : null, JSON.stringify(run.rules), JSON.stringify(run.summary), run.undoes ?? null],

@@ -16,7 +16,7 @@ import type { Change, OnboardingState, StoredMembership } from '../onboarding/pl
 import type { MembershipKind } from '../onboarding/decide.js';
 import { acceptHostKeys, credentialFromRow, hostKeyFromRow, offerHostKey, pinHostKey, saveCredential } from './sqlite-credentials.js';
 import type {
-  AccountFilter, AccountView, AssetPort, ManagedAccountRecord, NewRuleRun, RuleRunRecord, StoredRuleSet, Workgroup, AssetView, DirectoryComputerView, DirectoryObservation, HostKeyPin, HostObservation, NewScan, ScanRecord, ScanSnapshot, ScanStatus, ScanTotals,
+  AccountFilter, AccountView, AssetPort, ManagedAccountRecord, NewRuleRun, RuleRunRecord, RunBasis, StoredRuleSet, Workgroup, AssetView, DirectoryComputerView, DirectoryObservation, HostKeyPin, HostObservation, NewScan, ScanRecord, ScanSnapshot, ScanStatus, ScanTotals,
   Store, StoredEnumeration, ScanEnd,
 } from './store.js';
 
@@ -359,8 +359,12 @@ export class SqliteStore implements Store {
     return onboarding.onboardingState(this.db, assetIds);
   }
 
-  writeRuleRun(run: NewRuleRun, changes: readonly Change[]): Promise<number> {
-    return onboarding.writeRuleRun(this.db, run, changes);
+  journalHead(): Promise<number> {
+    return onboarding.journalHead(this.db);
+  }
+
+  writeRuleRun(run: NewRuleRun, changes: readonly Change[], basis?: RunBasis): Promise<number> {
+    return onboarding.writeRuleRun(this.db, run, changes, basis);
   }
 
   appendChanges(runId: number, changes: readonly Change[], at: string): Promise<void> {

@@ -214,6 +214,19 @@ export interface NewRuleRun {
   readonly undoes?: number;
 }
 
+/**
+ * What a rule run was planned against. Two runs (two commands, or a command and a scan) read the state, plan, and
+ * then take the write lock one after the other; the second one's plan is stale by then (it would onboard the
+ * accounts the first one just onboarded). When the journal has moved past `journalHead`, the store reads the
+ * onboarding state of `assetIds` (all when omitted) again while it holds the write lock, and writes what `replan`
+ * makes of it instead.
+ */
+export interface RunBasis {
+  readonly journalHead: number;
+  readonly assetIds?: readonly number[];
+  readonly replan: (current: OnboardingState) => { readonly run: NewRuleRun; readonly changes: readonly Change[] };
+}
+
 export interface RuleRunRecord extends NewRuleRun {
   readonly id: number;
   readonly undoneBy: number | null;
@@ -279,8 +292,14 @@ export interface Store {
   activeRuleSet(): Promise<StoredRuleSet | undefined>;
   /** Managed accounts and memberships of the given assets and their accounts (all when omitted). */
   onboardingState(assetIds?: readonly number[]): Promise<OnboardingState>;
-  /** Records a rule run and makes its changes, each with its journal entry, in one transaction; returns the run's id. */
-  writeRuleRun(run: NewRuleRun, changes: readonly Change[]): Promise<number>;
+  /** The id of the newest journal entry (0 when there is none): read before onboardingState, it dates that state. */
+  journalHead(): Promise<number>;
+  /**
+   * Records a rule run and makes its changes, each with its journal entry, in one transaction; returns the run's id.
+   * With a `basis`, a run planned against a state another run has changed since is planned again inside the
+   * write transaction (see RunBasis), so it never writes a plan made against a state that is gone.
+   */
+  writeRuleRun(run: NewRuleRun, changes: readonly Change[], basis?: RunBasis): Promise<number>;
   /** Adds changes (webhook notifications that went through) to a recorded run. */
   appendChanges(runId: number, changes: readonly Change[], at: string): Promise<void>;
   listRuleRuns(): Promise<RuleRunRecord[]>;
