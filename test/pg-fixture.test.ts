@@ -49,14 +49,24 @@ async function start(t: ExecutionContext, options?: Parameters<typeof startPostg
   return server;
 }
 
+/** Live (non-zombie) processes from ps: PID, parent PID. */
+function processTable(): Array<{ pid: number; parent: number }> {
+  return execFileSync('ps', ['-eo', 'pid=,ppid=,stat='], { encoding: 'utf8' }).split('\n').map((l) => l.trim().split(/\s+/))
+    .filter(([pid, , stat]) => pid && !stat?.startsWith('Z')).map(([pid, parent]) => ({ pid: Number(pid), parent: Number(parent) }));
+}
+
+/**
+ * Stops the server and checks that the postmaster, its children (each in a session of its own, and renamed, so
+ * neither the process group nor the command line finds them) and the folder are gone.
+ */
 async function assertGone(t: ExecutionContext, server: TestPostgres): Promise<void> {
+  const family = [server.pid, ...processTable().filter((p) => p.parent === server.pid).map((p) => p.pid)];
+  t.true(family.length > 1, 'the postmaster has no children: the test would prove nothing');
   await server.stop();
   t.deepEqual(processesNaming(server.dataDir), [], 'a process still names the data folder');
   t.false(existsSync(server.dataDir), 'the data folder is left behind');
-  t.false(execFileSync('ps', ['-eo', 'pid=,stat='], { encoding: 'utf8' }).split('\n').some((l) => {
-    const [pid, stat] = l.trim().split(/\s+/);
-    return Number(pid) === server.pid && !stat?.startsWith('Z');
-  }), 'the postmaster still runs');
+  const live = new Set(processTable().map((p) => p.pid));
+  t.deepEqual(family.filter((pid) => live.has(pid)), [], 'the postmaster or one of its children still runs');
 }
 
 pgTest('a server: the surveyor login, its version and address, tables, fresh databases, wrong passwords refused, nothing left after stop', async (t) => {
