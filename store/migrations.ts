@@ -254,6 +254,9 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE scans ADD COLUMN heartbeat_at TEXT;
       ALTER TABLE scans ADD COLUMN note TEXT;
       ALTER TABLE scans ADD COLUMN swept TEXT;
+      -- Earlier versions kept no coverage: a network scan that did not complete is taken to have covered nothing,
+      -- so a diff never calls a host gone where it may not have looked (NULL would mean all its targets).
+      UPDATE scans SET swept = '[]' WHERE status <> 'completed' AND coalesce(kind, 'network') = 'network';
     `,
   },
 ];

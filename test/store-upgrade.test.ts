@@ -203,6 +203,24 @@ test('old scans keep their status; the scan the release left running is now inte
   t.is(after.tables.scans!.rows.filter((r) => r[notes] !== null).length, [...oldStatus.values()].filter((s) => s === 'running').length);
 });
 
+test('old scans that did not complete count as covering nothing: a diff against them calls no host gone', async (t) => {
+  const { db, after } = await upgrade();
+  const col = (name: string) => after.tables.scans!.columns.indexOf(name);
+  const unfinished = after.tables.scans!.rows.filter((r) => r[col('status')] !== 'completed' && r[col('kind')] === 'network');
+  t.true(unfinished.length >= 2, 'the fixture has network scans that did not complete');
+  for (const r of unfinished) t.is(r[col('swept')], '[]', `scan ${String(r[0])}: no coverage was kept by the release`);
+  for (const r of after.tables.scans!.rows.filter((x) => x[col('status')] === 'completed')) t.is(r[col('swept')], null);
+  const completed = after.tables.scans!.rows.filter((r) => r[col('status')] === 'completed' && r[col('kind')] === 'network').map((r) => r[0] as number);
+  for (const to of unfinished.map((r) => r[0] as number)) {
+    const from = completed.filter((id) => id < to).at(-1);
+    if (from === undefined) continue;
+    const diff = await runCli(['assets', 'diff', '--from', String(from), '--to', String(to), '--format', 'json', '--db', db]);
+    t.is(diff.code, 0, diff.stderr);
+    const gone = (JSON.parse(diff.stdout) as { changes: Array<{ kind: string }> }).changes.filter((c) => c.kind === 'host-gone' || c.kind === 'port-closed');
+    t.deepEqual(gone, [], `diff ${from} -> ${to}`);
+  }
+});
+
 test('the CLI reads the upgraded database: assets, accounts, unmanaged report and more, counts from SQL', async (t) => {
   const { db, cli } = await upgrade();
   for (const [name, result] of Object.entries(cli)) t.is(result.code, 0, `${name}: ${result.stderr}`);
