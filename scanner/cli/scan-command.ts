@@ -166,7 +166,8 @@ export async function scanCommand(argv: string[]): Promise<number> {
   // Written beside --output and renamed over it at the end: a refused or failed scan leaves an earlier file as it was.
   const output = values.output !== undefined ? new AtomicOutput(values.output) : null;
   let keepOutput = false;
-  let removeStopHandlers = () => {};
+  /** Set once the scan has nothing left to stop: a signal then only counts towards quitting at once. */
+  let closing = false;
   // Named credentials live in the database: without one there is nothing to use, so none is created.
   const store = await openStore(dbLocation, { create: credNames.length === 0 }).catch((err) => {
     output?.discard();
@@ -223,6 +224,10 @@ export async function scanCommand(argv: string[]): Promise<number> {
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
       signals++;
+      if (closing) {
+        if (signals >= 3) process.exit(130);
+        return;
+      }
       if (signals === 1) {
         process.stderr.write(`\nsurveyor: ${signal}: stopping, storing what was found (again to stop waiting for fingerprints and enumerations)\n`);
         stopScan(signal);
@@ -234,11 +239,8 @@ export async function scanCommand(argv: string[]): Promise<number> {
     const onStdoutClosed = () => stopScan('standard output was closed');
     for (const s of STOP_SIGNALS) process.on(s, onSignal);
     stdoutClosed.addEventListener('abort', onStdoutClosed);
-    // They stay until the command ends: a second Ctrl-C while the last batch is written must not kill the process.
-    removeStopHandlers = () => {
-      for (const s of STOP_SIGNALS) process.off(s, onSignal);
-      stdoutClosed.removeEventListener('abort', onStdoutClosed);
-    };
+    // The handlers stay until the process exits (bin/surveyor.js exits when the command returns): a Ctrl-C
+    // while the last batch is written or the database closed must not kill the process halfway.
     batcher.onFailure = (err) => {
       storeFailure = err;
       stopScan(`the database could not be written: ${err.message}`);
@@ -367,7 +369,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
     keepOutput = true; // completed or interrupted: what was found is stored, and written
     return interrupted ? 130 : 0;
   } finally {
-    removeStopHandlers();
+    closing = true;
     if (keepOutput) output?.commit();
     else output?.discard();
     await store.close();
