@@ -9,6 +9,8 @@ import { LATEST_SCHEMA, MIGRATIONS } from './migrations.js';
 import { Row, SqliteDriver } from './sqlite-driver.js';
 import { chunks, groupBy, placeholders } from './sql.js';
 import type { StoredCredential } from '../vault/credentials.js';
+import type { AccountView } from '../model/account.js';
+import type { AssetPort, AssetView } from '../model/asset.js';
 import { latestEnumerations, listAccounts, writeEnumerations } from './sqlite-accounts.js';
 import { listDirectoryComputers, recordDirectory } from './sqlite-directory.js';
 import * as onboarding from './sqlite-onboarding.js';
@@ -16,7 +18,7 @@ import type { Change, OnboardingState, StoredMembership } from '../onboarding/pl
 import type { MembershipKind } from '../onboarding/decide.js';
 import { acceptHostKeys, credentialFromRow, hostKeyFromRow, offerHostKey, pinHostKey, saveCredential } from './sqlite-credentials.js';
 import type {
-  AccountFilter, AccountView, AssetPort, ManagedAccountRecord, NewRuleRun, RuleRunRecord, RunBasis, StoredRuleSet, Workgroup, AssetView, DirectoryComputerView, DirectoryObservation, HostKeyPin, HostObservation, NewScan, ScanRecord, ScanSnapshot, ScanStatus, ScanTotals,
+  AccountFilter, ManagedAccountRecord, NewRuleRun, RuleRunRecord, RunBasis, StoredRuleSet, Workgroup, DirectoryComputerView, DirectoryObservation, HostKeyPin, HostObservation, NewScan, ScanRecord, ScanSnapshot, ScanStatus, ScanTotals,
   Store, StoredEnumeration, ScanEnd,
 } from './store.js';
 

@@ -13,7 +13,8 @@ import { planRun, planUndo, OnboardingState } from '../onboarding/plan.js';
 import { checkRules, Condition, Rule } from '../onboarding/rule-file.js';
 import { accountSubject, assetSubject, AccountSubject, AssetSubject } from '../onboarding/subjects.js';
 import { compareVersions } from '../onboarding/versions.js';
-import type { AccountView, AssetView } from '../store/store.js';
+import type { AccountView } from '../model/account.js';
+import type { AssetView } from '../model/asset.js';
 
 const NOW = Date.parse('2026-06-01T00:00:00Z');
 const daysAgo = (n: number) => new Date(NOW - n * 86_400_000).toISOString();
