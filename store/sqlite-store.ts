@@ -14,8 +14,7 @@ import type { AssetPort, AssetView } from '../model/asset.js';
 import { latestEnumerations, listAccounts, writeEnumerations } from './sqlite-accounts.js';
 import { listDirectoryComputers, recordDirectory } from './sqlite-directory.js';
 import * as onboarding from './sqlite-onboarding.js';
-import type { Change, OnboardingState, StoredMembership } from '../onboarding/plan.js';
-import type { MembershipKind } from '../onboarding/decide.js';
+import type { Change, MembershipKind, OnboardingState, StoredMembership } from '../model/onboarding.js';
 import { acceptHostKeys, credentialFromRow, hostKeyFromRow, offerHostKey, pinHostKey, saveCredential } from './sqlite-credentials.js';
 import type {
   AccountFilter, ManagedAccountRecord, NewRuleRun, RuleRunRecord, RunBasis, StoredRuleSet, Workgroup, DirectoryComputerView, DirectoryObservation, HostKeyPin, HostObservation, NewScan, ScanRecord, ScanSnapshot, ScanStatus, ScanTotals,

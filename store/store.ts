@@ -9,8 +9,7 @@ import type { HostProfile } from '../profiles/fingerprint.js';
 import type { PortResult } from '../scanner/engine/types.js';
 import type { EnumerationRecord } from '../enum/types.js';
 import type { StoredCredential } from '../vault/credentials.js';
-import type { Change, OnboardingState, StoredManaged, StoredMembership } from '../onboarding/plan.js';
-import type { MembershipKind } from '../onboarding/decide.js';
+import type { Change, MembershipKind, OnboardingState, StoredManaged, StoredMembership } from '../model/onboarding.js';
 
 export type ScanStatus = 'running' | 'completed' | 'interrupted' | 'failed';
 
