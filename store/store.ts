@@ -5,6 +5,7 @@
 import type { ScanOwner } from './owner.js';
 import type { AccountView } from '../model/account.js';
 import type { AssetView } from '../model/asset.js';
+import type { HostKeyPin, HostKeyStore } from '../model/host-key.js';
 import type { HostProfile } from '../profiles/fingerprint.js';
 import type { PortResult } from '../scanner/engine/types.js';
 import type { EnumerationRecord } from '../enum/types.js';
@@ -96,17 +97,6 @@ export interface DirectoryComputerView extends DirectoryComputerRecord {
   readonly lastScanId: number;
 }
 
-/** A host key pinned on first use, and the different key a server offered later (until an admin accepts it). */
-export interface HostKeyPin {
-  readonly address: string;
-  readonly port: number;
-  readonly algorithm: string;
-  readonly sha256: string;
-  readonly firstSeen: string;
-  readonly lastSeen: string;
-  readonly offered?: { readonly algorithm: string; readonly sha256: string; readonly at: string };
-}
-
 export interface AccountFilter {
   readonly privileged?: boolean;
   readonly address?: string;
@@ -195,7 +185,7 @@ export interface ScanEnd {
   readonly swept?: readonly string[];
 }
 
-export interface Store {
+export interface Store extends HostKeyStore {
   /** Where the data lives, for messages (a path or a URL without its password). */
   readonly location: string;
   /** Records a running scan owned by this process. */
@@ -218,11 +208,6 @@ export interface Store {
   listCredentials(): Promise<StoredCredential[]>;
   getCredential(name: string): Promise<StoredCredential | undefined>;
   removeCredential(name: string): Promise<boolean>;
-  getHostKey(address: string, port: number): Promise<HostKeyPin | undefined>;
-  /** Pins a key seen for the first time, or refreshes last_seen of the pinned one. */
-  pinHostKey(address: string, port: number, algorithm: string, sha256: string, at: string): Promise<void>;
-  /** Records a key that differs from the pinned one, for an admin to review and accept. */
-  offerHostKey(address: string, port: number, algorithm: string, sha256: string, at: string): Promise<void>;
   /** Makes the offered keys of an address (one port, or all) the pinned ones; returns what changed. */
   acceptHostKeys(address: string, port?: number): Promise<Array<{ before: HostKeyPin; after: HostKeyPin }>>;
   listHostKeys(): Promise<HostKeyPin[]>;
