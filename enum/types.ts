@@ -2,10 +2,8 @@
  * What a credentialed enumeration of one host yields: facts (each with the command that produced it), accounts,
  * and a status from the probe vocabulary with notes that tell partial results apart.
  */
-import type { ProbeStatus } from '../probes/core/outcome.js';
-
-export const ACCOUNT_KINDS = ['local', 'ssh-key', 'domain', 'database'] as const;
-export type AccountKind = (typeof ACCOUNT_KINDS)[number];
+import type { AccountKind } from '../model/account.js';
+import type { ProbeStatus } from '../model/evidence.js';
 
 export interface AccountObservation {
   readonly kind: AccountKind;

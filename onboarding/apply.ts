@@ -5,11 +5,12 @@
  * another run overtook meanwhile is planned again, under the lock, against the state it writes over.
  */
 import { InputError } from '../scanner/errors.js';
+import type { Change, Membership, OnboardingState } from '../model/onboarding.js';
 import type { NewRuleRun, Store } from '../store/store.js';
-import { Desired, evaluateEstate, Membership } from './decide.js';
+import { Desired, evaluateEstate } from './decide.js';
 import { compileRules, CompiledRule } from './evaluate.js';
 import { httpPoster, Poster, sendNotifications } from './notify.js';
-import { Change, OnboardingState, Plan, planRun, planUndo } from './plan.js';
+import { Plan, planRun, planUndo } from './plan.js';
 import type { Rule } from './rule-file.js';
 import { didYouMean } from './suggest.js';
 import { AccountSubject, accountSubject, AssetSubject, assetSubject } from './subjects.js';

@@ -7,32 +7,9 @@
  *   onboarded, whatever the order.
  * The result is the desired state (managed accounts and memberships); `plan.ts` compares it with the stored one.
  */
+import type { ManagedState, Membership } from '../model/onboarding.js';
 import type { CompiledRule, Explanation } from './evaluate.js';
 import { AccountSubject, AssetSubject, Subject, subjectLabel } from './subjects.js';
-
-export interface ManagedState {
-  readonly workgroup: string;
-  readonly policy: string;
-  readonly changeFrequencyDays: number;
-  readonly changeTime: string;
-  readonly rule: string;
-  readonly ruleVersion: string;
-}
-
-/** `notified`: a webhook was told about this subject for this rule (told once while it keeps matching). */
-export const MEMBERSHIP_KINDS = ['group', 'tag', 'exclude', 'notified'] as const;
-export type MembershipKind = (typeof MEMBERSHIP_KINDS)[number];
-
-export interface Membership {
-  readonly subject: 'asset' | 'account';
-  readonly subjectId: number;
-  readonly kind: MembershipKind;
-  /** Group or tag name; for `exclude` and `notified`, the rule's name. */
-  readonly name: string;
-  readonly rule: string;
-  /** The exclusion's reason, or the webhook URL. */
-  readonly detail: string | null;
-}
 
 export function membershipKey(m: Pick<Membership, 'subject' | 'subjectId' | 'kind' | 'name'>): string {
   return `${m.subject}:${m.subjectId}:${m.kind}:${m.name}`;

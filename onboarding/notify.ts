@@ -2,7 +2,7 @@
  * The `notify` action: one webhook POST per rule and run with the subjects that newly match it, as JSON. A subject
  * is announced once while it keeps matching; a failed POST is not recorded, so the next run tries again.
  */
-import type { Membership } from './decide.js';
+import type { Membership } from '../model/onboarding.js';
 import type { Subject } from './subjects.js';
 
 export const WEBHOOK_TIMEOUT_MS = 10_000;

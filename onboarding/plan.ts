@@ -4,32 +4,9 @@
  * (it is reported as retained) until an undo or an admin removes it; memberships (groups, tags, exclusions) follow
  * the rules exactly.
  */
-import { Desired, ManagedState, Membership, membershipKey } from './decide.js';
+import type { Change, ManagedState, Membership, OnboardingState, StoredManaged, StoredMembership } from '../model/onboarding.js';
+import { Desired, membershipKey } from './decide.js';
 import { subjectLabel } from './subjects.js';
-
-export type Change =
-  | { readonly action: 'onboard'; readonly accountId: number; readonly label: string; readonly after: ManagedState }
-  | { readonly action: 'update'; readonly accountId: number; readonly label: string; readonly before: ManagedState; readonly after: ManagedState }
-  | { readonly action: 'offboard'; readonly accountId: number; readonly label: string; readonly before: ManagedState }
-  | { readonly action: 'add'; readonly label: string; readonly membership: Membership }
-  | { readonly action: 'remove'; readonly label: string; readonly membership: Membership };
-
-export interface StoredManaged extends ManagedState {
-  readonly accountId: number;
-  readonly label: string;
-  readonly runId: number;
-}
-
-export interface StoredMembership extends Membership {
-  readonly label: string;
-  readonly runId: number;
-}
-
-/** The stored onboarding state of the subjects a run covers. */
-export interface OnboardingState {
-  readonly managed: ReadonlyMap<number, StoredManaged>;
-  readonly memberships: ReadonlyMap<string, StoredMembership>;
-}
 
 export function sameManaged(a: ManagedState, b: ManagedState): boolean {
   return a.workgroup === b.workgroup && a.policy === b.policy && a.changeFrequencyDays === b.changeFrequencyDays && a.changeTime === b.changeTime && a.rule === b.rule && a.ruleVersion === b.ruleVersion;

@@ -1,7 +1,7 @@
 /** Words for rule runs: one line per change, and the condition tree of an explanation with actual values. */
 import type { SubjectResult } from './decide.js';
 import type { Explanation } from './evaluate.js';
-import type { Change } from './plan.js';
+import type { Change } from '../model/onboarding.js';
 
 const show = (v: unknown): string => (v === null || v === undefined ? '(none)' : JSON.stringify(v));
 const verdict = (o: Explanation['outcome']): string => (o === 'skipped' ? 'skipped' : o ? 'true' : 'false');

@@ -2,7 +2,8 @@
  * The auditors' reports, as data: a title, columns and rows, with the time of the data and the scans it came from.
  * `report-render.ts` turns one into a table, CSV, JSON or a self-contained HTML page.
  */
-import type { AccountView, ScanRecord, Store } from '../store/store.js';
+import type { AccountView } from '../model/account.js';
+import type { ScanRecord, Store } from '../store/store.js';
 import { DAY_MS } from './evaluate.js';
 import { globMatcher } from './patterns.js';
 

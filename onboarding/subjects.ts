@@ -3,7 +3,8 @@
  * field. Readers return `undefined` for a value nobody found (an unknown last logon, a host without a name), which
  * every operator except `exists` treats as no match.
  */
-import type { AccountView, AssetView } from '../store/store.js';
+import type { AccountView } from '../model/account.js';
+import type { AssetView } from '../model/asset.js';
 
 export interface AssetSubject {
   readonly type: 'asset';

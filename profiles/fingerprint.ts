@@ -4,39 +4,12 @@
  * most, then the earlier rule). Every field keeps the rule and port that set it.
  */
 import PQueue from 'p-queue';
-import type { Evidence, ProbeOutcome } from '../probes/core/outcome.js';
+import type { Evidence, ProbeOutcome } from '../model/evidence.js';
+import type { FieldSource, OsProfile, ServiceName, ServiceProfile } from '../model/service.js';
 import { runProbe } from '../probes/core/probe.js';
 import { firstProbes, followUps, probe, ProbeName } from '../probes/registry.js';
 import { certificateNames } from '../probes/tls/probe.js';
-import { applyRules, builtInRules, Claim, compareClaims, Field, Rule, ServiceName } from './rules.js';
-
-export interface FieldSource {
-  readonly rule: string;
-  readonly port: number;
-}
-
-export interface ServiceProfile {
-  readonly port: number;
-  readonly protocol: 'tcp';
-  readonly service: ServiceName | null;
-  readonly product?: string;
-  readonly version?: string;
-  readonly info?: string;
-  readonly cpe?: string;
-  readonly confidence: number;
-  /** Which rule (or probe) set each field. */
-  readonly sources: Readonly<Record<string, string>>;
-  readonly outcomes: readonly ProbeOutcome[];
-}
-
-export interface OsProfile {
-  readonly family?: string;
-  readonly name?: string;
-  readonly version?: string;
-  readonly deviceType?: string;
-  readonly confidence: number;
-  readonly sources: Readonly<Record<string, FieldSource>>;
-}
+import { applyRules, builtInRules, Claim, compareClaims, Field, Rule } from './rules.js';
 
 export interface HostProfile {
   readonly address: string;

@@ -5,14 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { SERVICES, ServiceName } from '../model/service.js';
 import { InputError } from '../scanner/errors.js';
-
-export const SERVICES = [
-  'ssh', 'http', 'https', 'pop3', 'pop3s', 'imap', 'imaps', 'smtp', 'ftp', 'telnet', 'ldap', 'ldaps', 'rdp', 'smb',
-  'netbios-ssn', 'msrpc', 'mysql', 'postgresql', 'mssql', 'oracle-tns', 'mongodb', 'sybase', 'teradata', 'snmp', 'vnc',
-  'winrm', 'tls', 'unknown',
-] as const;
-export type ServiceName = (typeof SERVICES)[number];
 
 export const FIELDS = ['product', 'version', 'info', 'osfamily', 'osname', 'osversion', 'devicetype', 'cpe', 'confidence'] as const;
 export type Field = Exclude<(typeof FIELDS)[number], 'confidence'>;

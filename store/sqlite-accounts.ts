@@ -5,7 +5,8 @@ const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
 import type { EnumerationRecord } from '../enum/types.js';
 import type { Row, SqliteDriver } from './sqlite-driver.js';
 import { chunks, placeholders } from './sql.js';
-import type { AccountFilter, AccountView, HostObservation, StoredEnumeration } from './store.js';
+import type { AccountView } from '../model/account.js';
+import type { AccountFilter, HostObservation, StoredEnumeration } from './store.js';
 
 /** Writes the enumerations of a batch of hosts; runs inside the caller's transaction. */
 export async function writeEnumerations(

@@ -2,7 +2,7 @@
 import { InputError } from '../scanner/errors.js';
 import type { StoredCredential } from '../vault/credentials.js';
 import type { Row, SqliteDriver } from './sqlite-driver.js';
-import type { HostKeyPin } from './store.js';
+import type { HostKeyPin } from '../model/host-key.js';
 
 export async function saveCredential(db: SqliteDriver, c: StoredCredential, replace: boolean): Promise<'added' | 'replaced'> {
   return db.transaction(async () => {

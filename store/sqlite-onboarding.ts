@@ -1,7 +1,7 @@
 /** SQLite statements for Smart Rules: workgroups, rule sets, rule runs with their journal, managed accounts, memberships. */
 import { SurveyorError } from '../scanner/errors.js';
-import { ManagedState, Membership, MembershipKind, membershipKey } from '../onboarding/decide.js';
-import type { Change, OnboardingState, StoredManaged, StoredMembership } from '../onboarding/plan.js';
+import type { Change, ManagedState, Membership, MembershipKind, OnboardingState, StoredManaged, StoredMembership } from '../model/onboarding.js';
+import { membershipKey } from '../onboarding/decide.js';
 import { accountLabel } from '../onboarding/subjects.js';
 import type { Row, SqliteDriver } from './sqlite-driver.js';
 import { chunks, placeholders } from './sql.js';

@@ -9,14 +9,16 @@ import { LATEST_SCHEMA, MIGRATIONS } from './migrations.js';
 import { Row, SqliteDriver } from './sqlite-driver.js';
 import { chunks, groupBy, placeholders } from './sql.js';
 import type { StoredCredential } from '../vault/credentials.js';
+import type { AccountView } from '../model/account.js';
+import type { AssetPort, AssetView } from '../model/asset.js';
+import type { HostKeyPin } from '../model/host-key.js';
 import { latestEnumerations, listAccounts, writeEnumerations } from './sqlite-accounts.js';
 import { listDirectoryComputers, recordDirectory } from './sqlite-directory.js';
 import * as onboarding from './sqlite-onboarding.js';
-import type { Change, OnboardingState, StoredMembership } from '../onboarding/plan.js';
-import type { MembershipKind } from '../onboarding/decide.js';
+import type { Change, MembershipKind, OnboardingState, StoredMembership } from '../model/onboarding.js';
 import { acceptHostKeys, credentialFromRow, hostKeyFromRow, offerHostKey, pinHostKey, saveCredential } from './sqlite-credentials.js';
 import type {
-  AccountFilter, AccountView, AssetPort, ManagedAccountRecord, NewRuleRun, RuleRunRecord, RunBasis, StoredRuleSet, Workgroup, AssetView, DirectoryComputerView, DirectoryObservation, HostKeyPin, HostObservation, NewScan, ScanRecord, ScanSnapshot, ScanStatus, ScanTotals,
+  AccountFilter, ManagedAccountRecord, NewRuleRun, RuleRunRecord, RunBasis, StoredRuleSet, Workgroup, DirectoryComputerView, DirectoryObservation, HostObservation, NewScan, ScanRecord, ScanSnapshot, ScanStatus, ScanTotals,
   Store, StoredEnumeration, ScanEnd,
 } from './store.js';
 

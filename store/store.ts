@@ -3,12 +3,14 @@
  * implementation shares this interface (and the same test suite) so several scanner nodes can share one database.
  */
 import type { ScanOwner } from './owner.js';
-import type { HostProfile, OsProfile, ServiceProfile } from '../profiles/fingerprint.js';
+import type { AccountView } from '../model/account.js';
+import type { AssetView } from '../model/asset.js';
+import type { HostKeyPin, HostKeyStore } from '../model/host-key.js';
+import type { HostProfile } from '../profiles/fingerprint.js';
 import type { PortResult } from '../scanner/engine/types.js';
-import type { AccountKind, EnumerationRecord } from '../enum/types.js';
+import type { EnumerationRecord } from '../enum/types.js';
 import type { StoredCredential } from '../vault/credentials.js';
-import type { Change, OnboardingState, StoredManaged, StoredMembership } from '../onboarding/plan.js';
-import type { MembershipKind } from '../onboarding/decide.js';
+import type { Change, MembershipKind, OnboardingState, StoredManaged, StoredMembership } from '../model/onboarding.js';
 
 export type ScanStatus = 'running' | 'completed' | 'interrupted' | 'failed';
 
@@ -95,41 +97,6 @@ export interface DirectoryComputerView extends DirectoryComputerRecord {
   readonly lastScanId: number;
 }
 
-/** A host key pinned on first use, and the different key a server offered later (until an admin accepts it). */
-export interface HostKeyPin {
-  readonly address: string;
-  readonly port: number;
-  readonly algorithm: string;
-  readonly sha256: string;
-  readonly firstSeen: string;
-  readonly lastSeen: string;
-  readonly offered?: { readonly algorithm: string; readonly sha256: string; readonly at: string };
-}
-
-export interface AccountView {
-  readonly id: number;
-  readonly assetId: number;
-  readonly address: string;
-  readonly kind: AccountKind;
-  readonly name: string;
-  readonly uid: string | null;
-  readonly privileged: boolean;
-  readonly reasons: readonly string[];
-  readonly enabled: boolean | null;
-  readonly lastLogon: string | null;
-  readonly passwordLastSet: string | null;
-  readonly details: Readonly<Record<string, unknown>>;
-  readonly source: string;
-  /** The enumeration that found it: ssh, ldap. */
-  readonly method: string;
-  readonly credential: string | null;
-  readonly firstSeen: string;
-  readonly lastSeen: string;
-  readonly lastScanId: number;
-  /** Seen by the asset's latest successful enumeration (false: it was there before and is gone now). */
-  readonly current: boolean;
-}
-
 export interface AccountFilter {
   readonly privileged?: boolean;
   readonly address?: string;
@@ -142,34 +109,6 @@ export interface AccountFilter {
 export interface StoredEnumeration extends EnumerationRecord {
   readonly scanId: number;
   readonly address: string;
-}
-
-export interface AssetPort {
-  readonly port: number;
-  readonly protocol: 'tcp';
-  readonly state: PortResult['state'];
-  readonly rttMs: number;
-  readonly scanId: number;
-  readonly service?: Pick<ServiceProfile, 'service' | 'product' | 'version' | 'info' | 'cpe' | 'confidence' | 'sources' | 'outcomes'>;
-}
-
-export interface AssetView {
-  readonly id: number;
-  readonly address: string;
-  readonly hostnames: readonly string[];
-  readonly firstSeen: string;
-  readonly lastSeen: string;
-  readonly lastScanId: number;
-  /** Ports as the most recent scan that saw this asset found them. */
-  readonly ports: readonly AssetPort[];
-  readonly os?: OsProfile;
-  readonly domain?: { name: string; via: string };
-  /** False while the asset is known only from a directory (no sweep has seen it yet). */
-  readonly scanned: boolean;
-  /** The directory computer object(s) naming this asset. */
-  readonly directory?: ReadonlyArray<{ domain: string; name: string; dn: string; operatingSystem?: string; operatingSystemVersion?: string }>;
-  /** Host names with where each came from (a target name, a certificate, LDAP, ...). */
-  readonly names: ReadonlyArray<{ name: string; via: string }>;
 }
 
 /** What one scan saw: open ports with their services, and OS, per address. */
@@ -246,7 +185,7 @@ export interface ScanEnd {
   readonly swept?: readonly string[];
 }
 
-export interface Store {
+export interface Store extends HostKeyStore {
   /** Where the data lives, for messages (a path or a URL without its password). */
   readonly location: string;
   /** Records a running scan owned by this process. */
@@ -269,11 +208,6 @@ export interface Store {
   listCredentials(): Promise<StoredCredential[]>;
   getCredential(name: string): Promise<StoredCredential | undefined>;
   removeCredential(name: string): Promise<boolean>;
-  getHostKey(address: string, port: number): Promise<HostKeyPin | undefined>;
-  /** Pins a key seen for the first time, or refreshes last_seen of the pinned one. */
-  pinHostKey(address: string, port: number, algorithm: string, sha256: string, at: string): Promise<void>;
-  /** Records a key that differs from the pinned one, for an admin to review and accept. */
-  offerHostKey(address: string, port: number, algorithm: string, sha256: string, at: string): Promise<void>;
   /** Makes the offered keys of an address (one port, or all) the pinned ones; returns what changed. */
   acceptHostKeys(address: string, port?: number): Promise<Array<{ before: HostKeyPin; after: HostKeyPin }>>;
   listHostKeys(): Promise<HostKeyPin[]>;

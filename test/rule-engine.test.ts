@@ -9,11 +9,13 @@ import { execFileSync } from 'node:child_process';
 import { evaluateEstate } from '../onboarding/decide.js';
 import { compileRules } from '../onboarding/evaluate.js';
 import { OPERATORS } from '../onboarding/fields.js';
-import { planRun, planUndo, OnboardingState } from '../onboarding/plan.js';
+import { planRun, planUndo } from '../onboarding/plan.js';
+import type { OnboardingState } from '../model/onboarding.js';
 import { checkRules, Condition, Rule } from '../onboarding/rule-file.js';
 import { accountSubject, assetSubject, AccountSubject, AssetSubject } from '../onboarding/subjects.js';
 import { compareVersions } from '../onboarding/versions.js';
-import type { AccountView, AssetView } from '../store/store.js';
+import type { AccountView } from '../model/account.js';
+import type { AssetView } from '../model/asset.js';
 
 const NOW = Date.parse('2026-06-01T00:00:00Z');
 const daysAgo = (n: number) => new Date(NOW - n * 86_400_000).toISOString();

@@ -12,7 +12,8 @@ import { globMatcher } from '../onboarding/patterns.js';
 import { checkRules, MAX_CONDITION_DEPTH, MAX_RULE_FILE_BYTES, MAX_YAML_NESTING, parseRuleFile } from '../onboarding/rule-file.js';
 import { accountSubject, assetSubject } from '../onboarding/subjects.js';
 import { InputError } from '../scanner/errors.js';
-import type { AccountView, AssetView } from '../store/store.js';
+import type { AccountView } from '../model/account.js';
+import type { AssetView } from '../model/asset.js';
 import { fileState, runCli, tempDir } from './helpers/cli.js';
 
 const NOW = Date.parse('2026-06-01T00:00:00Z');

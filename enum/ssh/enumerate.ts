@@ -4,14 +4,12 @@
  * failure is a status with notes.
  */
 import { ProbeError } from '../../probes/core/outcome.js';
-import type { HostKeyPin, Store } from '../../store/store.js';
+import type { HostKeyPin, HostKeyStore } from '../../model/host-key.js';
 import type { Credential } from '../../vault/credentials.js';
 import type { EnumerationRecord } from '../types.js';
 import { accountsOf } from './accounts.js';
 import { collectHost } from './collect.js';
 import { HostKeySeen, SshSession } from './session.js';
-
-export type HostKeyStore = Pick<Store, 'getHostKey' | 'pinHostKey' | 'offerHostKey'>;
 
 export interface EnumerateOptions {
   readonly address: string;

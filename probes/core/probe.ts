@@ -4,7 +4,8 @@
  * failure into an outcome. `runProbe` never throws.
  */
 import { ProbeConnection } from './connection.js';
-import { Evidence, ProbeError, ProbeOutcome } from './outcome.js';
+import type { Evidence, ProbeOutcome } from '../../model/evidence.js';
+import { ProbeError } from './outcome.js';
 
 export interface ProbeContext {
   readonly host: string;

@@ -2,7 +2,7 @@
  * HTTP (and HTTPS): GET / with a bounded body, the status, Server header and page title, following at most three
  * redirects and only on the same host and port (a probe never sends traffic anywhere it was not asked to).
  */
-import type { Evidence } from '../core/outcome.js';
+import type { Evidence } from '../../model/evidence.js';
 import { ProbeError } from '../core/outcome.js';
 import type { Probe, ProbeContext } from '../core/probe.js';
 import type { ProbeConnection } from '../core/connection.js';

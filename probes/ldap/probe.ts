@@ -3,7 +3,7 @@
  * name, Active Directory's functional levels, vendor. No credential is sent.
  */
 import { Client } from 'ldapts';
-import type { Evidence } from '../core/outcome.js';
+import type { Evidence } from '../../model/evidence.js';
 import { ProbeError } from '../core/outcome.js';
 import type { Probe } from '../core/probe.js';
 import { domainOfDn } from '../../enum/ldap/codecs.js';

@@ -1,5 +1,5 @@
 /** MongoDB: `hello` over OP_MSG (no authentication needed): wire versions, replica set, router. */
-import type { Evidence } from '../core/outcome.js';
+import type { Evidence } from '../../model/evidence.js';
 import { ProbeError } from '../core/outcome.js';
 import type { Probe } from '../core/probe.js';
 import { messageLength, opMsg, parseOpMsgReply, releaseOfWire } from './codec.js';

@@ -1,5 +1,5 @@
 /** MSSQL: PRELOGIN reveals the server version and its encryption setting before any login. */
-import type { Evidence } from '../core/outcome.js';
+import type { Evidence } from '../../model/evidence.js';
 import type { Probe } from '../core/probe.js';
 import { parsePreloginResponse, preloginRequest, tdsLength } from './codec.js';
 

@@ -1,5 +1,5 @@
 /** MySQL/MariaDB: the server's greeting (version, capabilities, TLS support, auth plugin); nothing is sent. */
-import type { Evidence } from '../core/outcome.js';
+import type { Evidence } from '../../model/evidence.js';
 import { ProbeError } from '../core/outcome.js';
 import type { Probe } from '../core/probe.js';
 import { CLIENT_SSL, firstPacket, packetLength, parseGreeting } from './codec.js';

@@ -3,7 +3,7 @@
  * names the server and its domain and whose version field names the OS build ([MS-NLMP] 2.2.1.1, 2.2.1.2,
  * 2.2.2.1 AV_PAIR, 2.2.2.10 VERSION). Plus the minimal SPNEGO wrapping SMB servers expect (RFC 4178).
  */
-import type { Evidence } from '../core/outcome.js';
+import type { Evidence } from '../../model/evidence.js';
 import { ProbeError } from '../core/outcome.js';
 
 export const SIGNATURE = Buffer.from('NTLMSSP\0', 'latin1');

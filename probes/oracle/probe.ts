@@ -1,5 +1,5 @@
 /** Oracle TNS listener: does it answer, and does it say its version? */
-import type { Evidence } from '../core/outcome.js';
+import type { Evidence } from '../../model/evidence.js';
 import type { Probe } from '../core/probe.js';
 import { connectPacket, parseTnsReply, tnsLength } from './codec.js';
 

@@ -2,7 +2,7 @@
  * PostgreSQL: does it answer an SSLRequest, and what does it ask of a client that starts up (the authentication
  * method, or an error)? No password is sent; the connection ends before authentication.
  */
-import type { Evidence } from '../core/outcome.js';
+import type { Evidence } from '../../model/evidence.js';
 import { ProbeError } from '../core/outcome.js';
 import type { Probe } from '../core/probe.js';
 import type { ProbeContext } from '../core/probe.js';

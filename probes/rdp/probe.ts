@@ -2,7 +2,7 @@
  * RDP: which security protocol the server selects when offered everything (standard RDP, TLS, CredSSP/NLA), whether
  * it still accepts standard RDP security, and the TLS certificate when TLS is selected.
  */
-import type { Evidence } from '../core/outcome.js';
+import type { Evidence } from '../../model/evidence.js';
 import type { Probe, ProbeContext } from '../core/probe.js';
 import { tlsEvidence } from '../tls/probe.js';
 import { challengeEvidence, negotiateMessage, parseChallenge } from '../ntlm/codec.js';

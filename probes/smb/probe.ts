@@ -3,7 +3,7 @@
  * reveals the NetBIOS and DNS names of the server and its domain, and the OS version it claims. The probe stops at
  * the challenge: no credential is sent.
  */
-import type { Evidence } from '../core/outcome.js';
+import type { Evidence } from '../../model/evidence.js';
 import { ProbeError } from '../core/outcome.js';
 import type { Probe } from '../core/probe.js';
 import type { ProbeConnection } from '../core/connection.js';

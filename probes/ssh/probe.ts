@@ -4,7 +4,8 @@
  * refusal of the host key, so no credential is ever sent).
  */
 import { Client } from 'ssh2';
-import { Evidence, ProbeError } from '../core/outcome.js';
+import type { Evidence } from '../../model/evidence.js';
+import { ProbeError } from '../core/outcome.js';
 import type { Probe, ProbeContext } from '../core/probe.js';
 import { printable } from '../core/probe.js';
 import { sshFingerprint } from '../../enum/ssh/keys.js';

@@ -1,6 +1,6 @@
 /** TLS: version, cipher and the certificate (subject, SANs, issuer, validity, SHA-256, self-signed). */
 import type { TLSSocket } from 'node:tls';
-import type { Evidence } from '../core/outcome.js';
+import type { Evidence } from '../../model/evidence.js';
 import type { Probe } from '../core/probe.js';
 
 function dn(fields: Record<string, string | string[] | undefined> | undefined): string {

@@ -4,7 +4,8 @@
  * host and method, so a refused one cannot lock an account out.
  */
 import type { HostProfile } from '../../profiles/fingerprint.js';
-import { enumerateSsh, HostKeyStore } from '../../enum/ssh/enumerate.js';
+import type { HostKeyStore } from '../../model/host-key.js';
+import { enumerateSsh } from '../../enum/ssh/enumerate.js';
 import { directoryUrl, TlsPolicy } from '../../enum/ldap/connect.js';
 import { enumerateDirectory } from '../../enum/ldap/enumerate.js';
 import type { EnumerationRecord } from '../../enum/types.js';

@@ -8,7 +8,8 @@ import { performance } from 'node:perf_hooks';
 import { Connection, Connector, ConnectorKind, createConnector, ERRNO } from './connector.js';
 import { DeadlineList, Linked } from './deadline-list.js';
 import { RttEstimator } from './rtt.js';
-import type { HostResult, PortResult, PortState, SweepCounters, SweepTuning } from './types.js';
+import type { PortState } from '../../model/port.js';
+import type { HostResult, PortResult, SweepCounters, SweepTuning } from './types.js';
 import { emptyCounters } from './types.js';
 
 interface HostState {

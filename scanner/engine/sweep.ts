@@ -11,7 +11,8 @@ import type { TargetSet } from '../targets/target-set.js';
 import { addressesOf } from '../targets/target-set.js';
 import { ConnectSweeper } from './connect-sweeper.js';
 import type { ShardJob, WorkerMessage } from './protocol.js';
-import { addCounters, emptyCounters, HostResult, PortState, SweepCounters, SweepTuning } from './types.js';
+import type { PortState } from '../../model/port.js';
+import { addCounters, emptyCounters, HostResult, SweepCounters, SweepTuning } from './types.js';
 
 export interface SweepOptions {
   readonly ports: readonly number[];

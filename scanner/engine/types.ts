@@ -1,6 +1,5 @@
 /** Results and options shared by the sweeper, its worker threads and the pool that drives them. */
-export type PortState = 'open' | 'closed' | 'filtered';
-export const PORT_STATES = ['open', 'closed', 'filtered'] as const;
+import type { PortState } from '../../model/port.js';
 
 export interface PortResult {
   readonly port: number;

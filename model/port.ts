@@ -1,0 +1,3 @@
+/** What a sweep decides about one port. */
+export type PortState = 'open' | 'closed' | 'filtered';
+export const PORT_STATES = ['open', 'closed', 'filtered'] as const;

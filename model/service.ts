@@ -1,0 +1,37 @@
+/** The profile of one open port and of a host's OS, as the fingerprint rules settled them. */
+import type { ProbeOutcome } from './evidence.js';
+
+export const SERVICES = [
+  'ssh', 'http', 'https', 'pop3', 'pop3s', 'imap', 'imaps', 'smtp', 'ftp', 'telnet', 'ldap', 'ldaps', 'rdp', 'smb',
+  'netbios-ssn', 'msrpc', 'mysql', 'postgresql', 'mssql', 'oracle-tns', 'mongodb', 'sybase', 'teradata', 'snmp', 'vnc',
+  'winrm', 'tls', 'unknown',
+] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export interface FieldSource {
+  readonly rule: string;
+  readonly port: number;
+}
+
+export interface ServiceProfile {
+  readonly port: number;
+  readonly protocol: 'tcp';
+  readonly service: ServiceName | null;
+  readonly product?: string;
+  readonly version?: string;
+  readonly info?: string;
+  readonly cpe?: string;
+  readonly confidence: number;
+  /** Which rule (or probe) set each field. */
+  readonly sources: Readonly<Record<string, string>>;
+  readonly outcomes: readonly ProbeOutcome[];
+}
+
+export interface OsProfile {
+  readonly family?: string;
+  readonly name?: string;
+  readonly version?: string;
+  readonly deviceType?: string;
+  readonly confidence: number;
+  readonly sources: Readonly<Record<string, FieldSource>>;
+}
