@@ -16,9 +16,9 @@ import { join } from 'node:path';
 import { startEstateProcess, type EstateProcess } from '../fixtures/estate/process.js';
 import { prng } from '../fixtures/estate/plan.js';
 import { BIN, fileState, jsonLines, runCli, RunResult, tempDir } from './helpers/cli.js';
+import { rootTest } from './helpers/gate.js';
 
 const KEY = 'ab'.repeat(32);
-const isRoot = process.getuid?.() === 0;
 
 /** One query through python3's sqlite3: the ground truth does not go through surveyor's driver. */
 function sql<T = unknown[]>(db: string, query: string): T[] {
@@ -231,8 +231,7 @@ test.serial('another process holding the write lock for 10 s: the scan waits and
   t.deepEqual(storedPorts(db, 2), [...truthPorts(e)].sort(), 'no batch was dropped');
 });
 
-test.serial('a full disk: the scan stops with "the disk is full", nothing committed is lost, the scan ends interrupted', async (t) => {
-  if (!isRoot) return t.pass('needs root to mount a tmpfs (CI runs as root)');
+rootTest('a full disk: the scan stops with "the disk is full", nothing committed is lost, the scan ends interrupted', async (t) => {
   t.timeout(180_000);
   const e = await estate(t, '127.88.80.0/20', 36);
   const mount = join(tempDir(t), 'small');
@@ -255,7 +254,7 @@ test.serial('a full disk: the scan stops with "the disk is full", nothing commit
   t.true(['interrupted'].includes(scans[1]!.status), JSON.stringify(scans[1]));
 });
 
-test.serial('read-only, damaged and foreign databases are named in words; a read command never creates one', async (t) => {
+test.serial('damaged, foreign and missing databases are named in words; a read command never creates one', async (t) => {
   t.timeout(120_000);
   const dir = tempDir(t);
   const db = join(dir, 's.db');
@@ -308,22 +307,26 @@ test.serial('read-only, damaged and foreign databases are named in words; a read
   t.regex(d.stderr, /the database is damaged/);
   t.notRegex(d.stderr, /unexpected failure|SQLITE_CORRUPT:/);
 
-  // Read-only file system: reads work, a scan says the database is read-only.
-  if (isRoot) {
-    const mount = join(dir, 'ro');
-    mkdirSync(mount);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mount]);
-    t.teardown(() => void spawnSync('umount', ['-l', mount]));
-    const ro = join(mount, 's.db');
-    copyFileSync(db, ro);
-    execFileSync('mount', ['-o', 'remount,ro', mount]);
-    const list = await cli(ro, ['scans']);
-    t.is(list.code, 0, list.stderr);
-    const w = await cli(ro, ['scan', '127.0.0.1', '--ports', '1']);
-    t.is(w.code, 1, w.stderr);
-    t.regex(w.stderr, /read-only/);
-    t.notRegex(w.stderr, /unexpected failure/);
-  }
+});
+
+rootTest('a database on a read-only file system: reading commands work, a scan names it read-only', async (t) => {
+  t.timeout(60_000);
+  const dir = tempDir(t);
+  const mount = join(dir, 'ro');
+  mkdirSync(mount);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mount]);
+  t.teardown(() => void spawnSync('umount', ['-l', mount]));
+  const ro = join(mount, 's.db');
+  t.is((await cli(ro, ['scan', '127.0.0.1', '--ports', '1', '--no-progress'])).code, 0);
+  const before = sql(ro, 'SELECT id, status FROM scans');
+  execFileSync('mount', ['-o', 'remount,ro', mount]);
+  const list = await cli(ro, ['scans', '--format', 'json']);
+  t.is(list.code, 0, list.stderr);
+  t.deepEqual((JSON.parse(list.stdout) as { scans: Array<{ id: number; status: string }> }).scans.map((s) => [s.id, s.status]), before);
+  const w = await cli(ro, ['scan', '127.0.0.1', '--ports', '1']);
+  t.is(w.code, 1, w.stderr);
+  t.regex(w.stderr, /the database .* is read-only/);
+  t.notRegex(w.stderr, /unexpected failure/);
 });
 
 test.serial('--output naming the database or its companions is refused and touches nothing; a refused scan leaves an earlier output as it was', async (t) => {
