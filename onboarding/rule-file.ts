@@ -3,9 +3,10 @@
  * (`rules[2].when.all[1].op: unknown operator "inside"; did you mean "in"?`) and, for YAML, its line. Nothing in a
  * file with a problem is applied.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { CST, Composer, Document, LineCounter, Parser, YAMLParseError } from 'yaml';
 import { InputError } from '../scanner/errors.js';
+import { formatBytes, readBounded } from '../scanner/io/bounded-read.js';
 import { parseToken } from '../scanner/targets/parse.js';
 import { fieldNames, fieldSpec, OPERATORS, ValueShape } from './fields.js';
 import { unsupportedRegex, compileRegex } from './patterns.js';
@@ -487,13 +488,12 @@ export function readRuleFile(path: string): { rules: Rule[]; text: string } {
     const fd = openSync(path, 'r');
     try {
       const size = fstatSync(fd).size;
-      if (size > MAX_RULE_FILE_BYTES) throw new InputError(`rule file ${path}: ${size} bytes, more than the limit of ${MAX_RULE_FILE_BYTES} bytes (${MAX_RULE_FILE_BYTES / 1024 / 1024} MiB); nothing applied`);
-      // Read to the limit and one byte more, in case the file grows while it is read.
-      bytes = Buffer.alloc(Math.min(size, MAX_RULE_FILE_BYTES) + 1);
-      let filled = 0;
-      for (let n; filled < bytes.length && (n = readSync(fd, bytes, filled, bytes.length - filled, null)) > 0;) filled += n;
-      if (filled > MAX_RULE_FILE_BYTES) throw new InputError(`rule file ${path}: more than the limit of ${MAX_RULE_FILE_BYTES} bytes (${MAX_RULE_FILE_BYTES / 1024 / 1024} MiB); nothing applied`);
-      bytes = bytes.subarray(0, filled);
+      const limit = `the limit of ${MAX_RULE_FILE_BYTES} bytes (${formatBytes(MAX_RULE_FILE_BYTES)}); nothing applied`;
+      if (size > MAX_RULE_FILE_BYTES) throw new InputError(`rule file ${path}: ${size} bytes, more than ${limit}`);
+      // Bounded again while read: the file may grow, or be a FIFO whose size says nothing.
+      const read = readBounded(fd, MAX_RULE_FILE_BYTES);
+      if (read === undefined) throw new InputError(`rule file ${path}: more than ${limit}`);
+      bytes = read;
     } finally {
       closeSync(fd);
     }

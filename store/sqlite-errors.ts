@@ -4,9 +4,11 @@
  */
 import { SurveyorError } from '../scanner/errors.js';
 
+const busy = (p: string) => `another process holds ${p} (it is writing to it); try again when it has finished`;
+
 const MEANINGS: Record<string, (path: string, detail: string) => string> = {
-  SQLITE_BUSY: (p) => `another process holds ${p} (it is writing to it); try again when it has finished`,
-  SQLITE_LOCKED: (p) => `another process holds ${p} (it is writing to it); try again when it has finished`,
+  SQLITE_BUSY: busy,
+  SQLITE_LOCKED: busy,
   SQLITE_FULL: (p) => `the disk is full: cannot write ${p} (free some space; what was committed before is kept)`,
   SQLITE_READONLY: (p) => `the database ${p} is read-only (the file, its folder or the file system): cannot write to it`,
   SQLITE_CORRUPT: (p, d) => `the database is damaged: ${p}: ${d} (restore it from a backup; "sqlite3 ${p} .recover" may save its rows)`,

@@ -88,10 +88,6 @@ export class SqliteStore implements Store {
     return lastID;
   }
 
-  async heartbeat(scanId: number): Promise<void> {
-    await this.db.transaction(() => this.db.run("UPDATE scans SET heartbeat_at = ? WHERE id = ? AND status = 'running'", [new Date().toISOString(), scanId]));
-  }
-
   /** Marks scans whose process is gone `interrupted`, keeping what they committed. */
   private async reapLostScans(): Promise<void> {
     const running = await this.db.all<{ id: number; owner: string | null; heartbeat_at: string | null }>(

@@ -195,8 +195,6 @@ export interface Store extends HostKeyStore {
    * addresses settled so far (see ScanRecord.swept) when given.
    */
   recordHosts(scanId: number, hosts: readonly HostObservation[], totals: ScanTotals, swept?: readonly string[]): Promise<void>;
-  /** Says that the scan's process is alive, when it has nothing else to write for a while. */
-  heartbeat(scanId: number): Promise<void>;
   finishScan(scanId: number, status: Exclude<ScanStatus, 'running'>, totals: ScanTotals, finishedAt: string, end?: ScanEnd): Promise<void>;
   getScan(scanId: number): Promise<ScanRecord | undefined>;
   listScans(): Promise<ScanRecord[]>;

@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../scanner/errors.js';
-import { readBounded, STDIN_SECRET_MAX_BYTES } from '../scanner/cli/secrets-input.js';
+import { readBounded } from '../scanner/io/bounded-read.js';
+import { STDIN_SECRET_MAX_BYTES } from '../scanner/cli/secrets-input.js';
 import { createKeyFile, findKey, KeyFileIo, loadKey } from '../vault/key.js';
 import { fileState, runCli, tempDir } from './helpers/cli.js';
 

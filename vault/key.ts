@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { InputError } from '../scanner/errors.js';
+import { readBounded } from '../scanner/io/bounded-read.js';
 
 export interface VaultKey {
   readonly key: Buffer;
@@ -87,11 +88,9 @@ function readKeyFd(fd: number, file: string): VaultKey {
   if (st.size === 0) {
     throw new InputError(`vault key file ${file} is empty: it was probably left by an interrupted first run; if no credentials were sealed with it, delete it and run creds add again (a new key is made), else restore the key from a backup`);
   }
-  const buf = Buffer.alloc(KEY_FILE_MAX_BYTES + 1);
-  let length = 0;
-  for (let n; length < buf.length && (n = fs.readSync(fd, buf, length, buf.length - length, null)) > 0;) length += n;
-  const key = length <= KEY_FILE_MAX_BYTES ? decodeKey(buf.toString('utf8', 0, length)) : null;
-  buf.fill(0);
+  const buf = readBounded(fd, KEY_FILE_MAX_BYTES);
+  const key = buf ? decodeKey(buf.toString('utf8')) : null;
+  buf?.fill(0);
   if (!key) {
     throw new InputError(`vault key file ${file} is malformed (${st.size} bytes; a key is 32 bytes written as 64 hex digits or base64 on one line): restore it from a backup, or, if no credentials were sealed with it, delete it and run creds add again`);
   }

@@ -254,7 +254,6 @@ export async function scanCommand(argv: string[]): Promise<number> {
     const waiting = new Map<string, { ports: HostRecordPorts; complete: boolean }>();
     const record = (address: string, ports: HostRecordPorts, complete: boolean, profile?: HostProfile, enumerations?: EnumerationRecord[]) => {
       seen.push(address);
-      if (complete) coverage.add(address);
       const targetNames = targets.names.get(address) ?? [];
       const found = (profile?.hostnames ?? []).map((n) => n.name).filter((n) => !targetNames.includes(n));
       const hostnames = [...targetNames, ...found];
@@ -272,6 +271,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
       if (!host) return;
       waiting.delete(address);
       record(address, host.ports, host.complete, profile, enumerations);
+      if (host.complete) coverage.add(address); // its sweep ended while it waited: settled only now
     };
     let summary;
     let fingerprintMs = 0;
@@ -285,7 +285,8 @@ export async function scanCommand(argv: string[]): Promise<number> {
           latest = c;
           progress?.update(c);
         },
-        // A host waiting for its fingerprint is settled when it is recorded, not when its sweep ends.
+        // Every host whose sweep ended is settled, but one waiting for its fingerprint only once it is recorded.
+        // (onHost comes before onSwept for a host, from a worker too, so `waiting` already knows it.)
         onSwept: (address) => {
           if (!waiting.has(address)) coverage.add(address);
         },
