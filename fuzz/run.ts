@@ -132,6 +132,19 @@ function mutate(seed: Buffer, random: () => number): Buffer {
   return Buffer.from(Array.from({ length: Math.floor(random() * 600) }, () => Math.floor(random() * 256)));
 }
 
+/** An input that takes longer than this, every time, is a hang. */
+const HANG_MS = 100;
+
+function timeOnce(target: (typeof TARGETS)[number], input: Buffer): number {
+  const t0 = performance.now();
+  try {
+    target.run(input);
+  } catch {
+    // its outcome was counted on the first run
+  }
+  return performance.now() - t0;
+}
+
 function main(): void {
   const { values } = parseArgs({ options: { inputs: { type: 'string', default: '100000' }, seed: { type: 'string', default: '1' } } });
   const inputs = Number(values.inputs);
@@ -157,9 +170,12 @@ function main(): void {
           if (crashes <= 3) process.stderr.write(`${target.name}: crash on ${input.toString('hex').slice(0, 200)}: ${(err as Error).stack}\n`);
         }
       }
-      const ms = performance.now() - t0;
+      let ms = performance.now() - t0;
+      // A slow input is timed twice more and counts by its fastest run: a real hang is slow every time, while a
+      // busy machine (a garbage collection, another process) slows one run.
+      for (let again = 0; again < 2 && ms > HANG_MS; again++) ms = Math.min(ms, timeOnce(target, input));
       worstMs = Math.max(worstMs, ms);
-      if (ms > 100) hangs++;
+      if (ms > HANG_MS) hangs++;
     }
     failures += crashes + hangs;
     rows.push([target.name, inputs.toLocaleString('en-US'), accepted.toLocaleString('en-US'), String(crashes), String(hangs), worstMs.toFixed(2), ((performance.now() - started) / 1000).toFixed(1)]);

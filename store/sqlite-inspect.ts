@@ -46,10 +46,10 @@ export function inspectDbFile(path: string): DbFile {
   return { kind: 'sqlite' };
 }
 
-/** Refuses a SQLite database that holds tables but is not surveyor's (it would silently get surveyor's tables). */
-export function checkOwnDatabase(path: string, tables: readonly string[]): void {
+/** Refuses a database (SQLite or PostgreSQL) that holds tables but is not surveyor's (it would silently get surveyor's tables). */
+export function checkOwnDatabase(path: string, tables: readonly string[], kind: 'SQLite' | 'PostgreSQL' = 'SQLite'): void {
   const user = tables.filter((t) => !t.startsWith('sqlite_'));
   if (user.length === 0 || user.includes('schema_migrations')) return;
   const shown = user.slice(0, 5).join(', ') + (user.length > 5 ? `, ... (${user.length} tables)` : '');
-  throw new InputError(`bad --db "${path}": it is another application's SQLite database (tables: ${shown}); surveyor leaves it alone: give a new file or surveyor's database`);
+  throw new InputError(`bad --db "${path}": it is another application's ${kind} database (tables: ${shown}); surveyor leaves it alone: give a new file or surveyor's database`);
 }

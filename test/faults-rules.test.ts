@@ -27,7 +27,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, copyFileSync, createReadStream, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sqlite3 from 'sqlite3';
+import Database from 'better-sqlite3';
 import { writeEstate } from '../bench/rules.js';
 import { BIN, RunResult, runCli } from './helpers/cli.js';
 
@@ -71,15 +71,12 @@ function freshCopy(e: Estate): string {
 // ---- reading the database, independently of surveyor ----------------------------------------------------------
 
 async function withDb<T>(path: string, work: (all: (sql: string) => Promise<Array<Record<string, unknown>>>) => Promise<T>): Promise<T> {
-  const db = await new Promise<sqlite3.Database>((resolve, reject) => {
-    const d = new sqlite3.Database(path, sqlite3.OPEN_READWRITE, (err) => (err ? reject(err) : resolve(d)));
-  });
-  const all = (sql: string) => new Promise<Array<Record<string, unknown>>>((resolve, reject) =>
-    db.all(sql, (err, rows) => (err ? reject(err) : resolve(rows as Array<Record<string, unknown>>))));
+  const db = new Database(path, { fileMustExist: true });
+  const all = async (sql: string) => db.prepare(sql).all() as Array<Record<string, unknown>>;
   try {
     return await work(all);
   } finally {
-    await new Promise<void>((resolve) => db.close(() => resolve()));
+    db.close();
   }
 }
 

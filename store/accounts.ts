@@ -1,67 +1,61 @@
-/** SQLite statements for credentialed enumerations and the accounts they found. */
+/** Statements for credentialed enumerations and the accounts they found. */
+import { sql } from 'kysely';
 import { addressKey } from '../scanner/targets/ip.js';
-
-const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
 import type { EnumerationRecord } from '../enum/types.js';
-import type { Row, SqliteDriver } from './sqlite-driver.js';
-import { chunks, placeholders } from './sql.js';
+import type { Queryable, Row } from './db.js';
+import { chunks, inIds, lastByKey, values } from './sql.js';
 import type { AccountView } from '../model/account.js';
 import type { AccountFilter, HostObservation, StoredEnumeration } from './store.js';
 
+const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+
 /** Writes the enumerations of a batch of hosts; runs inside the caller's transaction. */
 export async function writeEnumerations(
-  db: SqliteDriver, scanId: number, idOf: ReadonlyMap<string, number>, hosts: ReadonlyArray<Pick<HostObservation, 'address' | 'seenAt' | 'enumerations'>>,
+  db: Queryable, scanId: number, idOf: ReadonlyMap<string, number>, hosts: ReadonlyArray<Pick<HostObservation, 'address' | 'seenAt' | 'enumerations'>>,
 ): Promise<void> {
   for (const h of hosts) {
     const assetId = idOf.get(h.address);
     if (assetId === undefined) continue;
     for (const e of h.enumerations ?? []) {
-      await db.run(
-        `INSERT OR REPLACE INTO scan_enumerations (scan_id, asset_id, method, port, credential, status, notes, facts, elapsed_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [scanId, assetId, e.method, e.port, e.credential, e.status, JSON.stringify(e.notes), JSON.stringify(e.facts), e.elapsedMs],
-      );
-      for (const rows of chunks(e.accounts, 200)) {
-        await db.run(
-          `INSERT INTO accounts (asset_id, kind, account_key, name, uid, privileged, privileged_reasons, enabled, last_logon,
+      await db.run(sql`INSERT INTO scan_enumerations (scan_id, asset_id, method, port, credential, status, notes, facts, elapsed_ms)
+        VALUES (${scanId}, ${assetId}, ${e.method}, ${e.port}, ${e.credential}, ${e.status}, ${JSON.stringify(e.notes)}, ${JSON.stringify(e.facts)}, ${e.elapsedMs})
+        ON CONFLICT (scan_id, asset_id, method, credential) DO UPDATE SET port = excluded.port, status = excluded.status,
+          notes = excluded.notes, facts = excluded.facts, elapsed_ms = excluded.elapsed_ms`);
+      for (const rows of chunks(lastByKey(e.accounts, (a) => `${a.kind}\0${a.key}`), 200)) {
+        await db.run(sql`INSERT INTO accounts (asset_id, kind, account_key, name, uid, privileged, privileged_reasons, enabled, last_logon,
              password_last_set, details, source, credential, first_seen, last_seen, last_scan_id, method)
-           VALUES ${placeholders(rows.length, 17)}
+           VALUES ${values(rows.map((a) => [
+            assetId, a.kind, a.key, a.name, a.uid ?? null, a.privileged ? 1 : 0, JSON.stringify(a.reasons),
+            a.enabled === undefined ? null : a.enabled ? 1 : 0, a.lastLogon ?? null, a.passwordLastSet ?? null,
+            JSON.stringify(a.details), a.source, e.credential, h.seenAt, h.seenAt, scanId, e.method,
+          ]))}
            ON CONFLICT (asset_id, kind, account_key) DO UPDATE SET name = excluded.name, uid = excluded.uid,
              privileged = excluded.privileged, privileged_reasons = excluded.privileged_reasons, enabled = excluded.enabled,
              last_logon = excluded.last_logon, password_last_set = excluded.password_last_set, details = excluded.details,
              source = excluded.source, credential = excluded.credential, last_seen = excluded.last_seen, last_scan_id = excluded.last_scan_id,
-             method = excluded.method`,
-          rows.flatMap((a) => [
-            assetId, a.kind, a.key, a.name, a.uid ?? null, a.privileged ? 1 : 0, JSON.stringify(a.reasons),
-            a.enabled === undefined ? null : a.enabled ? 1 : 0, a.lastLogon ?? null, a.passwordLastSet ?? null,
-            JSON.stringify(a.details), a.source, e.credential, h.seenAt, h.seenAt, scanId, e.method,
-          ]),
-        );
+             method = excluded.method`);
       }
     }
   }
 }
 
-export async function listAccounts(db: SqliteDriver, filter: AccountFilter = {}): Promise<AccountView[]> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  if (filter.privileged) where.push('ac.privileged = 1');
-  if (filter.address !== undefined) {
-    where.push('a.address = ?');
-    params.push(filter.address);
-  }
-  if (filter.assetIds) where.push(`ac.asset_id IN (${filter.assetIds.map(Number).join(',') || 'NULL'})`);
+export async function listAccounts(db: Queryable, filter: AccountFilter = {}): Promise<AccountView[]> {
+  const where = [
+    ...(filter.privileged ? [sql`ac.privileged = 1`] : []),
+    ...(filter.address !== undefined ? [sql`a.address = ${filter.address}`] : []),
+    ...(filter.assetIds ? [inIds('ac.asset_id', filter.assetIds)] : []),
+  ];
   // The latest successful enumeration per asset and method, computed once (not once per account row).
-  const rows = await db.all(
-    `WITH latest AS (SELECT asset_id, method, max(scan_id) AS scan_id FROM scan_enumerations WHERE status = 'success' GROUP BY asset_id, method)
-     SELECT ac.*, a.address, ac.last_scan_id >= coalesce(l.scan_id, 0) AS current
+  const rows = await db.all(sql`WITH latest AS (SELECT asset_id, method, max(scan_id) AS scan_id FROM scan_enumerations WHERE status = 'success' GROUP BY asset_id, method)
+     SELECT ac.*, a.address, CASE WHEN ac.last_scan_id >= coalesce(l.scan_id, 0) THEN 1 ELSE 0 END AS current
      FROM accounts ac JOIN assets a ON a.id = ac.asset_id LEFT JOIN latest l ON l.asset_id = ac.asset_id AND l.method = ac.method
-     ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`,
-    params,
-  );
+     ${where.length ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql``}`);
   // Sorted by a key built once per account (comparing addresses builds keys: 250,000 accounts made 9 million).
-  const keyed = rows.map(accountFromRow).filter((a) => filter.includeGone || a.current).map((a) => ({ a, key: addressKey(a.address) }));
-  keyed.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0) || cmp(x.a.kind, y.a.kind) || cmp(x.a.name, y.a.name) || cmp(x.a.source, y.a.source));
+  // The account's own key breaks the last tie (one user's SSH keys), so both databases give one order.
+  const keyed = rows.map((r) => ({ a: accountFromRow(r), own: String(r.account_key) })).filter(({ a }) => filter.includeGone || a.current)
+    .map(({ a, own }) => ({ a, own, key: addressKey(a.address) }));
+  keyed.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0) || cmp(x.a.kind, y.a.kind) || cmp(x.a.name, y.a.name) || cmp(x.a.source, y.a.source)
+    || cmp(x.own, y.own));
   return keyed.map((x) => x.a);
 }
 
@@ -89,13 +83,10 @@ function accountFromRow(r: Row): AccountView {
   };
 }
 
-export async function latestEnumerations(db: SqliteDriver, address: string): Promise<StoredEnumeration[]> {
-  const rows = await db.all(
-    `SELECT e.*, a.address FROM scan_enumerations e JOIN assets a ON a.id = e.asset_id
-     WHERE a.address = ? AND e.scan_id = (SELECT max(x.scan_id) FROM scan_enumerations x WHERE x.asset_id = a.id AND x.method = e.method)
-     ORDER BY e.method, e.credential`,
-    [address],
-  );
+export async function latestEnumerations(db: Queryable, address: string): Promise<StoredEnumeration[]> {
+  const rows = await db.all(sql`SELECT e.*, a.address FROM scan_enumerations e JOIN assets a ON a.id = e.asset_id
+     WHERE a.address = ${address} AND e.scan_id = (SELECT max(x.scan_id) FROM scan_enumerations x WHERE x.asset_id = a.id AND x.method = e.method)
+     ORDER BY e.method, e.credential`);
   const accounts = await listAccounts(db, { address });
   return rows.map((r) => ({
     scanId: r.scan_id as number,

@@ -1,37 +1,54 @@
-/** The embedded default store: one SQLite file in WAL mode, written in batched transactions. */
+/**
+ * The store over either database (db.ts): SQLite, the embedded default (one file in WAL mode, written in
+ * batched transactions), or PostgreSQL for many nodes. The statements are the same for both.
+ */
 import { accessSync, constants } from 'node:fs';
 import { dirname } from 'node:path';
+import { sql } from 'kysely';
 import { InputError, SurveyorError } from '../scanner/errors.js';
 import { currentOwner, ownerGone, ScanOwner } from './owner.js';
 import { checkOwnDatabase, inspectDbFile, NoDatabaseError } from './sqlite-inspect.js';
 import { compareAddresses } from '../scanner/targets/ip.js';
-import { LATEST_SCHEMA, MIGRATIONS } from './migrations.js';
-import { Row, SqliteDriver } from './sqlite-driver.js';
-import { chunks, groupBy, placeholders } from './sql.js';
+import { LATEST_SCHEMA, MIGRATIONS, MIGRATIONS_TABLE, postgresDdl } from './migrations.js';
+import { type Db, KyselyDb, type Queryable, type Row } from './db.js';
+import { openSqlite } from './sqlite-db.js';
+import { openPostgres } from './pg-db.js';
+import { chunks, groupBy, inStrings, lastByKey, values } from './sql.js';
 import type { StoredCredential } from '../vault/credentials.js';
 import type { AccountView } from '../model/account.js';
 import type { AssetPort, AssetView } from '../model/asset.js';
 import type { HostKeyPin } from '../model/host-key.js';
-import { latestEnumerations, listAccounts, writeEnumerations } from './sqlite-accounts.js';
-import { listDirectoryComputers, recordDirectory } from './sqlite-directory.js';
-import * as onboarding from './sqlite-onboarding.js';
+import { latestEnumerations, listAccounts, writeEnumerations } from './accounts.js';
+import { listDirectoryComputers, recordDirectory } from './directory.js';
+import * as onboarding from './rule-tables.js';
 import type { Change, MembershipKind, OnboardingState, StoredMembership } from '../model/onboarding.js';
-import { acceptHostKeys, credentialFromRow, hostKeyFromRow, offerHostKey, pinHostKey, saveCredential } from './sqlite-credentials.js';
+import { acceptHostKeys, credentialFromRow, hostKeyFromRow, offerHostKey, pinHostKey, saveCredential } from './credentials.js';
 import type {
   AccountFilter, ManagedAccountRecord, NewRuleRun, RuleRunRecord, RunBasis, StoredRuleSet, Workgroup, DirectoryComputerView, DirectoryObservation, HostObservation, NewScan, ScanRecord, ScanSnapshot, ScanStatus, ScanTotals,
   Store, StoredEnumeration, ScanEnd,
 } from './store.js';
 
-export class SqliteStore implements Store {
-  private constructor(readonly location: string, private readonly db: SqliteDriver) {}
+export interface SqlOpenOptions {
+  /** Create the database's tables when there are none (a SQLite file: also the file). @default false */
+  readonly create?: boolean;
+  /** How long a write waits for another writer (or, on PostgreSQL, a server that is restarting). @default 120000 */
+  readonly busyBudgetMs?: number;
+}
+
+export class SqlStore implements Store {
+  private constructor(private readonly db: Db) {}
+
+  get location(): string {
+    return this.db.location;
+  }
 
   /**
-   * Opens (with `create`, creates) the database. Everything that can refuse it is checked before anything is
+   * Opens (with `create`, creates) a SQLite database. Everything that can refuse it is checked before anything is
    * written: the path (a folder, a missing folder, a file that is not SQLite), another application's tables, a
    * newer schema. Without `create` a missing or empty database is refused (exit 2 naming the path): a typo in
    * --db must not read as an empty estate. Scans left running by a process that is gone are marked interrupted.
    */
-  static async open(path: string, options: { create?: boolean; busyBudgetMs?: number } = {}): Promise<SqliteStore> {
+  static async openSqlite(path: string, options: SqlOpenOptions = {}): Promise<SqlStore> {
     const file = inspectDbFile(path);
     if (file.kind !== 'sqlite' && !options.create) {
       throw new NoDatabaseError(`no surveyor database at ${path}${file.kind === 'empty-file' ? ' (the file is empty)' : ''}: check --db or SURVEYOR_DB (commands that only read never create one)`);
@@ -39,25 +56,42 @@ export class SqliteStore implements Store {
     // On a read-only file system (or a file and folder this user cannot write) reads still work; writes are named.
     const writable = file.kind === 'missing' ? true : canWrite(path);
     if (!writable && options.create) throw new SurveyorError('store', `the database ${path} is read-only (the file, its folder or the file system): cannot write to it`, { path });
-    const db = await SqliteDriver.open(path, { create: options.create, busyBudgetMs: options.busyBudgetMs, immutable: !writable });
-    const store = new SqliteStore(path, db);
+    const backend = openSqlite(path, { create: options.create, busyBudgetMs: options.busyBudgetMs, readCopy: !writable });
+    return SqlStore.prepare(new KyselyDb(backend), { ...options, writable, onWritable: () => {
+      backend.raw.pragma('journal_mode = WAL');
+      backend.raw.pragma('synchronous = NORMAL');
+    } });
+  }
+
+  /**
+   * Opens a PostgreSQL database (which must exist: surveyor makes its tables, not the database), with the same
+   * checks: another application's tables, a newer schema, an empty database for a command that only reads, and a
+   * server that cannot be written (a standby) for one that writes. Many nodes may open it at once: migrations take
+   * the write lock and look at the schema again once they hold it.
+   */
+  static async openPostgres(url: string, options: SqlOpenOptions = {}): Promise<SqlStore> {
+    const db = new KyselyDb(openPostgres(url, { busyBudgetMs: options.busyBudgetMs }));
+    return SqlStore.prepare(db, { ...options, writable: true });
+  }
+
+  private static async prepare(db: Db, options: SqlOpenOptions & { writable: boolean; onWritable?: () => unknown }): Promise<SqlStore> {
+    const store = new SqlStore(db);
     try {
-      await db.exec('PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
-      const tables = (await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")).map((r) => r.name);
-      checkOwnDatabase(path, tables);
-      const current = tables.includes('schema_migrations')
-        ? (await db.get<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations'))?.v ?? 0
-        : 0;
+      const tables = await listTables(db);
+      checkOwnDatabase(db.location, tables, db.dialect === 'postgres' ? 'PostgreSQL' : 'SQLite');
+      if (tables.includes('schema_migrations')) await checkOwnMigrations(db);
+      const current = tables.includes('schema_migrations') ? await schemaVersion(db) : 0;
       if (current > LATEST_SCHEMA) {
-        throw new SurveyorError('store', `database ${path} has schema ${current}, newer than this surveyor knows (${LATEST_SCHEMA}): upgrade surveyor`);
+        throw new SurveyorError('store', `database ${db.location} has schema ${current}, newer than this surveyor knows (${LATEST_SCHEMA}): upgrade surveyor`);
       }
-      if (current === 0 && !options.create) throw new NoDatabaseError(`no surveyor database at ${path} (an empty SQLite file): check --db or SURVEYOR_DB`);
-      if (!writable) {
-        if (current < LATEST_SCHEMA) throw new SurveyorError('store', `the database ${path} has schema ${current} and needs an upgrade to ${LATEST_SCHEMA}, but it is read-only`);
+      if (current === 0 && !options.create) throw new NoDatabaseError(`no surveyor database at ${db.location} (${db.dialect === 'sqlite' ? 'an empty SQLite file' : 'the database has no surveyor tables'}): check --db or SURVEYOR_DB`);
+      if (!options.writable) {
+        if (current < LATEST_SCHEMA) throw new SurveyorError('store', `the database ${db.location} has schema ${current} and needs an upgrade to ${LATEST_SCHEMA}, but it is read-only`);
         return store;
       }
-      await db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
-      await store.migrate(current);
+      if (db.dialect === 'postgres' && options.create) await refuseReadOnly(db);
+      options.onWritable?.();
+      if (current < LATEST_SCHEMA) await store.migrate();
       await store.reapLostScans();
     } catch (err) {
       await db.close().catch(() => {});
@@ -66,122 +100,103 @@ export class SqliteStore implements Store {
     return store;
   }
 
-  private async migrate(current: number): Promise<void> {
-    await this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+  /** Applies the missing migrations, each in its own transaction; the version is read again under the write lock. */
+  private async migrate(): Promise<void> {
+    const ddl = (text: string) => (this.db.dialect === 'postgres' ? postgresDdl(text) : text);
     for (const m of MIGRATIONS) {
-      if (m.version <= current) continue;
-      await this.db.transaction(async () => {
-        await this.db.exec(m.sql);
-        await this.db.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, new Date().toISOString()]);
+      await this.db.transaction(async (tx) => {
+        await tx.script(ddl(MIGRATIONS_TABLE));
+        if (m.version <= await schemaVersion(tx)) return;
+        await tx.script(ddl(m.sql));
+        await tx.run(sql`INSERT INTO schema_migrations (version, name, applied_at) VALUES (${m.version}, ${m.name}, ${new Date().toISOString()})`);
       });
     }
   }
 
   async createScan(scan: NewScan): Promise<number> {
-    const { lastID } = await this.db.transaction(() => this.db.run(
-      `INSERT INTO scans (kind, started_at, status, targets, exclusions, ports, options, hosts_total, probes_total, owner, heartbeat_at, swept)
-       VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [scan.kind ?? 'network', scan.startedAt, JSON.stringify(scan.targets), JSON.stringify(scan.exclusions), JSON.stringify(scan.ports),
-        JSON.stringify(scan.options), scan.hostsTotal, scan.probesTotal, JSON.stringify(currentOwner()), new Date().toISOString(),
-        (scan.kind ?? 'network') === 'network' ? '[]' : null],
-    ));
-    return lastID;
+    const kind = scan.kind ?? 'network';
+    const row = await this.db.transaction((tx) => tx.get<{ id: number }>(sql`INSERT INTO scans
+        (kind, started_at, status, targets, exclusions, ports, options, hosts_total, probes_total, owner, heartbeat_at, swept)
+       VALUES (${kind}, ${scan.startedAt}, 'running', ${JSON.stringify(scan.targets)}, ${JSON.stringify(scan.exclusions)}, ${JSON.stringify(scan.ports)},
+        ${JSON.stringify(scan.options)}, ${scan.hostsTotal}, ${scan.probesTotal}, ${JSON.stringify(currentOwner())}, ${new Date().toISOString()},
+        ${kind === 'network' ? '[]' : null}) RETURNING id`));
+    return row!.id;
   }
 
   /** Marks scans whose process is gone `interrupted`, keeping what they committed. */
   private async reapLostScans(): Promise<void> {
     const running = await this.db.all<{ id: number; owner: string | null; heartbeat_at: string | null }>(
-      "SELECT id, owner, heartbeat_at FROM scans WHERE status = 'running'");
+      sql`SELECT id, owner, heartbeat_at FROM scans WHERE status = 'running'`);
     for (const scan of running) {
       const why = ownerGone(scan.owner ? (JSON.parse(scan.owner) as ScanOwner) : null, scan.heartbeat_at);
       if (!why) continue;
-      await this.db.transaction(() => this.db.run(
-        "UPDATE scans SET status = 'interrupted', finished_at = coalesce(heartbeat_at, started_at), note = ? WHERE id = ? AND status = 'running'",
-        [`interrupted: ${why}; what it committed is kept`, scan.id]));
+      await this.db.transaction((tx) => tx.run(sql`UPDATE scans SET status = 'interrupted', finished_at = coalesce(heartbeat_at, started_at),
+        note = ${`interrupted: ${why}; what it committed is kept`} WHERE id = ${scan.id} AND status = 'running'`));
     }
   }
 
   async recordHosts(scanId: number, hosts: readonly HostObservation[], totals: ScanTotals, swept?: readonly string[]): Promise<void> {
-    await this.db.transaction(async () => {
+    await this.db.transaction(async (tx) => {
       // Multi-row statements: a batch of thousands of hosts costs a handful of round trips, not one per row.
-      for (const chunk of chunks(hosts, 500)) {
-        const assets = await this.db.all<{ id: number; address: string }>(
-          `INSERT INTO assets (address, first_seen, last_seen, last_scan_id) VALUES ${placeholders(chunk.length, 4)}
+      for (const chunk of chunks(lastByKey(hosts, (h) => h.address), 500)) {
+        const assets = await tx.all<{ id: number; address: string }>(sql`INSERT INTO assets (address, first_seen, last_seen, last_scan_id)
+           VALUES ${values(chunk.map((h) => [h.address, h.seenAt, h.seenAt, scanId]))}
            ON CONFLICT (address) DO UPDATE SET last_seen = excluded.last_seen, last_scan_id = excluded.last_scan_id
-           RETURNING id, address`,
-          chunk.flatMap((h) => [h.address, h.seenAt, h.seenAt, scanId]),
-        );
+           RETURNING id, address`);
         const idOf = new Map(assets.map((a) => [a.address, a.id]));
-        const names = chunk.flatMap((h) => h.hostnames.map((n) => [idOf.get(h.address), n, h.seenAt, h.seenAt]));
-        for (const rows of chunks(names, 1000)) {
-          await this.db.run(
-            `INSERT INTO asset_hostnames (asset_id, hostname, source, first_seen, last_seen) VALUES ${placeholders(rows.length, 4, "'target'", 2)}
-             ON CONFLICT (asset_id, hostname) DO UPDATE SET last_seen = excluded.last_seen`,
-            rows.flat(),
-          );
+        // The names the targets gave, then the ones the fingerprint found (which keep their own source).
+        const given = chunk.flatMap((h) => h.hostnames.map((n) => [idOf.get(h.address), n, 'target', h.seenAt, h.seenAt]));
+        const found = chunk.flatMap((h) => (h.profile?.hostnames ?? []).map((n) => [idOf.get(h.address), n.name, n.via, h.seenAt, h.seenAt]));
+        for (const names of [given, found]) {
+          for (const rows of chunks(lastByKey(names, (r) => `${r[0]}\0${r[1]}`), 1000)) {
+            await tx.run(sql`INSERT INTO asset_hostnames (asset_id, hostname, source, first_seen, last_seen) VALUES ${values(rows)}
+               ON CONFLICT (asset_id, hostname) DO UPDATE SET last_seen = excluded.last_seen`);
+          }
         }
-        const discovered = chunk.flatMap((h) => (h.profile?.hostnames ?? []).map((n) => [idOf.get(h.address), n.name, n.via, h.seenAt, h.seenAt]));
-        for (const rows of chunks(discovered, 1000)) {
-          await this.db.run(
-            `INSERT INTO asset_hostnames (asset_id, hostname, source, first_seen, last_seen) VALUES ${placeholders(rows.length, 5)}
-             ON CONFLICT (asset_id, hostname) DO UPDATE SET last_seen = excluded.last_seen`,
-            rows.flat(),
-          );
-        }
-        const services = chunk.flatMap((h) => (h.profile?.services ?? []).map((sv) => [
+        const services = chunk.flatMap((h) => lastByKey(h.profile?.services ?? [], (sv) => String(sv.port)).map((sv) => [
           scanId, idOf.get(h.address), sv.port, sv.service, sv.product ?? null, sv.version ?? null, sv.info ?? null, sv.cpe ?? null,
-          sv.confidence, JSON.stringify(sv.sources), JSON.stringify(sv.outcomes),
+          sv.confidence, JSON.stringify(sv.sources), JSON.stringify(sv.outcomes), 'tcp',
         ]));
         for (const rows of chunks(services, 500)) {
-          await this.db.run(
-            `INSERT OR REPLACE INTO scan_services (scan_id, asset_id, port, service, product, version, info, cpe, confidence, sources, outcomes, protocol)
-             VALUES ${placeholders(rows.length, 11, "'tcp'")}`,
-            rows.flat(),
-          );
+          await tx.run(sql`INSERT INTO scan_services (scan_id, asset_id, port, service, product, version, info, cpe, confidence, sources, outcomes, protocol)
+             VALUES ${values(rows)}
+             ON CONFLICT (scan_id, asset_id, protocol, port) DO UPDATE SET service = excluded.service, product = excluded.product,
+               version = excluded.version, info = excluded.info, cpe = excluded.cpe, confidence = excluded.confidence,
+               sources = excluded.sources, outcomes = excluded.outcomes`);
         }
         const profiles = chunk.filter((h) => h.profile).map((h) => [
           scanId, idOf.get(h.address), h.profile!.os ? JSON.stringify(h.profile!.os) : null,
           h.profile!.domain ? JSON.stringify(h.profile!.domain) : null, JSON.stringify(h.profile!.hostnames),
         ]);
         for (const rows of chunks(profiles, 1000)) {
-          await this.db.run(`INSERT OR REPLACE INTO scan_hosts (scan_id, asset_id, os, domain, hostnames) VALUES ${placeholders(rows.length, 5)}`, rows.flat());
+          await tx.run(sql`INSERT INTO scan_hosts (scan_id, asset_id, os, domain, hostnames) VALUES ${values(rows)}
+             ON CONFLICT (scan_id, asset_id) DO UPDATE SET os = excluded.os, domain = excluded.domain, hostnames = excluded.hostnames`);
         }
-        const ports = chunk.flatMap((h) =>
-          h.ports.map((p) => [scanId, idOf.get(h.address), p.port, p.state, p.rttMs, p.attempts, p.reason ?? null]),
-        );
+        const ports = chunk.flatMap((h) => lastByKey(h.ports, (p) => String(p.port))
+          .map((p) => [scanId, idOf.get(h.address), p.port, p.state, p.rttMs, p.attempts, p.reason ?? null, 'tcp']));
         for (const rows of chunks(ports, 1000)) {
-          await this.db.run(
-            `INSERT OR REPLACE INTO scan_ports (scan_id, asset_id, port, state, rtt_ms, attempts, reason, protocol)
-             VALUES ${placeholders(rows.length, 7, "'tcp'")}`,
-            rows.flat(),
-          );
+          await tx.run(sql`INSERT INTO scan_ports (scan_id, asset_id, port, state, rtt_ms, attempts, reason, protocol) VALUES ${values(rows)}
+             ON CONFLICT (scan_id, asset_id, protocol, port) DO UPDATE SET state = excluded.state, rtt_ms = excluded.rtt_ms,
+               attempts = excluded.attempts, reason = excluded.reason`);
         }
-        await writeEnumerations(this.db, scanId, idOf, chunk);
+        await writeEnumerations(tx, scanId, idOf, chunk);
       }
-      await this.writeTotals(scanId, totals);
-      if (swept) await this.db.run('UPDATE scans SET swept = ? WHERE id = ?', [JSON.stringify(swept), scanId]);
+      await writeTotals(tx, scanId, totals);
+      if (swept) await tx.run(sql`UPDATE scans SET swept = ${JSON.stringify(swept)} WHERE id = ${scanId}`);
     });
   }
 
-  private async writeTotals(scanId: number, t: ScanTotals): Promise<void> {
-    await this.db.run(
-      'UPDATE scans SET probes_done = ?, hosts_done = ?, open_count = ?, closed_count = ?, filtered_count = ?, heartbeat_at = ? WHERE id = ?',
-      [t.probesDone, t.hostsDone, t.open, t.closed, t.filtered, new Date().toISOString(), scanId],
-    );
-  }
-
   async finishScan(scanId: number, status: Exclude<ScanStatus, 'running'>, totals: ScanTotals, finishedAt: string, end: ScanEnd = {}): Promise<void> {
-    await this.db.transaction(async () => {
-      await this.writeTotals(scanId, totals);
+    await this.db.transaction(async (tx) => {
+      await writeTotals(tx, scanId, totals);
       // A completed scan covered its targets (swept NULL); any other keeps the last coverage written, or the final one.
-      await this.db.run(`UPDATE scans SET status = ?, finished_at = ?, note = ?,
-          swept = CASE WHEN ? = 'completed' THEN NULL ELSE coalesce(?, swept) END WHERE id = ?`,
-        [status, finishedAt, end.note ?? null, status, end.swept ? JSON.stringify(end.swept) : null, scanId]);
+      const swept = status === 'completed' ? sql`NULL` : sql`coalesce(${end.swept ? JSON.stringify(end.swept) : null}, swept)`;
+      await tx.run(sql`UPDATE scans SET status = ${status}, finished_at = ${finishedAt}, note = ${end.note ?? null}, swept = ${swept} WHERE id = ${scanId}`);
     });
   }
 
   async getScan(scanId: number): Promise<ScanRecord | undefined> {
-    const row = await this.db.get('SELECT * FROM scans WHERE id = ?', [scanId]);
+    const row = await this.db.get(sql`SELECT * FROM scans WHERE id = ${scanId}`);
     return row ? scanFromRow(row) : undefined;
   }
 
@@ -194,35 +209,34 @@ export class SqliteStore implements Store {
   }
 
   async listScans(): Promise<ScanRecord[]> {
-    return (await this.db.all('SELECT * FROM scans ORDER BY id')).map(scanFromRow);
+    return (await this.db.all(sql`SELECT * FROM scans ORDER BY id`)).map(scanFromRow);
   }
 
   async listAssets(addresses?: readonly string[]): Promise<AssetView[]> {
     // Only some assets: every query is narrowed to them (a scan's rule run reads its hosts, not the estate).
     // One JSON parameter, whatever the number of addresses (SQLite caps bound parameters).
-    const only = addresses ? 'a.address IN (SELECT value FROM json_each(?))' : '1';
-    const params = addresses ? [JSON.stringify(addresses)] : [];
+    const only = addresses ? inStrings(this.db.dialect, 'a.address', addresses) : sql`1 = 1`;
     const assets = await this.db.all<{ id: number; address: string; first_seen: string; last_seen: string; last_scan_id: number; kind: string }>(
-      `SELECT a.id, a.address, a.first_seen, a.last_seen, a.last_scan_id, s.kind FROM assets a JOIN scans s ON s.id = a.last_scan_id WHERE ${only}`, params,
+      sql`SELECT a.id, a.address, a.first_seen, a.last_seen, a.last_scan_id, s.kind FROM assets a JOIN scans s ON s.id = a.last_scan_id WHERE ${only}`,
     );
     const computers = groupBy(await this.db.all<{ asset_id: number; domain: string; name: string; dn: string; operating_system: string | null; operating_system_version: string | null }>(
-      `SELECT c.asset_id, c.domain, c.name, c.dn, c.operating_system, c.operating_system_version FROM directory_computers c JOIN assets a ON a.id = c.asset_id
-       WHERE ${only} ORDER BY c.domain, c.name`, params,
+      sql`SELECT c.asset_id, c.domain, c.name, c.dn, c.operating_system, c.operating_system_version FROM directory_computers c JOIN assets a ON a.id = c.asset_id
+       WHERE ${only} ORDER BY c.domain, c.name`,
     ), (r) => r.asset_id);
     const names = await this.db.all<{ asset_id: number; hostname: string; source: string }>(
-      `SELECT n.asset_id, n.hostname, n.source FROM asset_hostnames n JOIN assets a ON a.id = n.asset_id WHERE ${only} ORDER BY n.hostname`, params,
+      sql`SELECT n.asset_id, n.hostname, n.source FROM asset_hostnames n JOIN assets a ON a.id = n.asset_id WHERE ${only} ORDER BY n.hostname`,
     );
     const services = await this.db.all<{ asset_id: number; port: number; service: string | null; product: string | null; version: string | null; info: string | null; cpe: string | null; confidence: number; sources: string; outcomes: string }>(
-      `SELECT s.* FROM scan_services s JOIN assets a ON a.id = s.asset_id AND a.last_scan_id = s.scan_id WHERE ${only}`, params,
+      sql`SELECT s.* FROM scan_services s JOIN assets a ON a.id = s.asset_id AND a.last_scan_id = s.scan_id WHERE ${only}`,
     );
     const hosts = await this.db.all<{ asset_id: number; os: string | null; domain: string | null }>(
-      `SELECT h.asset_id, h.os, h.domain FROM scan_hosts h JOIN assets a ON a.id = h.asset_id AND a.last_scan_id = h.scan_id WHERE ${only}`, params,
+      sql`SELECT h.asset_id, h.os, h.domain FROM scan_hosts h JOIN assets a ON a.id = h.asset_id AND a.last_scan_id = h.scan_id WHERE ${only}`,
     );
     const serviceOf = new Map(services.map((r) => [`${r.asset_id}/${r.port}`, r]));
     const hostOf = new Map(hosts.map((r) => [r.asset_id, r]));
     const ports = await this.db.all<{ asset_id: number; port: number; protocol: 'tcp'; state: AssetPort['state']; rtt_ms: number; scan_id: number }>(
-      `SELECT p.asset_id, p.port, p.protocol, p.state, p.rtt_ms, p.scan_id
-       FROM scan_ports p JOIN assets a ON a.id = p.asset_id AND a.last_scan_id = p.scan_id WHERE ${only} ORDER BY p.port`, params,
+      sql`SELECT p.asset_id, p.port, p.protocol, p.state, p.rtt_ms, p.scan_id
+       FROM scan_ports p JOIN assets a ON a.id = p.asset_id AND a.last_scan_id = p.scan_id WHERE ${only} ORDER BY p.port`,
     );
     const namesOf = groupBy(names, (r) => r.asset_id);
     const portsOf = groupBy(ports, (r) => r.asset_id);
@@ -262,14 +276,12 @@ export class SqliteStore implements Store {
     const scan = await this.getScan(scanId);
     if (!scan) return undefined;
     const rows = await this.db.all<{ address: string; port: number; service: string | null; product: string | null; version: string | null }>(
-      `SELECT a.address, p.port, s.service, s.product, s.version FROM scan_ports p JOIN assets a ON a.id = p.asset_id
+      sql`SELECT a.address, p.port, s.service, s.product, s.version FROM scan_ports p JOIN assets a ON a.id = p.asset_id
        LEFT JOIN scan_services s ON s.scan_id = p.scan_id AND s.asset_id = p.asset_id AND s.port = p.port AND s.protocol = p.protocol
-       WHERE p.scan_id = ? AND p.state = 'open'`,
-      [scanId],
+       WHERE p.scan_id = ${scanId} AND p.state = 'open'`,
     );
     const osRows = await this.db.all<{ address: string; os: string | null; hostnames: string }>(
-      'SELECT a.address, h.os, h.hostnames FROM scan_hosts h JOIN assets a ON a.id = h.asset_id WHERE h.scan_id = ?',
-      [scanId],
+      sql`SELECT a.address, h.os, h.hostnames FROM scan_hosts h JOIN assets a ON a.id = h.asset_id WHERE h.scan_id = ${scanId}`,
     );
     type Host = { ports: Map<number, { service?: string | null; product?: string | null; version?: string | null }>; os?: { family?: string; name?: string; version?: string }; names: string[] };
     const hosts = new Map<string, Host>();
@@ -292,20 +304,20 @@ export class SqliteStore implements Store {
   }
 
   async listCredentials(): Promise<StoredCredential[]> {
-    return (await this.db.all('SELECT * FROM credentials ORDER BY name')).map(credentialFromRow);
+    return (await this.db.all(sql`SELECT * FROM credentials ORDER BY name`)).map(credentialFromRow);
   }
 
   async getCredential(name: string): Promise<StoredCredential | undefined> {
-    const row = await this.db.get('SELECT * FROM credentials WHERE name = ?', [name]);
+    const row = await this.db.get(sql`SELECT * FROM credentials WHERE name = ${name}`);
     return row ? credentialFromRow(row) : undefined;
   }
 
   async removeCredential(name: string): Promise<boolean> {
-    return this.db.transaction(async () => (await this.db.run('DELETE FROM credentials WHERE name = ?', [name])).changes > 0);
+    return this.db.transaction(async (tx) => (await tx.run(sql`DELETE FROM credentials WHERE name = ${name}`)) > 0);
   }
 
   async getHostKey(address: string, port: number): Promise<HostKeyPin | undefined> {
-    const row = await this.db.get('SELECT * FROM host_keys WHERE address = ? AND port = ?', [address, port]);
+    const row = await this.db.get(sql`SELECT * FROM host_keys WHERE address = ${address} AND port = ${port}`);
     return row ? hostKeyFromRow(row) : undefined;
   }
 
@@ -322,7 +334,7 @@ export class SqliteStore implements Store {
   }
 
   async listHostKeys(): Promise<HostKeyPin[]> {
-    return (await this.db.all('SELECT * FROM host_keys')).map(hostKeyFromRow).sort((x, y) => compareAddresses(x.address, y.address) || x.port - y.port);
+    return (await this.db.all(sql`SELECT * FROM host_keys`)).map(hostKeyFromRow).sort((x, y) => compareAddresses(x.address, y.address) || x.port - y.port);
   }
 
   listAccounts(filter?: AccountFilter): Promise<AccountView[]> {
@@ -392,6 +404,48 @@ export class SqliteStore implements Store {
   close(): Promise<void> {
     return this.db.close();
   }
+}
+
+async function writeTotals(tx: Queryable, scanId: number, t: ScanTotals): Promise<void> {
+  await tx.run(sql`UPDATE scans SET probes_done = ${t.probesDone}, hosts_done = ${t.hostsDone}, open_count = ${t.open}, closed_count = ${t.closed},
+    filtered_count = ${t.filtered}, heartbeat_at = ${new Date().toISOString()} WHERE id = ${scanId}`);
+}
+
+/** The names of the tables of the database (SQLite's own left out), to tell an empty, a foreign and surveyor's database apart. */
+async function listTables(db: Queryable): Promise<string[]> {
+  const rows = db.dialect === 'postgres'
+    ? await db.all<{ name: string }>(sql`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()`)
+    : await db.all<{ name: string }>(sql`SELECT name FROM sqlite_master WHERE type = 'table'`);
+  return rows.map((r) => r.name);
+}
+
+/**
+ * Another application may keep a `schema_migrations` table too (Rails does): surveyor's names its first migration
+ * as migrations.ts does, in a `name` column.
+ */
+async function checkOwnMigrations(db: Db): Promise<void> {
+  let first: { name: string } | undefined;
+  try {
+    first = await db.get<{ name: string }>(sql`SELECT name FROM schema_migrations WHERE version = 1`);
+  } catch (err) {
+    // No `name` column, or a version that is not a number: not surveyor's. A damaged database is named as such.
+    const code = (err as { code?: string }).code ?? (err as SurveyorError).context?.code;
+    if (!['SQLITE_ERROR', '42703', '42883', '22P02'].includes(String(code))) throw err;
+    first = { name: '' };
+  }
+  if (first && first.name !== MIGRATIONS[0]!.name) {
+    throw new InputError(`bad --db "${db.location}": it is another application's database (its schema_migrations table is not surveyor's); surveyor leaves it alone: give a new database or surveyor's`);
+  }
+}
+
+async function schemaVersion(db: Queryable): Promise<number> {
+  return (await db.get<{ v: number | null }>(sql`SELECT max(version) AS v FROM schema_migrations`))?.v ?? 0;
+}
+
+/** A PostgreSQL server that takes no writes (a standby, or read-only by default) is named before a command starts. */
+async function refuseReadOnly(db: Db): Promise<void> {
+  const row = await db.get<{ ro: string }>(sql`SELECT current_setting('transaction_read_only') AS ro`);
+  if (row?.ro === 'on') throw new SurveyorError('store', `the PostgreSQL database ${db.location} is read-only (a standby, or default_transaction_read_only is on): cannot write to it`);
 }
 
 /** Whether the database file and its folder (where -wal and -shm go) can be written. */

@@ -1,0 +1,99 @@
+/**
+ * The shared database for many nodes: PostgreSQL through pg's pool, given as `postgres://user:password@host:port/db`.
+ * The password is used to log in and appears nowhere else: `location` and every message name the server without
+ * it (pg-errors.ts). Integers come back as numbers (surveyor's ids and counts are far below 2^53). Every write
+ * transaction first takes surveyor's advisory lock (see db.ts), so writers on many nodes take turns.
+ */
+import pg from 'pg';
+import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
+import type { Backend } from './db.js';
+import { InputError } from '../scanner/errors.js';
+import { isTransient, pgStoreError, redactUrl } from './pg-errors.js';
+
+/** The two keys of surveyor's transaction-scoped advisory lock ('surv', 1). */
+const LOCK_KEYS = [0x73757276, 1] as const;
+const INT8 = 20;
+const NUMERIC = 1700;
+
+export interface PgOpenOptions {
+  /** How long a transaction keeps trying to reach a server that is starting, restarting or refusing. @default 120000 */
+  readonly busyBudgetMs?: number;
+  /** How long one connection attempt may take. @default 10000 */
+  readonly connectTimeoutMs?: number;
+}
+
+/** The parts of the URL a message may show, and the checked URL; bad URLs are refused without echoing a password. */
+export function parsePgUrl(url: string): { location: string; host: string; port: number; database: string; user: string } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new InputError(`bad --db "${redactUrl(url)}": not a valid URL (expected postgres://user:password@host:port/database)`);
+  }
+  if (!/^postgres(ql)?:$/i.test(u.protocol)) throw new InputError(`bad --db "${redactUrl(url)}": expected a postgres:// URL`);
+  const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  if (!database || database.includes('/')) throw new InputError(`bad --db "${redactUrl(url)}": name the database after the host (postgres://user:password@host:port/database)`);
+  if (!u.hostname) throw new InputError(`bad --db "${redactUrl(url)}": name the server's host (postgres://user:password@host:port/database)`);
+  const port = u.port ? Number(u.port) : 5432;
+  return { location: redactUrl(url), host: u.hostname, port, database, user: decodeURIComponent(u.username) || '(the default user)' };
+}
+
+export function openPostgres(url: string, options: PgOpenOptions = {}): Backend {
+  const target = parsePgUrl(url);
+  const types = {
+    getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+      (oid === INT8 || oid === NUMERIC ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')),
+  };
+  const pool = new pg.Pool({
+    connectionString: url,
+    types: types as never,
+    max: 4,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    idleTimeoutMillis: 10_000,
+    application_name: 'surveyor',
+    keepAlive: true,
+  });
+  // An idle connection the server drops (a restart) must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  const kysely = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+  const describe = (err: unknown) => pgStoreError(err, target, url);
+  const busyBudgetMs = options.busyBudgetMs ?? 120_000;
+
+  const transaction = async <T>(work: (executor: Kysely<unknown>) => Promise<T>): Promise<T> => {
+    const deadline = Date.now() + busyBudgetMs;
+    for (let pauseMs = 250; ; pauseMs = Math.min(pauseMs * 2, 4000)) {
+      let started = false;
+      try {
+        return await kysely.transaction().execute(async (trx) => {
+          await sql`SELECT pg_advisory_xact_lock(${sql.lit(LOCK_KEYS[0])}, ${sql.lit(LOCK_KEYS[1])})`.execute(trx);
+          started = true;
+          return work(trx);
+        });
+      } catch (err) {
+        // Only a transaction that never reached its work is tried again: nothing of it can have been written.
+        if (started || !isTransient(err) || Date.now() + pauseMs >= deadline) throw err;
+        await new Promise((r) => setTimeout(r, pauseMs));
+      }
+    }
+  };
+
+  return {
+    dialect: 'postgres',
+    location: target.location,
+    kysely,
+    describe,
+    transaction,
+    script: async (executor, text) => {
+      // No parameters: pg sends it as one simple query, which may hold several statements.
+      await executor.executeQuery(CompiledQuery.raw(text, []));
+    },
+    param: (value) => {
+      if (value === undefined) return null;
+      if (typeof value === 'boolean') return value ? 1 : 0;
+      // PostgreSQL text cannot hold NUL (a hostile banner can): it is stored as U+FFFD.
+      if (typeof value === 'string' && value.includes('\0')) return value.replace(/\0/g, '\uFFFD');
+      return value;
+    },
+    close: () => kysely.destroy(),
+  };
+}
