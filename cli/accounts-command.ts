@@ -1,7 +1,7 @@
 /** `surveyor accounts`: the accounts credentialed enumerations found, privileged ones marked with why. */
-import { openStore, resolveDbLocation } from '../../store/open-store.js';
-import { ACCOUNT_KINDS, AccountView } from '../../model/account.js';
-import { InputError } from '../errors.js';
+import { openStore, resolveDbLocation } from '../store/open-store.js';
+import { ACCOUNT_KINDS, AccountView } from '../model/account.js';
+import { InputError } from '../scanner/errors.js';
 import { addressArg, choiceOption, FORMATS, parseCommand } from './args.js';
 import { csvField, renderTable, SCHEMA_VERSION } from './output.js';
 

@@ -2,7 +2,7 @@
  * Machine-readable and human output of assets. Every JSON object carries `"schema": 1`; the README documents
  * the fields. jsonl and csv stream one host at a time; json and table are written when the data is complete.
  */
-import type { PortResult } from '../engine/types.js';
+import type { PortResult } from '../scanner/engine/types.js';
 import type { Format } from './args.js';
 
 export const SCHEMA_VERSION = 1;

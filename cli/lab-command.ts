@@ -1,8 +1,8 @@
 /** `surveyor lab up|down|status`: the test lab for people trying surveyor by hand (root only). */
-import { DEFAULT_BUDGET_MS, DEFAULT_TAG, labDown, labStatus, labUp, parseOnly } from '../../fixtures/lab/lab.js';
-import { SERVERS } from '../../fixtures/lab/servers/index.js';
-import type { ServerInfo } from '../../fixtures/lab/types.js';
-import { SurveyorError } from '../errors.js';
+import { DEFAULT_BUDGET_MS, DEFAULT_TAG, labDown, labStatus, labUp, parseOnly } from '../fixtures/lab/lab.js';
+import { SERVERS } from '../fixtures/lab/servers/index.js';
+import type { ServerInfo } from '../fixtures/lab/types.js';
+import { SurveyorError } from '../scanner/errors.js';
 import { choiceOption, intOption, parseCommand } from './args.js';
 import { renderTable } from './output.js';
 

@@ -1,8 +1,8 @@
 /** `surveyor assets` and `surveyor scans`: what the store holds. */
-import { openStore, resolveDbLocation } from '../../store/open-store.js';
-import type { StoredEnumeration } from '../../store/store.js';
-import { InputError } from '../errors.js';
-import { diffScans } from '../../profiles/diff.js';
+import { openStore, resolveDbLocation } from '../store/open-store.js';
+import type { StoredEnumeration } from '../store/store.js';
+import { InputError } from '../scanner/errors.js';
+import { diffScans } from '../profiles/diff.js';
 import { choiceOption, FORMATS, intOption, parseCommand } from './args.js';
 import { AssetWriter, renderTable, SCHEMA_VERSION } from './output.js';
 import { fmt } from './progress.js';

@@ -1,14 +1,14 @@
 /** `surveyor creds add|list|remove|test`: the scan credential vault. */
 import ssh2 from 'ssh2';
-import { openStore, resolveDbLocation } from '../../store/open-store.js';
-import type { Store } from '../../store/store.js';
-import { hostKeyAlert, openPinnedSession } from '../../enum/ssh/enumerate.js';
-import { commandLine } from '../../enum/ssh/commands.js';
-import { createKeyFile, findKey, loadKey, missingKeyError, VaultKey } from '../../vault/key.js';
+import { openStore, resolveDbLocation } from '../store/open-store.js';
+import type { Store } from '../store/store.js';
+import { hostKeyAlert, openPinnedSession } from '../enum/ssh/enumerate.js';
+import { commandLine } from '../enum/ssh/commands.js';
+import { createKeyFile, findKey, loadKey, missingKeyError, VaultKey } from '../vault/key.js';
 import {
   Credential, CREDENTIAL_TYPES, openCredential, Scope, sealSecrets, Secret, Secrets, StoredCredential, validateName,
-} from '../../vault/credentials.js';
-import { InputError } from '../errors.js';
+} from '../vault/credentials.js';
+import { InputError } from '../scanner/errors.js';
 import { addressArg, choiceOption, intOption, parseCommand } from './args.js';
 import { renderTable, SCHEMA_VERSION } from './output.js';
 import { readKeyFile, readSecretFromStdin } from './secrets-input.js';

@@ -1,12 +1,12 @@
 /** `surveyor rules validate|apply|store|list|runs|undo`: Smart Rules over the stored estate. */
 import { createHash } from 'node:crypto';
-import { applyRules, ApplyResult, checkWorkgroups, undoRun } from '../../onboarding/apply.js';
-import { changeLine, resultLines } from '../../onboarding/render.js';
-import { parseRuleFile, readRuleFile, Rule } from '../../onboarding/rule-file.js';
-import { ruleVersion } from '../../onboarding/evaluate.js';
-import { NoDatabaseError, openStore, resolveDbLocation } from '../../store/open-store.js';
-import type { Store } from '../../store/store.js';
-import { InputError } from '../errors.js';
+import { applyRules, ApplyResult, checkWorkgroups, undoRun } from '../onboarding/apply.js';
+import { changeLine, resultLines } from '../onboarding/render.js';
+import { parseRuleFile, readRuleFile, Rule } from '../onboarding/rule-file.js';
+import { ruleVersion } from '../onboarding/evaluate.js';
+import { NoDatabaseError, openStore, resolveDbLocation } from '../store/open-store.js';
+import type { Store } from '../store/store.js';
+import { InputError } from '../scanner/errors.js';
 import { addressArg, choiceOption, intOption, parseCommand } from './args.js';
 import { renderTable, SCHEMA_VERSION } from './output.js';
 

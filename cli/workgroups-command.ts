@@ -1,6 +1,6 @@
 /** `surveyor workgroups add|list`: the sites whose scanner nodes rotate the accounts onboarded into them. */
-import { openStore, resolveDbLocation } from '../../store/open-store.js';
-import { InputError } from '../errors.js';
+import { openStore, resolveDbLocation } from '../store/open-store.js';
+import { InputError } from '../scanner/errors.js';
 import { choiceOption, parseCommand } from './args.js';
 import { renderTable, SCHEMA_VERSION } from './output.js';
 

@@ -1,13 +1,13 @@
 /** `surveyor directory scan|computers`: LDAP enumeration of Active Directory and OpenLDAP, and its computers. */
-import { enumerateDirectory } from '../../enum/ldap/enumerate.js';
-import { DirectoryUrl, parseDirectoryUrl, tlsPolicy } from '../../enum/ldap/connect.js';
-import type { DirectoryInventory } from '../../enum/ldap/inventory.js';
-import type { EnumerationRecord } from '../../enum/types.js';
-import { openStore, resolveDbLocation } from '../../store/open-store.js';
-import type { DirectoryComputerRecord } from '../../store/store.js';
-import { InputError } from '../errors.js';
+import { enumerateDirectory } from '../enum/ldap/enumerate.js';
+import { DirectoryUrl, parseDirectoryUrl, tlsPolicy } from '../enum/ldap/connect.js';
+import type { DirectoryInventory } from '../enum/ldap/inventory.js';
+import type { EnumerationRecord } from '../enum/types.js';
+import { openStore, resolveDbLocation } from '../store/open-store.js';
+import type { DirectoryComputerRecord } from '../store/store.js';
+import { InputError } from '../scanner/errors.js';
 import { isIP } from 'node:net';
-import { systemResolver } from '../targets/target-set.js';
+import { systemResolver } from '../scanner/targets/target-set.js';
 import { Resolution, resolveNames } from './directory-targets.js';
 import { choiceOption, intOption, parseCommand } from './args.js';
 import { openCredentials } from './creds-command.js';

@@ -1,6 +1,6 @@
 /** `surveyor hostkeys list|accept`: the SSH host keys pinned on first use, and accepting a changed one. */
-import { openStore, resolveDbLocation } from '../../store/open-store.js';
-import { InputError } from '../errors.js';
+import { openStore, resolveDbLocation } from '../store/open-store.js';
+import { InputError } from '../scanner/errors.js';
 import { addressArg, choiceOption, intOption, parseCommand } from './args.js';
 import { renderTable, SCHEMA_VERSION } from './output.js';
 
