@@ -9,7 +9,8 @@ import type { Change, Membership, OnboardingState } from '../model/onboarding.js
 import type { NewRuleRun, Store } from '../store/store.js';
 import { Desired, evaluateEstate } from '../onboarding/decide.js';
 import { compileRules, CompiledRule } from '../onboarding/evaluate.js';
-import { httpPoster, Poster, sendNotifications } from '../onboarding/notify.js';
+import { Poster, sendNotifications } from '../onboarding/notify.js';
+import { httpPoster } from './webhooks.js';
 import { Plan, planRun, planUndo } from '../onboarding/plan.js';
 import type { Rule } from '../onboarding/rule-file.js';
 import { didYouMean } from '../onboarding/suggest.js';

@@ -3,7 +3,7 @@ import { ApplyResult, checkWorkgroups, undoRun } from '../app/apply-rules.js';
 import { applyRuleSet, listStoredRules, storeRuleSet } from '../app/rules.js';
 import { renderTable, SCHEMA_VERSION } from '../app/formats.js';
 import { changeLine, resultLines } from '../onboarding/render.js';
-import { readRuleFile } from '../onboarding/rule-file.js';
+import { readRuleFile } from './rule-file-input.js';
 import { NoDatabaseError, openStore, resolveDbLocation } from '../store/open-store.js';
 import { InputError } from '../scanner/errors.js';
 import { addressArg, choiceOption, intOption, parseCommand } from './args.js';

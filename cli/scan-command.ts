@@ -7,7 +7,7 @@ import { openStore, resolveDbLocation } from '../store/open-store.js';
 import { compareAddresses } from '../scanner/targets/ip.js';
 import { PORT_STATES, PortState } from '../model/port.js';
 import type { SweepCounters } from '../scanner/engine/types.js';
-import { readRuleFile } from '../onboarding/rule-file.js';
+import { readRuleFile } from './rule-file-input.js';
 import { InputError } from '../scanner/errors.js';
 import { parsePorts } from '../scanner/ports.js';
 import { DEFAULT_MAX_HOSTS } from '../scanner/targets/target-set.js';
