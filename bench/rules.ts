@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AccountObservation, EnumerationRecord } from '../enum/types.js';
 import type { HostProfile } from '../profiles/fingerprint.js';
-import { SqliteStore } from '../store/sqlite-store.js';
+import { openStore } from '../store/open-store.js';
 import type { HostObservation } from '../store/store.js';
 import { timed } from './exec.js';
 
@@ -101,7 +101,7 @@ function rulesYaml(): string {
 export async function writeEstate(db: string, rulesFile: string, assets = ASSETS): Promise<void> {
   if (!Number.isInteger(assets) || assets < 1 || assets > 16_000) throw new RangeError(`writeEstate: assets must be a whole number from 1 to 16000, not ${assets}`);
   writeFileSync(rulesFile, rulesYaml());
-  const store = await SqliteStore.open(db, { create: true });
+  const store = await openStore(db, { create: true });
   const at = new Date().toISOString();
   const scanId = await store.createScan({ startedAt: at, targets: ['127.100.0.0/18'], exclusions: [], ports: [22], options: {}, hostsTotal: assets, probesTotal: assets });
   for (let i = 0; i < assets; i += 500) {
@@ -136,7 +136,7 @@ export async function benchRules(): Promise<string[][]> {
     row('apply again (no change)', await apply([]));
     // One asset's new enumeration: user7 joins sudo.
     const changed = 4321;
-    const again = await SqliteStore.open(db, { create: true });
+    const again = await openStore(db, { create: true });
     const scan2 = await again.createScan({ startedAt: new Date().toISOString(), targets: [addressOf(changed)], exclusions: [], ports: [22], options: {}, hostsTotal: 1, probesTotal: 1 });
     await again.recordHosts(scan2, [host(changed, new Date().toISOString(), true)], { probesDone: 1, hostsDone: 1, open: 1, closed: 0, filtered: 0 });
     await again.finishScan(scan2, 'completed', { probesDone: 1, hostsDone: 1, open: 1, closed: 0, filtered: 0 }, new Date().toISOString());
