@@ -30,7 +30,7 @@ import { benchRules } from './rules.js';
 import { timed } from './exec.js';
 import type { EstatePlan, EstateSpec } from '../fixtures/estate/plan.js';
 import { startEstateProcess } from '../fixtures/estate/process.js';
-import { renderTable } from '../scanner/cli/output.js';
+import { renderTable } from '../app/formats.js';
 import { DEFAULT_PORTS } from '../scanner/ports.js';
 
 const BIN = fileURLToPath(new URL('../../bin/surveyor.js', import.meta.url));

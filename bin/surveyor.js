@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../dist/scanner/cli/main.js';
+import { main } from '../dist/cli/main.js';
 
 const code = await main(process.argv.slice(2));
 process.exitCode = code;

@@ -27,7 +27,7 @@ import { parseSudoers, rulesFor } from '../enum/ssh/sudoers.js';
 import { InputError } from '../scanner/errors.js';
 import { dnKey, fileTimeToIso, intervalSeconds, rdnValue, sidToString } from '../enum/ldap/codecs.js';
 import { completeRanges } from '../enum/ldap/search.js';
-import { renderTable } from '../scanner/cli/output.js';
+import { renderTable } from '../app/formats.js';
 
 type Target = { name: string; seeds: Buffer[]; run: (input: Buffer) => unknown };
 

@@ -5,7 +5,6 @@
 import type { Membership } from '../model/onboarding.js';
 import type { Subject } from './subjects.js';
 
-export const WEBHOOK_TIMEOUT_MS = 10_000;
 const BATCH = 1000;
 
 export interface WebhookBody {
@@ -29,21 +28,6 @@ export function webhookSubject(s: Subject): Record<string, unknown> {
 }
 
 export type Poster = (url: string, body: WebhookBody) => Promise<void>;
-
-export const httpPoster: Poster = async (url, body) => {
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'surveyor' }, body: JSON.stringify(body),
-      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS), redirect: 'error',
-    });
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
-    throw new Error(`POST ${url} failed: ${cause === 'TimeoutError' ? `no answer in ${WEBHOOK_TIMEOUT_MS / 1000} s` : cause}`);
-  }
-  await res.arrayBuffer().catch(() => undefined);
-  if (!res.ok) throw new Error(`POST ${url} answered HTTP ${res.status}`);
-};
 
 /**
  * Posts the new `notified` memberships, batched per rule; returns those that went through and the failures.

@@ -3,10 +3,8 @@
  * (`rules[2].when.all[1].op: unknown operator "inside"; did you mean "in"?`) and, for YAML, its line. Nothing in a
  * file with a problem is applied.
  */
-import { closeSync, fstatSync, openSync } from 'node:fs';
 import { CST, Composer, Document, LineCounter, Parser, YAMLParseError } from 'yaml';
 import { InputError } from '../scanner/errors.js';
-import { formatBytes, readBounded } from '../scanner/io/bounded-read.js';
 import { parseToken } from '../scanner/targets/parse.js';
 import { fieldNames, fieldSpec, OPERATORS, ValueShape } from './fields.js';
 import { unsupportedRegex, compileRegex } from './patterns.js';
@@ -479,28 +477,4 @@ export function parseRuleFile(text: string, file: string): Rule[] {
     throw new InputError(`${file}: ${problems.length} problem(s), nothing applied:\n${problems.map((p) => `  ${p.path}: ${p.message}${lineOf(p.path)}`).join('\n')}`);
   }
   return rules;
-}
-
-/** Reads and checks a rule file; an unreadable or oversized file is an InputError naming it. */
-export function readRuleFile(path: string): { rules: Rule[]; text: string } {
-  let bytes: Buffer;
-  try {
-    const fd = openSync(path, 'r');
-    try {
-      const size = fstatSync(fd).size;
-      const limit = `the limit of ${MAX_RULE_FILE_BYTES} bytes (${formatBytes(MAX_RULE_FILE_BYTES)}); nothing applied`;
-      if (size > MAX_RULE_FILE_BYTES) throw new InputError(`rule file ${path}: ${size} bytes, more than ${limit}`);
-      // Bounded again while read: the file may grow, or be a FIFO whose size says nothing.
-      const read = readBounded(fd, MAX_RULE_FILE_BYTES);
-      if (read === undefined) throw new InputError(`rule file ${path}: more than ${limit}`);
-      bytes = read;
-    } finally {
-      closeSync(fd);
-    }
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    throw new InputError(`rule file ${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-  const text = bytes.toString('utf8');
-  return { rules: parseRuleFile(text, path), text };
 }

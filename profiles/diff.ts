@@ -6,7 +6,7 @@
  */
 import { parseToken } from '../scanner/targets/parse.js';
 import { compareAddresses, parseAddress } from '../scanner/targets/ip.js';
-import type { ScanRecord, ScanSnapshot } from '../store/store.js';
+import type { ScanCoverage, ScanSnapshot } from '../model/scan.js';
 
 export type ChangeKind = 'host-new' | 'host-gone' | 'port-opened' | 'port-closed' | 'service-changed' | 'os-changed';
 
@@ -22,7 +22,7 @@ export interface Change {
  * Whether `scan` looked at `address` (and `port`, when given): inside its targets, outside its exclusions, and,
  * for a scan that was interrupted, among the addresses its sweep finished.
  */
-export function covers(scan: ScanRecord, address: string, names: readonly string[], port?: number): boolean {
+export function covers(scan: ScanCoverage, address: string, names: readonly string[], port?: number): boolean {
   if (port !== undefined && !scan.ports.includes(port)) return false;
   const parsed = parseAddress(address);
   if (!parsed.ok) return false;

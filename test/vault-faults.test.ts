@@ -9,7 +9,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync,
 import { join } from 'node:path';
 import { InputError } from '../scanner/errors.js';
 import { readBounded } from '../scanner/io/bounded-read.js';
-import { STDIN_SECRET_MAX_BYTES } from '../scanner/cli/secrets-input.js';
+import { STDIN_SECRET_MAX_BYTES } from '../cli/secrets-input.js';
 import { createKeyFile, findKey, KeyFileIo, loadKey } from '../vault/key.js';
 import { fileState, runCli, tempDir } from './helpers/cli.js';
 

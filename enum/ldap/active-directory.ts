@@ -3,7 +3,8 @@
  * groups found by well-known SID ([MS-DTYP] 2.4.2.4) rather than by name, since names are localised.
  */
 import { ProbeError } from '../../probes/core/outcome.js';
-import { domainOfDn, fileTimeToIso, filterValue, intervalSeconds, rdnValue, ridOf, sidToString, uacFlags } from './codecs.js';
+import { domainOfDn } from '../../probes/ldap/codec.js';
+import { fileTimeToIso, filterValue, intervalSeconds, rdnValue, ridOf, sidToString, uacFlags } from './codecs.js';
 import { Collector } from './collector.js';
 import { namesGroup } from './membership.js';
 import type { DirectoryComputer, DirectoryGroup, DirectoryInventory, DirectoryUser, PasswordPolicy, PrivilegedGroup } from './inventory.js';

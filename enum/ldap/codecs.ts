@@ -77,12 +77,6 @@ export function filterValue(value: string): string {
   return value.replace(/[*()\\\0]/g, (c) => `\\${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
-/** `DC=lab,DC=test` -> `lab.test` (null when the DN has no DC components). */
-export function domainOfDn(dn: string): string | null {
-  const parts = dn.split(',').map((p) => p.trim()).filter((p) => /^dc=/i.test(p)).map((p) => p.slice(3));
-  return parts.length ? parts.join('.').toLowerCase() : null;
-}
-
 /** The value of the first RDN: `CN=Lab Tier0,CN=Users,...` -> `Lab Tier0` (escapes, hex UTF-8 ones too, undone). */
 export function rdnValue(dn: string): string {
   const bytes: number[] = [];

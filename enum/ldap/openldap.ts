@@ -5,7 +5,8 @@
  * admin's --privileged-group.
  */
 import { ProbeError } from '../../probes/core/outcome.js';
-import { domainOfDn, rdnValue } from './codecs.js';
+import { domainOfDn } from '../../probes/ldap/codec.js';
+import { rdnValue } from './codecs.js';
 import { Collector } from './collector.js';
 import { namesGroup } from './membership.js';
 import type { DirectoryGroup, DirectoryInventory, DirectoryUser, PrivilegedGroup } from './inventory.js';

@@ -1,13 +1,9 @@
 /**
- * SSH public keys: SHA-256 fingerprints as `ssh-keygen -l` prints them, key sizes read from the key blob
+ * SSH public keys: key sizes read from the key blob
  * (RFC 4253 §6.6, RFC 5656, RFC 8709, OpenSSH PROTOCOL.certkeys and PROTOCOL.u2f), and authorized_keys lines
  * with their options (sshd(8) AUTHORIZED_KEYS FILE FORMAT).
  */
-import { createHash } from 'node:crypto';
-
-export function sshFingerprint(blob: Buffer): string {
-  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
-}
+import { sshFingerprint } from '../../probes/ssh/codec.js';
 
 /** Reads the SSH strings of a blob; stops (returns what it has) at the first malformed length. */
 function sshStrings(blob: Buffer, max: number): Buffer[] {

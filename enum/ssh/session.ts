@@ -9,7 +9,8 @@ import PQueue from 'p-queue';
 import { Client, ClientChannel, ConnectConfig } from 'ssh2';
 import { ProbeError } from '../../probes/core/outcome.js';
 import type { Credential } from '../../vault/credentials.js';
-import { algorithmsForKeyType, keyType, sshFingerprint } from './keys.js';
+import { sshFingerprint } from '../../probes/ssh/codec.js';
+import { algorithmsForKeyType, keyType } from './keys.js';
 
 export interface HostKeySeen {
   readonly type: string;

@@ -6,7 +6,7 @@ import { Client } from 'ldapts';
 import type { Evidence } from '../../model/evidence.js';
 import { ProbeError } from '../core/outcome.js';
 import type { Probe } from '../core/probe.js';
-import { domainOfDn } from '../../enum/ldap/codecs.js';
+import { domainOfDn } from './codec.js';
 
 const ATTRIBUTES = [
   'namingContexts', 'defaultNamingContext', 'rootDomainNamingContext', 'dnsHostName', 'serverName', 'ldapServiceName',

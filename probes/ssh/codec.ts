@@ -1,4 +1,5 @@
-/** SSH transport codec: identification string and SSH_MSG_KEXINIT (RFC 4253 4.2, 6, 7.1). */
+/** SSH transport codec: identification string, SSH_MSG_KEXINIT and host key fingerprints (RFC 4253 4.2, 6, 6.6, 7.1). */
+import { createHash } from 'node:crypto';
 import { ProbeError } from '../core/outcome.js';
 
 /** RFC 4253 6.1: implementations must handle packets of 35000 bytes; anything larger is hostile. */
@@ -59,4 +60,9 @@ export function parseKexInit(packet: Buffer): KexInit {
   nameList();
   const compression = nameList();
   return { kexAlgorithms, serverHostKeyAlgorithms, encryptionAlgorithms: encryption, macAlgorithms: mac, compressionAlgorithms: compression };
+}
+
+/** The SHA-256 fingerprint of a public key blob (RFC 4253 6.6), as `ssh-keygen -l` prints it. */
+export function sshFingerprint(blob: Buffer): string {
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }

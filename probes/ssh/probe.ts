@@ -8,8 +8,7 @@ import type { Evidence } from '../../model/evidence.js';
 import { ProbeError } from '../core/outcome.js';
 import type { Probe, ProbeContext } from '../core/probe.js';
 import { printable } from '../core/probe.js';
-import { sshFingerprint } from '../../enum/ssh/keys.js';
-import { checkPacketLength, parseIdentification, parseKexInit } from './codec.js';
+import { checkPacketLength, parseIdentification, parseKexInit, sshFingerprint } from './codec.js';
 
 /** Host key algorithms we fetch, one family each (OpenSSH's names). */
 const FAMILIES: ReadonlyArray<[string, string[]]> = [

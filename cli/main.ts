@@ -1,6 +1,6 @@
 /** The `surveyor` command: dispatches subcommands and maps errors to exit codes (0 done, 1 failure, 2 bad input). */
 import { readFileSync } from 'node:fs';
-import { SurveyorError } from '../errors.js';
+import { SurveyorError } from '../scanner/errors.js';
 import { ASSETS_HELP, assetsCommand, SCANS_HELP, scansCommand } from './assets-command.js';
 import { ACCOUNTS_HELP, accountsCommand } from './accounts-command.js';
 import { CREDS_HELP, credsCommand } from './creds-command.js';
@@ -50,7 +50,7 @@ Exit codes: 0 done, 1 runtime failure, 2 bad input (nothing written), 130 interr
 `;
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
 

@@ -1,10 +1,11 @@
 /** `surveyor assets` and `surveyor scans`: what the store holds. */
-import { openStore, resolveDbLocation } from '../../store/open-store.js';
-import type { StoredEnumeration } from '../../store/store.js';
-import { InputError } from '../errors.js';
-import { diffScans } from '../../profiles/diff.js';
+import { openStore, resolveDbLocation } from '../store/open-store.js';
+import type { StoredEnumeration } from '../store/store.js';
+import { InputError } from '../scanner/errors.js';
+import { diffAssets, showAsset } from '../app/assets.js';
+import { renderTable, SCHEMA_VERSION } from '../app/formats.js';
 import { choiceOption, FORMATS, intOption, parseCommand } from './args.js';
-import { AssetWriter, renderTable, SCHEMA_VERSION } from './output.js';
+import { AssetWriter } from './output.js';
 import { fmt } from './progress.js';
 
 export const ASSETS_HELP = `usage: surveyor assets [--db PATH] [--format table|jsonl|json|csv]
@@ -104,8 +105,7 @@ async function assetShow(argv: string[]): Promise<number> {
   const format = choiceOption('format', values.format, ['table', 'json'] as const, 'table');
   const store = await openStore(resolveDbLocation(values.db));
   try {
-    const [asset] = await store.listAssets([address]);
-    if (!asset) throw new InputError(`assets show: no asset with address "${address}" in ${store.location}`);
+    const { asset, enumerations } = await showAsset(store, address);
     const ports = asset.ports.map((p) => ({
       port: p.port, protocol: p.protocol, state: p.state, rttMs: p.rttMs,
       ...(p.service ? {
@@ -113,7 +113,6 @@ async function assetShow(argv: string[]): Promise<number> {
         confidence: p.service.confidence, sources: p.service.sources, ...(values.evidence ? { outcomes: p.service.outcomes } : {}),
       } : {}),
     }));
-    const enumerations = await store.latestEnumerations(address);
     if (format === 'json') {
       const doc = {
         schema: SCHEMA_VERSION, address: asset.address, names: asset.names, domain: asset.domain, os: asset.os, firstSeen: asset.firstSeen,
@@ -181,25 +180,15 @@ async function assetDiff(argv: string[]): Promise<number> {
   }
   if (positionals.length) throw new InputError(`assets diff: unexpected "${positionals[0]}"`);
   const format = choiceOption('format', values.format, ['table', 'jsonl', 'json'] as const, 'table');
+  const from = intOption('from', values.from, 1, Number.MAX_SAFE_INTEGER);
+  const to = intOption('to', values.to, 1, Number.MAX_SAFE_INTEGER);
   const store = await openStore(resolveDbLocation(values.db));
   try {
-    const finished = (await store.listScans()).filter((s) => s.status === 'completed' || s.status === 'interrupted');
-    const pickId = (name: 'from' | 'to', fallback: number | undefined) => {
-      const given = intOption(name, values[name], 1, Number.MAX_SAFE_INTEGER);
-      const id = given ?? fallback;
-      if (id === undefined) throw new InputError('assets diff: the store needs two finished scans to compare (run surveyor scan twice)');
-      return id;
-    };
-    const to = pickId('to', finished.at(-1)?.id);
-    const from = pickId('from', finished.filter((s) => s.id < to).at(-1)?.id);
-    const [a, b] = await Promise.all([store.snapshot(from), store.snapshot(to)]);
-    if (!a) throw new InputError(`assets diff: no scan ${from} in ${store.location}`);
-    if (!b) throw new InputError(`assets diff: no scan ${to} in ${store.location}`);
-    const changes = diffScans(a, b);
-    if (format === 'json') process.stdout.write(JSON.stringify({ schema: SCHEMA_VERSION, from, to, changes }, null, 2) + '\n');
-    else if (format === 'jsonl') for (const c of changes) process.stdout.write(JSON.stringify({ schema: SCHEMA_VERSION, from, to, ...c }) + '\n');
+    const { from: fromId, to: toId, changes } = await diffAssets(store, { from, to });
+    if (format === 'json') process.stdout.write(JSON.stringify({ schema: SCHEMA_VERSION, from: fromId, to: toId, changes }, null, 2) + '\n');
+    else if (format === 'jsonl') for (const c of changes) process.stdout.write(JSON.stringify({ schema: SCHEMA_VERSION, from: fromId, to: toId, ...c }) + '\n');
     else {
-      process.stdout.write(`changes from scan ${from} to scan ${to}\n`);
+      process.stdout.write(`changes from scan ${fromId} to scan ${toId}\n`);
       process.stdout.write(changes.length
         ? renderTable(['ADDRESS', 'CHANGE', 'PORT', 'BEFORE', 'AFTER'], changes.map((c) => [c.address, c.kind, c.port ? `${c.port}/tcp` : '-', c.before ?? '-', c.after ?? '-']))
         : 'no changes\n');

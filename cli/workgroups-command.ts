@@ -1,8 +1,9 @@
 /** `surveyor workgroups add|list`: the sites whose scanner nodes rotate the accounts onboarded into them. */
-import { openStore, resolveDbLocation } from '../../store/open-store.js';
-import { InputError } from '../errors.js';
+import { openStore, resolveDbLocation } from '../store/open-store.js';
+import { InputError } from '../scanner/errors.js';
+import { addWorkgroup, checkWorkgroup } from '../app/workgroups.js';
+import { renderTable, SCHEMA_VERSION } from '../app/formats.js';
 import { choiceOption, parseCommand } from './args.js';
-import { renderTable, SCHEMA_VERSION } from './output.js';
 
 export const WORKGROUPS_HELP = `usage: surveyor workgroups add NAME --site SITE [--description TEXT] [--db PATH]
        surveyor workgroups list [--format table|json] [--db PATH]
@@ -10,8 +11,6 @@ export const WORKGROUPS_HELP = `usage: surveyor workgroups add NAME --site SITE 
 A workgroup names the site whose scanner nodes will rotate the accounts onboarded into it. A rule's onboard
 action must name an existing workgroup: rule files naming another one are refused before anything is applied.
 `;
-
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export async function workgroupsCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -31,14 +30,13 @@ export async function workgroupsCommand(argv: string[]): Promise<number> {
   if (sub === 'add') {
     const name = positionals[0];
     if (positionals.length !== 1 || !name) throw new InputError('workgroups add: give one workgroup NAME');
-    if (!NAME.test(name)) throw new InputError(`bad workgroup name "${name}": letters, digits, ".", "_" and "-", starting with a letter or digit, at most 64`);
-    if (!values.site?.trim()) throw new InputError('workgroups add: --site SITE is required (the site whose nodes rotate the workgroup\'s accounts)');
+    checkWorkgroup(name, values.site);
   } else if (positionals.length) throw new InputError(`workgroups list: unexpected "${positionals[0]}"`);
   const store = await openStore(resolveDbLocation(values.db), { create: sub === 'add' });
   try {
     if (sub === 'add') {
-      await store.addWorkgroup(positionals[0]!, values.site!.trim(), values.description ?? null, new Date().toISOString());
-      process.stdout.write(`workgroup ${positionals[0]} added (site ${values.site!.trim()})\n`);
+      const { site } = await addWorkgroup(store, { name: positionals[0]!, site: values.site!, description: values.description });
+      process.stdout.write(`workgroup ${positionals[0]} added (site ${site})\n`);
       return 0;
     }
     const groups = await store.listWorkgroups();

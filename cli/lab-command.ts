@@ -1,10 +1,10 @@
 /** `surveyor lab up|down|status`: the test lab for people trying surveyor by hand (root only). */
-import { DEFAULT_BUDGET_MS, DEFAULT_TAG, labDown, labStatus, labUp, parseOnly } from '../../fixtures/lab/lab.js';
-import { SERVERS } from '../../fixtures/lab/servers/index.js';
-import type { ServerInfo } from '../../fixtures/lab/types.js';
-import { SurveyorError } from '../errors.js';
+import { DEFAULT_BUDGET_MS, DEFAULT_TAG, labDown, labStatus, labUp, parseOnly } from '../fixtures/lab/lab.js';
+import { SERVERS } from '../fixtures/lab/servers/index.js';
+import type { ServerInfo } from '../fixtures/lab/types.js';
+import { SurveyorError } from '../scanner/errors.js';
 import { choiceOption, intOption, parseCommand } from './args.js';
-import { renderTable } from './output.js';
+import { renderTable } from '../app/formats.js';
 
 export const LAB_HELP = `usage: surveyor lab up [--only ssh,ldap,...] [--tag N] [--budget-s N]
        surveyor lab status [--tag N] [--format table|json]

@@ -1,5 +1,5 @@
 /** One report in four forms: an aligned table, CSV (RFC 4180), JSON, and a self-contained HTML page for auditors. */
-import { csvField, renderTable, SCHEMA_VERSION } from '../scanner/cli/output.js';
+import { csvField, renderTable, SCHEMA_VERSION } from './formats.js';
 import type { Cell, Report } from './reports.js';
 
 export const REPORT_FORMATS = ['table', 'csv', 'json', 'html'] as const;

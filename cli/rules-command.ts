@@ -1,14 +1,12 @@
 /** `surveyor rules validate|apply|store|list|runs|undo`: Smart Rules over the stored estate. */
-import { createHash } from 'node:crypto';
-import { applyRules, ApplyResult, checkWorkgroups, undoRun } from '../../onboarding/apply.js';
-import { changeLine, resultLines } from '../../onboarding/render.js';
-import { parseRuleFile, readRuleFile, Rule } from '../../onboarding/rule-file.js';
-import { ruleVersion } from '../../onboarding/evaluate.js';
-import { NoDatabaseError, openStore, resolveDbLocation } from '../../store/open-store.js';
-import type { Store } from '../../store/store.js';
-import { InputError } from '../errors.js';
+import { ApplyResult, checkWorkgroups, undoRun } from '../app/apply-rules.js';
+import { applyRuleSet, listStoredRules, storeRuleSet } from '../app/rules.js';
+import { renderTable, SCHEMA_VERSION } from '../app/formats.js';
+import { changeLine, resultLines } from '../onboarding/render.js';
+import { readRuleFile } from './rule-file-input.js';
+import { NoDatabaseError, openStore, resolveDbLocation } from '../store/open-store.js';
+import { InputError } from '../scanner/errors.js';
 import { addressArg, choiceOption, intOption, parseCommand } from './args.js';
-import { renderTable, SCHEMA_VERSION } from './output.js';
 
 export const RULES_HELP = `usage: surveyor rules validate FILE [--db PATH]
        surveyor rules apply (FILE | --stored) [--dry-run] [--explain] [--misses] [--asset ADDRESS]...
@@ -36,19 +34,6 @@ Order: asset rules run before account rules, each in "order"; the first matching
 workgroup; an exclusion (of the account or its asset) wins over any onboard rule. Onboarding is sticky: an
 account a rule no longer selects stays managed (counted as "retained") until undone.
 `;
-
-async function storedRules(store: Store): Promise<{ rules: Rule[]; source: string }> {
-  const set = await store.activeRuleSet();
-  if (!set) throw new InputError('rules apply --stored: no rule set is stored (surveyor rules store FILE)');
-  return { rules: parseRuleFile(set.text, `stored rule set ${set.id}`), source: `stored rule set ${set.id} (${set.source})` };
-}
-
-/** The rules a scan applies at its end: --apply-rules FILE (read already), else the stored set, else none. */
-export async function rulesForScan(store: Store, file: { rules: Rule[]; source: string } | undefined): Promise<{ rules: Rule[]; source: string } | undefined> {
-  const chosen = file ?? ((await store.activeRuleSet()) ? await storedRules(store) : undefined);
-  if (chosen) await checkWorkgroups(store, chosen.rules, chosen.source);
-  return chosen;
-}
 
 export function summaryLine(r: ApplyResult): string {
   const s = r.summary;
@@ -118,20 +103,17 @@ export async function rulesCommand(argv: string[]): Promise<number> {
         return 0;
       }
       case 'store': {
-        await checkWorkgroups(store, file!.rules, positionals[0]!);
-        const sha = createHash('sha256').update(file!.text).digest('hex');
-        const id = await store.saveRuleSet(positionals[0]!, file!.text, sha, new Date().toISOString());
-        out(`stored rule set ${id} (${file!.rules.length} rules, sha256 ${sha.slice(0, 12)}); scans and "rules apply --stored" use it\n`);
+        const { id, sha256 } = await storeRuleSet(store, { ...file!, source: positionals[0]! });
+        out(`stored rule set ${id} (${file!.rules.length} rules, sha256 ${sha256.slice(0, 12)}); scans and "rules apply --stored" use it\n`);
         return 0;
       }
       case 'list': {
-        const set = await store.activeRuleSet();
-        if (!set) {
+        const stored = await listStoredRules(store);
+        if (!stored) {
           out(format === 'json' ? JSON.stringify({ schema: SCHEMA_VERSION, ruleSet: null, rules: [] }, null, 2) + '\n' : 'no rule set stored (surveyor rules store FILE)\n');
           return 0;
         }
-        const rules = parseRuleFile(set.text, `stored rule set ${set.id}`);
-        const rows = rules.map((r) => ({ name: r.name, kind: r.kind, enabled: r.enabled, order: r.order, version: ruleVersion(r), actions: r.then.map((a) => a.type) }));
+        const { set, rules: rows } = stored;
         if (format === 'json') out(JSON.stringify({ schema: SCHEMA_VERSION, ruleSet: { id: set.id, source: set.source, storedAt: set.storedAt, sha256: set.sha256 }, rules: rows }, null, 2) + '\n');
         else {
           out(`rule set ${set.id} from ${set.source}, stored ${set.storedAt}\n`);
@@ -170,10 +152,8 @@ export async function rulesCommand(argv: string[]): Promise<number> {
         return 0;
       }
     }
-    const { rules, source } = file ? { rules: file.rules, source: positionals[0]! } : await storedRules(store);
-    await checkWorkgroups(store, rules, source);
-    const result = await applyRules(store, rules, {
-      source, trigger: 'command', dryRun: values['dry-run'], explain: values.explain, misses: values.misses, addresses: values.asset,
+    const result = await applyRuleSet(store, file ? { rules: file.rules, source: positionals[0]! } : undefined, {
+      trigger: 'command', dryRun: values['dry-run'], explain: values.explain, misses: values.misses, addresses: values.asset,
     });
     if (format === 'json') out(JSON.stringify(resultJson(result, Boolean(values.explain || values.misses)), null, 2) + '\n');
     else {

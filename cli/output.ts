@@ -2,10 +2,9 @@
  * Machine-readable and human output of assets. Every JSON object carries `"schema": 1`; the README documents
  * the fields. jsonl and csv stream one host at a time; json and table are written when the data is complete.
  */
-import type { PortResult } from '../engine/types.js';
+import type { PortResult } from '../scanner/engine/types.js';
+import { csvField, renderTable, SCHEMA_VERSION } from '../app/formats.js';
 import type { Format } from './args.js';
-
-export const SCHEMA_VERSION = 1;
 
 export interface PortRecord extends Pick<PortResult, 'port' | 'state' | 'rttMs'> {
   readonly service?: { readonly service: string | null; readonly product?: string; readonly version?: string };
@@ -65,24 +64,10 @@ export function assetJson(asset: AssetRecord): Record<string, unknown> {
 
 const CSV_HEADER = 'address,hostnames,port,protocol,state,rtt_ms,service,product,version';
 
-export function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-}
-
 export function csvRows(asset: AssetRecord): string[] {
   const names = csvField(asset.hostnames.join(';'));
   return asset.ports.map((p) =>
     [csvField(asset.address), names, p.port, 'tcp', p.state, p.rttMs, csvField(p.service?.service ?? ''), csvField(p.service?.product ?? ''), csvField(p.service?.version ?? '')].join(','));
-}
-
-/** Left-aligned columns; the last column is not padded. */
-export function renderTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  // A loop, not Math.max(...column): spreading 250,000 rows as arguments overflows the stack.
-  const widths = header.map((h) => h.length);
-  for (const r of rows) for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, (r[i] ?? '').length);
-  const line = (cells: readonly string[]) =>
-    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
 /** Writes assets in one format to a text sink; `end()` writes what the format keeps until the end. */

@@ -5,7 +5,7 @@
  */
 import { closeSync, fsyncSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError } from '../scanner/errors.js';
 
 function identity(path: string): { real: string; inode?: string } {
   try {

@@ -3,8 +3,8 @@
  * `scan --from-directory` (the computers earlier directory scans listed, named by their DNS names).
  */
 import PQueue from 'p-queue';
-import type { Store } from '../../store/store.js';
-import { systemResolver } from '../targets/target-set.js';
+import type { Store } from '../store/store.js';
+import { systemResolver } from '../scanner/targets/target-set.js';
 
 export interface DirectoryTargets {
   /** DNS names that resolve now (the sweep resolves them again, like any named target). */

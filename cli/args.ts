@@ -1,7 +1,7 @@
 /** Command-line parsing on top of node:util parseArgs, turning every mistake into an InputError (exit 2). */
 import { parseArgs, ParseArgsConfig } from 'node:util';
-import { InputError } from '../errors.js';
-import { parseAddress } from '../targets/ip.js';
+import { InputError } from '../scanner/errors.js';
+import { parseAddress } from '../scanner/targets/ip.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 

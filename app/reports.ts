@@ -4,8 +4,8 @@
  */
 import type { AccountView } from '../model/account.js';
 import type { ScanRecord, Store } from '../store/store.js';
-import { DAY_MS } from './evaluate.js';
-import { globMatcher } from './patterns.js';
+import { DAY_MS } from '../onboarding/evaluate.js';
+import { globMatcher } from '../onboarding/patterns.js';
 
 export const REPORTS = ['unmanaged', 'managed', 'stale', 'ssh-keys', 'software'] as const;
 export type ReportName = (typeof REPORTS)[number];

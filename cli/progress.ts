@@ -1,5 +1,5 @@
 /** A one-line progress display on stderr, drawn only when stderr is a terminal. */
-import type { SweepCounters } from '../engine/types.js';
+import type { SweepCounters } from '../scanner/engine/types.js';
 
 export class ProgressLine {
   private readonly started = performance.now();

@@ -1,16 +1,12 @@
 /** `surveyor creds add|list|remove|test`: the scan credential vault. */
 import ssh2 from 'ssh2';
-import { openStore, resolveDbLocation } from '../../store/open-store.js';
-import type { Store } from '../../store/store.js';
-import { hostKeyAlert, openPinnedSession } from '../../enum/ssh/enumerate.js';
-import { commandLine } from '../../enum/ssh/commands.js';
-import { createKeyFile, findKey, loadKey, missingKeyError, VaultKey } from '../../vault/key.js';
-import {
-  Credential, CREDENTIAL_TYPES, openCredential, Scope, sealSecrets, Secret, Secrets, StoredCredential, validateName,
-} from '../../vault/credentials.js';
-import { InputError } from '../errors.js';
+import { openStore, resolveDbLocation } from '../store/open-store.js';
+import { findKey } from '../vault/key.js';
+import { CREDENTIAL_TYPES, Scope, Secret, Secrets, StoredCredential, validateName } from '../vault/credentials.js';
+import { InputError } from '../scanner/errors.js';
+import { addCredential, removeCredential, testCredential } from '../app/credentials.js';
+import { renderTable, SCHEMA_VERSION } from '../app/formats.js';
 import { addressArg, choiceOption, intOption, parseCommand } from './args.js';
-import { renderTable, SCHEMA_VERSION } from './output.js';
 import { readKeyFile, readSecretFromStdin } from './secrets-input.js';
 
 export const CREDS_HELP = `usage: surveyor creds add --name N --type ssh --username U (--password-stdin | --key FILE [--passphrase-stdin])
@@ -110,24 +106,10 @@ async function credsAdd(argv: string[]): Promise<number> {
   const found = findKey();
   const store = await openStore(resolveDbLocation(values.db), { create: true });
   try {
-    const existing = await store.listCredentials();
-    let key: VaultKey;
-    if ('missing' in found) {
-      if (existing.length) throw missingKeyError(found.missing, existing.length);
-      key = createKeyFile(found.missing);
-    } else key = found;
-    const foreign = existing.filter((c) => c.keyId !== key.id && c.name !== name);
-    if (foreign.length) {
-      throw new InputError(`the vault key from ${key.origin} is not the one the stored credentials (${foreign.map((c) => c.name).join(', ')}) were sealed with: set SURVEYOR_KEY or SURVEYOR_KEY_FILE to that key`);
-    }
-    const now = new Date().toISOString();
-    const identity = { name, type, username };
-    const stored: StoredCredential = {
-      ...identity, auth: usesPassword ? 'password' : 'key', elevate, scope: scopeTokens, keyId: key.id,
-      sealed: sealSecrets(key, identity, secrets), createdAt: now, updatedAt: now,
-    };
-    const result = await store.saveCredential(stored, values.replace === true);
-    process.stderr.write(`credential ${name} ${result} (${type}, user ${username}, ${stored.auth}${elevate ? ', sudo' : ''}, scope ${scopeTokens.join(',')}; sealed with the key from ${key.origin})\n`);
+    const { result, credential: stored, keyOrigin } = await addCredential(store, {
+      name, type, username, secrets, elevate, scope: scopeTokens, replace: values.replace === true, key: found,
+    });
+    process.stderr.write(`credential ${name} ${result} (${type}, user ${username}, ${stored.auth}${elevate ? ', sudo' : ''}, scope ${scopeTokens.join(',')}; sealed with the key from ${keyOrigin})\n`);
     return 0;
   } finally {
     await store.close();
@@ -170,25 +152,12 @@ async function credsRemove(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new InputError('creds remove: give exactly one credential NAME');
   const store = await openStore(resolveDbLocation(values.db));
   try {
-    if (!(await store.removeCredential(positionals[0]!))) throw new InputError(`creds remove: no credential named "${positionals[0]}" in ${store.location}`);
+    await removeCredential(store, positionals[0]!);
     process.stderr.write(`credential ${positionals[0]} removed\n`);
     return 0;
   } finally {
     await store.close();
   }
-}
-
-/** Opens the named credentials with the vault key; every unknown name is an input error. */
-export async function openCredentials(store: Store, names: readonly string[]): Promise<Array<{ credential: Credential; scope: Scope }>> {
-  if (!names.length) return [];
-  const wanted: StoredCredential[] = [];
-  for (const name of names) {
-    const stored = await store.getCredential(name);
-    if (!stored) throw new InputError(`bad --creds "${name}": no such credential in ${store.location} (see surveyor creds list)`);
-    wanted.push(stored);
-  }
-  const key = loadKey({ sealedCount: (await store.listCredentials()).length });
-  return wanted.map((stored) => ({ credential: openCredential(key, stored), scope: Scope.parse(stored.scope) }));
 }
 
 async function credsTest(argv: string[]): Promise<number> {
@@ -206,28 +175,16 @@ async function credsTest(argv: string[]): Promise<number> {
   const timeoutMs = intOption('timeout-ms', values['timeout-ms'], 100, 600_000) ?? 10_000;
   const store = await openStore(resolveDbLocation(values.db));
   try {
-    const [{ credential, scope }] = (await openCredentials(store, [name])) as [{ credential: Credential; scope: Scope }];
-    if (!scope.contains(address)) throw new InputError(`creds test: ${address} is outside the scope of credential ${name} (${credential.scope.join(',')}); nothing was sent`);
-    const opened = await openPinnedSession({ address, port, credential, pins: store, timeoutMs });
-    if (!opened.session) {
-      const err = opened.error!;
-      const why = err.status === 'hostkey-changed' ? hostKeyAlert(address, port, opened.pinned, opened.changed, err.message) : err.message;
-      process.stdout.write(`${name} on ${address} port ${port}: ${err.status}: ${why}\n`);
+    const result = await testCredential(store, { name, address, port, timeoutMs });
+    if (!result.ok) {
+      process.stdout.write(`${name} on ${address} port ${port}: ${result.status}: ${result.why}\n`);
       return 1;
     }
-    const session = opened.session;
-    try {
-      const pin = opened.pinned ? 'matches the pinned key' : 'pinned now (first use)';
-      const lines = [`${name} on ${address} port ${port}: success: authenticated as ${credential.username}`, `  host key ${session.hostKey.type} ${session.hostKey.sha256} ${pin}`];
-      if (credential.elevate === 'sudo') {
-        const sudo = await session.exec(commandLine('true', true), { timeoutMs, maxBytes: 4096 });
-        lines.push(`  sudo -n: ${sudo.code === 0 ? 'works' : 'refused (collection will run without root)'}`);
-      }
-      process.stdout.write(lines.join('\n') + '\n');
-      return 0;
-    } finally {
-      session.close();
-    }
+    const pin = result.matchedPin ? 'matches the pinned key' : 'pinned now (first use)';
+    const lines = [`${name} on ${address} port ${port}: success: authenticated as ${result.username}`, `  host key ${result.hostKey.type} ${result.hostKey.sha256} ${pin}`];
+    if (result.sudo !== undefined) lines.push(`  sudo -n: ${result.sudo ? 'works' : 'refused (collection will run without root)'}`);
+    process.stdout.write(lines.join('\n') + '\n');
+    return 0;
   } finally {
     await store.close();
   }

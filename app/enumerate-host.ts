@@ -3,13 +3,13 @@
  * the host's rootDSE showed a directory and an ldap credential is in scope. Each credential gets one attempt per
  * host and method, so a refused one cannot lock an account out.
  */
-import type { HostProfile } from '../../profiles/fingerprint.js';
-import type { HostKeyStore } from '../../model/host-key.js';
-import { enumerateSsh } from '../../enum/ssh/enumerate.js';
-import { directoryUrl, TlsPolicy } from '../../enum/ldap/connect.js';
-import { enumerateDirectory } from '../../enum/ldap/enumerate.js';
-import type { EnumerationRecord } from '../../enum/types.js';
-import type { Credential, Scope } from '../../vault/credentials.js';
+import type { HostProfile } from '../profiles/fingerprint.js';
+import type { HostKeyStore } from '../model/host-key.js';
+import { enumerateSsh } from '../enum/ssh/enumerate.js';
+import { directoryUrl, TlsPolicy } from '../enum/ldap/connect.js';
+import { enumerateDirectory } from '../enum/ldap/enumerate.js';
+import type { EnumerationRecord } from '../enum/types.js';
+import type { Credential, Scope } from '../vault/credentials.js';
 
 export interface HostEnumerationOptions {
   readonly pins: HostKeyStore;

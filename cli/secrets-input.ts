@@ -1,7 +1,7 @@
 /** Reading secrets for `creds add`: from standard input only (never argv, where `ps` and shell history see them). */
 import { closeSync, openSync } from 'node:fs';
-import { InputError } from '../errors.js';
-import { formatBytes, readBounded } from '../io/bounded-read.js';
+import { InputError } from '../scanner/errors.js';
+import { formatBytes, readBounded } from '../scanner/io/bounded-read.js';
 
 /**
  * The most a secret read from standard input may hold (password, passphrase). Reading stops one byte past it, so

@@ -1,17 +1,14 @@
 /** `surveyor directory scan|computers`: LDAP enumeration of Active Directory and OpenLDAP, and its computers. */
-import { enumerateDirectory } from '../../enum/ldap/enumerate.js';
-import { DirectoryUrl, parseDirectoryUrl, tlsPolicy } from '../../enum/ldap/connect.js';
-import type { DirectoryInventory } from '../../enum/ldap/inventory.js';
-import type { EnumerationRecord } from '../../enum/types.js';
-import { openStore, resolveDbLocation } from '../../store/open-store.js';
-import type { DirectoryComputerRecord } from '../../store/store.js';
-import { InputError } from '../errors.js';
+import { DirectoryUrl, parseDirectoryUrl, tlsPolicy } from '../enum/ldap/connect.js';
+import type { DirectoryInventory } from '../enum/ldap/inventory.js';
+import type { EnumerationRecord } from '../enum/types.js';
+import { openStore, resolveDbLocation } from '../store/open-store.js';
+import type { DirectoryComputerRecord } from '../store/store.js';
+import { InputError } from '../scanner/errors.js';
 import { isIP } from 'node:net';
-import { systemResolver } from '../targets/target-set.js';
-import { Resolution, resolveNames } from './directory-targets.js';
+import { directoryAddress, runDirectoryScan } from '../app/directory-scan.js';
+import { csvField, renderTable, SCHEMA_VERSION } from '../app/formats.js';
 import { choiceOption, intOption, parseCommand } from './args.js';
-import { openCredentials } from './creds-command.js';
-import { csvField, renderTable, SCHEMA_VERSION } from './output.js';
 
 export const DIRECTORY_HELP = `usage: surveyor directory scan ldap[s]://HOST[:PORT] --creds NAME [--base DN] [--ca-file PEM] [--pin-sha256 HEX]
                                 [--tls-name NAME] [--allow-plaintext-bind] [--privileged-group NAME]...
@@ -49,27 +46,6 @@ export async function directoryCommand(argv: string[]): Promise<number> {
   throw new InputError(`directory: unknown subcommand "${sub}" (scan, computers)`);
 }
 
-/** The address a directory URL's host has now (the credential goes to that address only). */
-async function addressOf(url: DirectoryUrl): Promise<string> {
-  if (isIP(url.host)) return url.host;
-  try {
-    const found = await systemResolver(url.host);
-    if (found[0]) return found[0];
-  } catch (err) {
-    throw new InputError(`bad directory URL "${url.text}": host name cannot be resolved (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  throw new InputError(`bad directory URL "${url.text}": host name resolved to no address`);
-}
-
-async function resolveComputers(inv: DirectoryInventory, resolve: boolean): Promise<DirectoryComputerRecord[]> {
-  const resolved = resolve ? await resolveNames(inv.computers.flatMap((c) => (c.dnsHostName ? [c.dnsHostName] : []))) : new Map<string, Resolution>();
-  return inv.computers.map((c) => {
-    const r = c.dnsHostName ? resolved.get(c.dnsHostName) : undefined;
-    const address = r && 'address' in r ? r.address : undefined;
-    return { key: c.key, dn: c.dn, name: c.name, dnsHostName: c.dnsHostName, operatingSystem: c.operatingSystem, operatingSystemVersion: c.operatingSystemVersion, lastLogon: c.lastLogon, enabled: c.enabled, address };
-  });
-}
-
 async function directoryScan(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand('directory scan', argv, {
     creds: { type: 'string' }, base: { type: 'string' }, 'ca-file': { type: 'string' }, 'pin-sha256': { type: 'string' },
@@ -91,33 +67,13 @@ async function directoryScan(argv: string[]): Promise<number> {
     caFile: values['ca-file'], pinSha256: values['pin-sha256'], allowPlaintextBind: values['allow-plaintext-bind'] === true,
     serverName: values['tls-name'] ?? (isIP(url.host) ? undefined : url.host),
   });
-  const address = await addressOf(url);
+  const address = await directoryAddress(url);
   const store = await openStore(resolveDbLocation(values.db), { create: true });
   try {
-    const [{ credential, scope }] = (await openCredentials(store, [values.creds])) as [Awaited<ReturnType<typeof openCredentials>>[number]];
-    if (credential.type !== 'ldap') throw new InputError(`bad --creds "${credential.name}": a ${credential.type} credential; directory scans take an ldap one`);
-    if (!scope.contains(address)) throw new InputError(`directory scan: ${address} is outside the scope of credential ${credential.name} (${credential.scope.join(',')}); nothing was sent`);
-    const startedAt = new Date().toISOString();
-    const scanId = await store.createScan({
-      kind: 'directory', startedAt, targets: [url.text], exclusions: [], ports: [url.port], hostsTotal: 1, probesTotal: 1,
-      options: { credential: credential.name, base: values.base ?? null, address, tls: { caFile: values['ca-file'] ?? null, pinned: Boolean(policy.pin), allowPlaintextBind: policy.allowPlaintextBind } },
+    const { scanId, record, inventory, computers, ok } = await runDirectoryScan(store, {
+      url, address, credential: values.creds, policy, caFile: values['ca-file'], timeoutMs, base: values.base,
+      privilegedGroups: values['privileged-group'] ?? [], resolve: values['no-resolve'] !== true,
     });
-    const connectUrl: DirectoryUrl = { ...url, host: address };
-    let result;
-    try {
-      result = await enumerateDirectory({ url: connectUrl, credential, policy, timeoutMs, base: values.base, privilegedGroups: values['privileged-group'] ?? [] });
-    } catch (err) {
-      await store.finishScan(scanId, 'failed', { probesDone: 1, hostsDone: 1, open: 0, closed: 0, filtered: 0 }, new Date().toISOString());
-      throw err;
-    }
-    const { record, inventory } = result;
-    const computers = inventory ? await resolveComputers(inventory, values['no-resolve'] !== true) : [];
-    const ok = record.status === 'success' || record.status === 'incomplete';
-    await store.recordDirectory(scanId, {
-      address, hostnames: isIP(url.host) ? [] : [url.host], seenAt: new Date().toISOString(),
-      domain: inventory?.domain ?? inventory?.base ?? url.text, enumeration: record, computers,
-    });
-    await store.finishScan(scanId, ok ? 'completed' : 'failed', { probesDone: 1, hostsDone: 1, open: 1, closed: 0, filtered: 0 }, new Date().toISOString());
     if (format === 'json') process.stdout.write(JSON.stringify(scanJson(scanId, url, address, record, computers), null, 2) + '\n');
     else process.stdout.write(scanTable(scanId, url, address, record, inventory, computers));
     process.stderr.write(`directory scan ${scanId}: ${record.status} in ${(record.elapsedMs / 1000).toFixed(2)} s; stored in ${store.location}\n`);

@@ -1,9 +1,9 @@
 /** `surveyor accounts`: the accounts credentialed enumerations found, privileged ones marked with why. */
-import { openStore, resolveDbLocation } from '../../store/open-store.js';
-import { ACCOUNT_KINDS, AccountView } from '../../model/account.js';
-import { InputError } from '../errors.js';
+import { openStore, resolveDbLocation } from '../store/open-store.js';
+import { ACCOUNT_KINDS, AccountView } from '../model/account.js';
+import { InputError } from '../scanner/errors.js';
 import { addressArg, choiceOption, FORMATS, parseCommand } from './args.js';
-import { csvField, renderTable, SCHEMA_VERSION } from './output.js';
+import { csvField, renderTable, SCHEMA_VERSION } from '../app/formats.js';
 
 export const ACCOUNTS_HELP = `usage: surveyor accounts [--privileged] [--asset ADDRESS] [--kind local|ssh-key|domain|database] [--all]
                         [--format table|jsonl|json|csv] [--db PATH]

@@ -7,13 +7,14 @@
 import { InputError } from '../scanner/errors.js';
 import type { Change, Membership, OnboardingState } from '../model/onboarding.js';
 import type { NewRuleRun, Store } from '../store/store.js';
-import { Desired, evaluateEstate } from './decide.js';
-import { compileRules, CompiledRule } from './evaluate.js';
-import { httpPoster, Poster, sendNotifications } from './notify.js';
-import { Plan, planRun, planUndo } from './plan.js';
-import type { Rule } from './rule-file.js';
-import { didYouMean } from './suggest.js';
-import { AccountSubject, accountSubject, AssetSubject, assetSubject } from './subjects.js';
+import { Desired, evaluateEstate } from '../onboarding/decide.js';
+import { compileRules, CompiledRule } from '../onboarding/evaluate.js';
+import { Poster, sendNotifications } from '../onboarding/notify.js';
+import { httpPoster } from './webhooks.js';
+import { Plan, planRun, planUndo } from '../onboarding/plan.js';
+import type { Rule } from '../onboarding/rule-file.js';
+import { didYouMean } from '../onboarding/suggest.js';
+import { AccountSubject, accountSubject, AssetSubject, assetSubject } from '../onboarding/subjects.js';
 
 export interface Estate {
   readonly assets: AssetSubject[];

@@ -1,9 +1,9 @@
 /** `surveyor report NAME`: the auditors' reports, to stdout or to a file written whole (never half a report). */
-import { buildReport, REPORTS } from '../../onboarding/reports.js';
-import { renderReport, REPORT_FORMATS } from '../../onboarding/report-render.js';
-import { openStore, resolveDbLocation } from '../../store/open-store.js';
-import { InputError } from '../errors.js';
-import { didYouMean } from '../../onboarding/suggest.js';
+import { buildReport, REPORTS } from '../app/reports.js';
+import { renderReport, REPORT_FORMATS } from '../app/report-render.js';
+import { openStore, resolveDbLocation } from '../store/open-store.js';
+import { InputError } from '../scanner/errors.js';
+import { didYouMean } from '../onboarding/suggest.js';
 import { choiceOption, intOption, parseCommand } from './args.js';
 import { AtomicOutput, checkOutputPath } from './output-file.js';
 

@@ -1,8 +1,9 @@
 /** `surveyor hostkeys list|accept`: the SSH host keys pinned on first use, and accepting a changed one. */
-import { openStore, resolveDbLocation } from '../../store/open-store.js';
-import { InputError } from '../errors.js';
+import { openStore, resolveDbLocation } from '../store/open-store.js';
+import { InputError } from '../scanner/errors.js';
+import { acceptHostKeys } from '../app/hostkeys.js';
+import { renderTable, SCHEMA_VERSION } from '../app/formats.js';
 import { addressArg, choiceOption, intOption, parseCommand } from './args.js';
-import { renderTable, SCHEMA_VERSION } from './output.js';
 
 export const HOSTKEYS_HELP = `usage: surveyor hostkeys list [--format table|json] [--db PATH]
        surveyor hostkeys accept ADDRESS [--port N] [--db PATH]
@@ -43,8 +44,7 @@ export async function hostkeysCommand(argv: string[]): Promise<number> {
     if (positionals.length > 1) throw new InputError('hostkeys accept: give exactly one ADDRESS');
     const address = addressArg('hostkeys accept', positionals[0]);
     const port = intOption('port', values.port, 1, 65535);
-    const changes = await store.acceptHostKeys(address, port);
-    if (!changes.length) throw new InputError(`hostkeys accept: no changed host key is waiting for ${address}${port ? ` port ${port}` : ''}`);
+    const changes = await acceptHostKeys(store, address, port);
     for (const c of changes) {
       process.stdout.write(`${c.after.address} port ${c.after.port}: pinned ${c.after.algorithm} ${c.after.sha256} (was ${c.before.algorithm} ${c.before.sha256})\n`);
     }

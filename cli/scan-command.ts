@@ -1,0 +1,285 @@
+/**
+ * `surveyor scan`: validate everything (targets, names, ports, options) before touching the database, then sweep,
+ * stream results to the output and the store, and finish the scan record as completed or interrupted.
+ */
+import { AtomicOutput, checkOutputPath } from './output-file.js';
+import { openStore, resolveDbLocation } from '../store/open-store.js';
+import { compareAddresses } from '../scanner/targets/ip.js';
+import { PORT_STATES, PortState } from '../model/port.js';
+import type { SweepCounters } from '../scanner/engine/types.js';
+import { readRuleFile } from './rule-file-input.js';
+import { InputError } from '../scanner/errors.js';
+import { parsePorts } from '../scanner/ports.js';
+import { DEFAULT_MAX_HOSTS } from '../scanner/targets/target-set.js';
+import type { EnumerationRecord } from '../enum/types.js';
+import { tlsPolicy } from '../enum/ldap/connect.js';
+import { directoryTargets } from '../app/directory-targets.js';
+import { prepareScan, runScan, ScanEvent, ScannedHost, ScanSummary, SweepSettings } from '../app/scan.js';
+import { renderTable } from '../app/formats.js';
+import { summaryLine } from './rules-command.js';
+import { stdoutClosed } from './stdout.js';
+import { choiceOption, FORMATS, intOption, parseCommand } from './args.js';
+import { AssetWriter, AssetRecord, EnumerationSummary } from './output.js';
+import { fmt, formatDuration, ProgressLine } from './progress.js';
+
+export const SCAN_HELP = `usage: surveyor scan TARGETS... [options]
+
+Sweeps the targets for open TCP ports, then fingerprints every open port (service, product, version, OS, names).
+
+Targets: addresses (127.0.0.1, ::1), CIDR blocks (127.20.0.0/16), ranges (127.0.0.1-20, 127.0.0.1-127.0.1.5),
+host names (every address they resolve to) and @FILE lists (one target a line, # comments).
+
+  --ports SPEC           default | standard | database | all | 22,80,8000-8100 | mixes (default: default)
+  --exclude TARGETS      addresses to leave out, same syntax (repeatable)
+  --exclude-file FILE    file of exclusions (repeatable)
+  --max-hosts N          refuse more addresses than N (default: ${DEFAULT_MAX_HOSTS})
+  --timeout-ms N         longest wait for one attempt (default: 1000)
+  --min-timeout-ms N     shortest wait once round trips are measured (default: 100; = --timeout-ms for a fixed one)
+  --retries N            extra attempts after a timeout (default: 2)
+  --concurrency N        hard cap on attempts in flight (default: adaptive, 128 base on loopback, 1024 elsewhere)
+  --per-host N           attempts in flight against one host (default: 64)
+  --rate N               attempts started per second, 0 for no limit (default: 0)
+  --threads N            sweep threads, 0 for the main thread (default: cores, 0 for small scans)
+  --states LIST          also report closed and/or filtered ports: closed,filtered
+  --db PATH              database (default: $SURVEYOR_DB or ./surveyor.db)
+  --format FMT           table | jsonl | json | csv (default: table)
+  --output FILE          write data to FILE instead of stdout
+  --no-fingerprint       only sweep: do not identify the services on open ports
+  --reverse-dns          look up each host's name (getnameinfo: /etc/hosts, then DNS; off by default: it sends DNS queries)
+  --probe-timeout-ms N   budget of one fingerprint probe (default: 3000)
+  --creds NAME           enumerate hosts with this stored credential (repeatable; see surveyor creds). ssh: OS,
+                         hardware, software, services, users, groups, sudo rights and SSH keys; ldap: on hosts whose
+                         rootDSE shows a directory, its users, groups and privileged paths (as surveyor directory
+                         scan). Only addresses in the credential's scope get it; one attempt per credential and host.
+  --ldap-ca-file PEM     CA certificates a directory's certificate must chain to (default: the system's)
+  --allow-plaintext-bind send an ldap credential's password to a directory that offers no TLS
+  --from-directory       also scan the computers earlier directory scans listed (their DNS names, resolved now)
+  --enum-timeout-ms N    budget to connect and authenticate for one enumeration (default: 15000)
+  --enum-concurrency N   hosts enumerated at once (default: 16)
+  --apply-rules FILE     apply these Smart Rules to the scanned hosts when the scan completes (default: the rule
+                         set stored with "surveyor rules store", if any)
+  --no-rules             apply no rules at the end of this scan
+  --no-progress          no progress line on a terminal
+`;
+
+const OPTIONS = {
+  ports: { type: 'string' },
+  exclude: { type: 'string', multiple: true },
+  'exclude-file': { type: 'string', multiple: true },
+  'max-hosts': { type: 'string' },
+  'timeout-ms': { type: 'string' },
+  'min-timeout-ms': { type: 'string' },
+  retries: { type: 'string' },
+  concurrency: { type: 'string' },
+  'per-host': { type: 'string' },
+  rate: { type: 'string' },
+  threads: { type: 'string' },
+  states: { type: 'string' },
+  db: { type: 'string' },
+  format: { type: 'string' },
+  output: { type: 'string' },
+  'no-progress': { type: 'boolean' },
+  'no-fingerprint': { type: 'boolean' },
+  'reverse-dns': { type: 'boolean' },
+  'probe-timeout-ms': { type: 'string' },
+  creds: { type: 'string', multiple: true },
+  'enum-timeout-ms': { type: 'string' },
+  'enum-concurrency': { type: 'string' },
+  'ldap-ca-file': { type: 'string' },
+  'allow-plaintext-bind': { type: 'boolean' },
+  'from-directory': { type: 'boolean' },
+  'apply-rules': { type: 'string' },
+  'no-rules': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Signals that stop a scan as Ctrl-C does (a closed terminal sends SIGHUP). */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+function parseStates(value: string | undefined): PortState[] {
+  if (value === undefined) return [];
+  return value.split(',').map((s) => {
+    const state = s.trim();
+    if (!(PORT_STATES as readonly string[]).includes(state)) throw new InputError(`bad --states "${value}": "${state}" is not one of ${PORT_STATES.join(', ')}`);
+    return state as PortState;
+  });
+}
+
+export async function scanCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand('scan', argv, OPTIONS);
+  if (values.help) {
+    process.stdout.write(SCAN_HELP);
+    return 0;
+  }
+  const format = choiceOption('format', values.format, FORMATS, 'table');
+  const ports = parsePorts(values.ports ?? 'default');
+  const exclusions = values.exclude ?? [];
+  const ldapTls = tlsPolicy({ caFile: values['ldap-ca-file'], caOption: '--ldap-ca-file', allowPlaintextBind: values['allow-plaintext-bind'] === true });
+  const include = [...positionals];
+  if (values['from-directory']) {
+    const store = await openStore(resolveDbLocation(values.db));
+    const found = await directoryTargets(store).finally(() => store.close());
+    process.stderr.write(`from the directory: ${found.total} computer(s), ${found.names.length} resolve${found.skipped.map((s) => `\n  skipped ${s}`).join('')}\n`);
+    for (const name of found.names) include.push(name);
+    if (!include.length) throw new InputError('scan --from-directory: no stored directory computer has a DNS name that resolves, and no other target was given (run surveyor directory scan first)');
+  }
+  const maxHosts = intOption('max-hosts', values['max-hosts'], 1, Number.MAX_SAFE_INTEGER);
+  const sweep: SweepSettings = {
+    ports,
+    timeoutMs: intOption('timeout-ms', values['timeout-ms'], 1, 600_000),
+    minTimeoutMs: intOption('min-timeout-ms', values['min-timeout-ms'], 1, 600_000),
+    retries: intOption('retries', values.retries, 0, 10),
+    concurrency: intOption('concurrency', values.concurrency, 1, 10_000),
+    perHost: intOption('per-host', values['per-host'], 1, 10_000),
+    ratePerSec: intOption('rate', values.rate, 0, 10_000_000),
+    threads: intOption('threads', values.threads, 0, 64),
+    reportStates: parseStates(values.states),
+  };
+  // Targets resolved and the tuning checked before anything is written.
+  const prepared = await prepareScan({
+    targets: include,
+    exclude: exclusions,
+    excludeFiles: values['exclude-file'] ?? [],
+    maxHosts,
+    sweep,
+    fingerprint: !values['no-fingerprint'],
+    reverseDns: values['reverse-dns'] === true,
+    probeTimeoutMs: intOption('probe-timeout-ms', values['probe-timeout-ms'], 50, 120_000) ?? 3000,
+    credentials: [...new Set((values.creds ?? []).flatMap((c) => c.split(',')).map((c) => c.trim()).filter(Boolean))],
+    enumTimeoutMs: intOption('enum-timeout-ms', values['enum-timeout-ms'], 100, 600_000) ?? 15_000,
+    enumConcurrency: intOption('enum-concurrency', values['enum-concurrency'], 1, 1024) ?? 16,
+    ldapTls,
+  });
+  const dbLocation = resolveDbLocation(values.db);
+  if (values['apply-rules'] !== undefined && values['no-rules']) throw new InputError('give --apply-rules FILE or --no-rules, not both');
+  // A bad rule file is refused before the database is touched.
+  const rules = values['no-rules'] ? 'none' as const
+    : values['apply-rules'] !== undefined ? { ...readRuleFile(values['apply-rules']), source: values['apply-rules'] } : 'stored' as const;
+  const request = { ...prepared.request, rules };
+
+  if (values.output !== undefined) checkOutputPath(values.output, dbLocation);
+  // Written beside --output and renamed over it at the end: a refused or failed scan leaves an earlier file as it was.
+  const output = values.output !== undefined ? new AtomicOutput(values.output) : null;
+  let keepOutput = false;
+  /** Set once the scan has nothing left to stop: a signal then only counts towards quitting at once. */
+  let closing = false;
+  // Named credentials live in the database: without one there is nothing to use, so none is created.
+  const store = await openStore(dbLocation, { create: (request.credentials ?? []).length === 0 }).catch((err) => {
+    output?.discard();
+    throw err;
+  });
+  const progress = ProgressLine.forStream(process.stderr, !values['no-progress'], prepared.hostsTotal, prepared.probesTotal);
+  let redraw: NodeJS.Timeout | null = null;
+  let latest: SweepCounters = { probesDone: 0, hostsDone: 0, open: 0, closed: 0, filtered: 0, retries: 0 };
+  try {
+    const write = (text: string) => (output === null ? process.stdout.write(text) : output.write(text));
+    let writer: AssetWriter | null = null;
+    // How a scan stops early: a first signal (SIGINT, SIGTERM, SIGHUP) or a closed standard output stops it
+    // (runScan then cancels fingerprints and enumerations); a second signal also stops waiting for those in
+    // flight; a third quits at once.
+    const stop = new AbortController();
+    const hardStop = new AbortController();
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++;
+      if (closing) {
+        if (signals >= 3) process.exit(130);
+        return;
+      }
+      if (signals === 1) {
+        process.stderr.write(`\nsurveyor: ${signal}: stopping, storing what was found (again to stop waiting for fingerprints and enumerations)\n`);
+        stop.abort(signal);
+      } else if (signals === 2) {
+        process.stderr.write(`surveyor: ${signal}: storing the hosts swept so far without waiting (again to quit at once)\n`);
+        hardStop.abort();
+      } else process.exit(130);
+    };
+    const onEvent = (e: ScanEvent) => {
+      switch (e.type) {
+        case 'started':
+          writer = new AssetWriter(format, write, () => ({ scan: { id: e.scanId, startedAt: e.startedAt, targets: e.targets, ports: e.ports } }));
+          // The handlers stay until the process exits (bin/surveyor.js exits when the command returns): a Ctrl-C
+          // while the last batch is written or the database closed must not kill the process halfway.
+          for (const s of STOP_SIGNALS) process.on(s, onSignal);
+          stdoutClosed.addEventListener('abort', () => stop.abort('standard output was closed'));
+          return;
+        case 'progress':
+          latest = e.counters;
+          progress?.update(e.counters);
+          return;
+        case 'fingerprints':
+          if (progress) progress.fingerprint = { queued: e.queued, done: e.done };
+          return;
+        case 'host':
+          writer!.add(assetRecord(e.host));
+          return;
+        case 'host-error':
+          process.stderr.write(`surveyor scan: ${e.address}: ${e.message}\n`);
+          return;
+        case 'swept':
+          if (progress) redraw = setInterval(() => progress.update(latest), 200);
+          return;
+        case 'settled':
+        case 'stopping':
+          if (e.type === 'settled' && redraw) clearInterval(redraw);
+          progress?.clear();
+          return;
+        case 'done':
+          writer!.end((a, b) => compareAddresses(a.address, b.address));
+          process.stderr.write(summaryTable(e.summary, store.location));
+          return;
+        case 'rules-skipped':
+          process.stderr.write('rules: not applied, the scan was interrupted (surveyor rules apply to apply them)\n');
+          return;
+        case 'rules-applied':
+          process.stderr.write(summaryLine(e.result));
+          for (const f of e.result.notifyFailures) process.stderr.write(`surveyor scan: webhook failed: ${f}\n`);
+          return;
+      }
+    };
+    const result = await runScan(store, { ...prepared, request }, { onEvent, signal: stop.signal, hardStop: hardStop.signal });
+    keepOutput = true; // completed or interrupted: what was found is stored, and written
+    return result.status === 'interrupted' ? 130 : 0;
+  } finally {
+    if (redraw) clearInterval(redraw);
+    progress?.clear();
+    closing = true;
+    if (keepOutput) output?.commit();
+    else output?.discard();
+    await store.close();
+  }
+}
+
+function assetRecord(host: ScannedHost): AssetRecord {
+  const { profile } = host;
+  const serviceOf = new Map((profile?.services ?? []).map((sv) => [sv.port, sv]));
+  return {
+    address: host.address, hostnames: host.hostnames, partial: !host.complete, os: profile?.os, domain: profile?.domain?.name, netbios: profile?.netbios,
+    ports: host.ports.map((p) => ({ ...p, service: serviceOf.get(p.port) })),
+    enumerations: host.enumerations?.map(enumerationSummary),
+  };
+}
+
+function summaryTable(s: ScanSummary, location: string): string {
+  const c = s.counters;
+  const seconds = s.elapsedMs / 1000;
+  const rows = [
+    ['scan', `${s.scanId} ${s.status}${s.stopReason ? ` (${s.stopReason})` : ''}`],
+    ['hosts', `${fmt(c.hostsDone)} of ${fmt(s.hostsTotal)}`],
+    ['probes', `${fmt(c.probesDone)} of ${fmt(s.probesTotal)} in ${formatDuration(seconds)} (${fmt(Math.round(c.probesDone / Math.max(seconds, 1e-3)))}/s)`],
+    ['ports', `${fmt(c.open)} open, ${fmt(c.closed)} closed, ${fmt(c.filtered)} filtered (${fmt(c.retries)} retries)`],
+    ...(s.fingerprint ? [['fingerprint', `${fmt(s.fingerprinted)} hosts, ${formatDuration(s.fingerprintMs / 1000)} after the sweep`]] : []),
+    ['stored in', location],
+  ];
+  return renderTable(['SUMMARY', ''], rows);
+}
+
+function enumerationSummary(e: EnumerationRecord): EnumerationSummary {
+  const kind = e.method === 'ldap' ? 'domain' : 'local';
+  return {
+    method: e.method, port: e.port, credential: e.credential, status: e.status, notes: e.notes,
+    accounts: e.accounts.filter((a) => a.kind === kind).length,
+    privileged: e.accounts.filter((a) => a.kind === kind && a.privileged).map((a) => a.name),
+    sshKeys: e.accounts.filter((a) => a.kind === 'ssh-key').length,
+  };
+}
