@@ -22,7 +22,7 @@ import { openCredentials } from './credentials.js';
 import { enumerateHost } from './enumerate-host.js';
 import type { EventSink } from './events.js';
 import { rulesForScan } from './rules.js';
-import { StoreBatcher } from './store-batcher.js';
+import { StoreBatcher } from '../store/batcher.js';
 
 /** The ports and tuning of the sweep: SweepOptions without its callbacks and signal, which the scan owns. */
 export type SweepSettings = Omit<SweepOptions, 'signal' | 'onHost' | 'onSwept' | 'onProgress'>;

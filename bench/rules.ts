@@ -6,7 +6,7 @@
  * writes the journal), a second apply (nothing changes), and, after one asset's new enumeration makes one more
  * account privileged, the re-evaluation of that asset (what a scan's rule run does) and of the whole estate.
  * No rival is timed here: nmap has no rule engine, and the commercial engines this replaces run such rules weekly.
- * The estate is data in a SQLite file; no packet is sent.
+ * The estate is data in a SQLite file, or in a PostgreSQL database (the same steps); no packet is sent.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -113,14 +113,18 @@ export async function writeEstate(db: string, rulesFile: string, assets = ASSETS
   await store.close();
 }
 
-export async function benchRules(): Promise<string[][]> {
+export type BenchDb = 'sqlite' | 'postgres';
+
+/** The steps on a new SQLite file, or, given a `postgres://` URL of an empty database, on PostgreSQL. */
+export async function benchRules(postgresUrl?: string): Promise<string[][]> {
   const dir = mkdtempSync(join(tmpdir(), 'surveyor-rules-bench-'));
+  const label = postgresUrl ? 'rules-pg' : 'rules';
   try {
-    const db = join(dir, 's.db');
+    const db = postgresUrl ?? join(dir, 's.db');
     const rulesFile = join(dir, 'rules.yaml');
     const setupStart = performance.now();
     await writeEstate(db, rulesFile);
-    process.stderr.write(`\nrules: estate of ${ASSETS} assets / ${ASSETS * 25} accounts written in ${((performance.now() - setupStart) / 1000).toFixed(1)} s; 100 rules\n`);
+    process.stderr.write(`\n${label}: estate of ${ASSETS} assets / ${ASSETS * 25} accounts written in ${((performance.now() - setupStart) / 1000).toFixed(1)} s; 100 rules\n`);
 
     const apply = (extra: string[]) => timed([process.execPath, BIN, 'rules', 'apply', rulesFile, '--db', db, '--limit', '0', ...extra]);
     const summaryOf = (text: string) => text.trim().split('\n').pop()!;
@@ -128,8 +132,8 @@ export async function benchRules(): Promise<string[][]> {
     const row = (step: string, r: { wallMs: number; peakMb: number; stdout: string }) => {
       const s = summaryOf(r.stdout);
       const m = /(\d+) onboarded, (\d+) updated, (\d+) memberships added, (\d+) removed/.exec(s);
-      rows.push(['rules', step, `${(r.wallMs / 1000).toFixed(2)} s`, m ? `${m[1]} onboarded, ${m[3]} memberships` : '-', `${r.peakMb.toFixed(0)} MB`, '']);
-      process.stderr.write(`rules: ${step}: ${(r.wallMs / 1000).toFixed(2)} s, peak ${r.peakMb.toFixed(0)} MB: ${s}\n`);
+      rows.push([label, step, `${(r.wallMs / 1000).toFixed(2)} s`, m ? `${m[1]} onboarded, ${m[3]} memberships` : '-', `${r.peakMb.toFixed(0)} MB`, '']);
+      process.stderr.write(`${label}: ${step}: ${(r.wallMs / 1000).toFixed(2)} s, peak ${r.peakMb.toFixed(0)} MB: ${s}\n`);
     };
     row('evaluate all (dry run)', await apply(['--dry-run']));
     row('first apply (writes)', await apply([]));

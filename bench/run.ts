@@ -8,7 +8,9 @@
  *
  * `fingerprint` compares service identification with nmap -sV --version-light on a speaking estate;
  * `ssh-enum` compares credentialed enumeration of SSH endpoints with nmap's ssh-run script (bench/ssh-enum.ts);
- * `rules` times Smart Rules over 10,000 assets / 250,000 accounts with 100 rules (bench/rules.ts);
+ * `rules` times Smart Rules over 10,000 assets / 250,000 accounts with 100 rules (bench/rules.ts), stored in SQLite and
+ * then in PostgreSQL; the /16 sweep also runs into PostgreSQL (`surveyor-pg`), both against a throwaway cluster of
+ * fixtures/pg/server.ts (fsync off, as a test cluster);
  * `directory` compares LDAP enumeration of a directory larger than its size limit with nmap's ldap-search (bench/directory.ts);
  * `engine` (not in the default set) compares p-queue with the sweeper's own scheduler in-process.
  *
@@ -26,7 +28,8 @@ import { benchEngine } from './engine.js';
 import { benchFingerprint } from './fingerprint.js';
 import { benchSshEnum } from './ssh-enum.js';
 import { benchDirectory } from './directory.js';
-import { benchRules } from './rules.js';
+import { benchRules, type BenchDb } from './rules.js';
+import { startPostgres, type TestPostgres } from '../fixtures/pg/server.js';
 import { timed } from './exec.js';
 import type { EstatePlan, EstateSpec } from '../fixtures/estate/plan.js';
 import { startEstateProcess } from '../fixtures/estate/process.js';
@@ -41,11 +44,13 @@ interface Estate {
   readonly spec: EstateSpec;
   readonly namespaced: boolean;
   readonly maxHosts: number;
+  /** Also scan into PostgreSQL (beside SQLite), to show what the shared database costs a large sweep. */
+  readonly postgres?: boolean;
 }
 
 const ESTATES: readonly Estate[] = [
   { key: '4096', title: '4,096 hosts (127.40.0.0/20), 5 % of ports open', spec: { cidr: '127.40.0.0/20', seed: 1, density: 0.05 }, namespaced: false, maxHosts: 4096 },
-  { key: '16', title: '/16 (127.41.0.0/16), 0.4 % of ports open', spec: { cidr: '127.41.0.0/16', seed: 2, density: 0.004 }, namespaced: false, maxHosts: 65536 },
+  { key: '16', title: '/16 (127.41.0.0/16), 0.4 % of ports open', spec: { cidr: '127.41.0.0/16', seed: 2, density: 0.004 }, namespaced: false, maxHosts: 65536, postgres: true },
   { key: 'filtered', title: 'filtered /24 (127.42.0.0/24), 1 host in 16 silent, 10 % of ports open', spec: { cidr: '127.42.0.0/24', seed: 3, density: 0.1, silentFraction: 1 / 16 }, namespaced: true, maxHosts: 256 },
 ];
 
@@ -65,8 +70,9 @@ function ensureTools(): void {
   if (r.status !== 0) throw new Error(`could not install ${missing.join(', ')}`);
 }
 
-async function runSurveyor(estate: Estate, prefix: readonly string[], dir: string, rep: number): Promise<Run> {
-  const db = join(dir, `surveyor-${estate.key}-${rep}.db`);
+type Tool = 'surveyor' | 'surveyor-pg' | 'nmap';
+
+async function runSurveyor(estate: Estate, prefix: readonly string[], db: string): Promise<Run> {
   const r = await timed([...prefix, process.execPath, BIN, 'scan', estate.spec.cidr, '--db', db, '--format', 'jsonl', '--no-progress', '--no-fingerprint', '--max-hosts', String(estate.maxHosts)]);
   const open = new Map<string, number[]>();
   for (const line of r.stdout.split('\n')) {
@@ -111,7 +117,7 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
 
-async function benchEstate(estate: Estate, reps: number, dir: string): Promise<string[][]> {
+async function benchEstate(estate: Estate, reps: number, dir: string, pg: () => Promise<TestPostgres>): Promise<string[][]> {
   let ns: Namespace | null = null;
   if (estate.namespaced) ns = createNamespace(`svbench-${process.pid % 10000}`);
   const prefix = ns?.prefix ?? [];
@@ -121,10 +127,12 @@ async function benchEstate(estate: Estate, reps: number, dir: string): Promise<s
     const plan = running.plan;
     const probes = plan.hosts * DEFAULT_PORTS.length;
     process.stderr.write(`\n${estate.title}: ${plan.hosts} hosts, ${probes} probes, ${plan.openCount} open, ${plan.silent.length} silent hosts\n`);
-    const runs: Record<'surveyor' | 'nmap', Run[]> = { surveyor: [], nmap: [] };
+    const tools: Tool[] = estate.postgres ? ['surveyor', 'surveyor-pg', 'nmap'] : ['surveyor', 'nmap'];
+    const runs: Record<Tool, Run[]> = { surveyor: [], 'surveyor-pg': [], nmap: [] };
     for (let rep = 0; rep < reps; rep++) {
-      for (const tool of rep % 2 === 0 ? (['surveyor', 'nmap'] as const) : (['nmap', 'surveyor'] as const)) {
-        const run = tool === 'surveyor' ? await runSurveyor(estate, prefix, dir, rep) : await runNmap(estate, prefix);
+      for (const tool of rep % 2 === 0 ? tools : [...tools].reverse()) {
+        const run = tool === 'nmap' ? await runNmap(estate, prefix)
+          : await runSurveyor(estate, prefix, tool === 'surveyor' ? join(dir, `surveyor-${estate.key}-${rep}.db`) : await (await pg()).freshDatabase(`bench_${estate.key}_${rep}`));
         const check = matches(run, plan);
         process.stderr.write(`  ${tool.padEnd(8)} rep ${rep + 1}: ${(run.wallMs / 1000).toFixed(2)} s, ${run.peakMb.toFixed(0)} MB, ` +
           `${check.equal ? 'exact' : `found ${check.found}, missed ${check.missing}, extra ${check.extra}`}\n`);
@@ -133,7 +141,7 @@ async function benchEstate(estate: Estate, reps: number, dir: string): Promise<s
     }
     const rows: string[][] = [];
     const walls: Record<string, number> = {};
-    for (const tool of ['surveyor', 'nmap'] as const) {
+    for (const tool of tools) {
       const wall = median(runs[tool].map((r) => r.wallMs));
       walls[tool] = wall;
       const checks = runs[tool].map((r) => matches(r, plan));
@@ -145,6 +153,11 @@ async function benchEstate(estate: Estate, reps: number, dir: string): Promise<s
     }
     const ratio = walls.surveyor! / walls.nmap!;
     rows.push([estate.key, 'ratio', `surveyor/nmap = ${ratio.toFixed(3)}`, `(${(1 / ratio).toFixed(1)}x faster)`, '', '']);
+    if (estate.postgres) {
+      const pgRatio = walls['surveyor-pg']! / walls.nmap!;
+      rows.push([estate.key, 'ratio', `surveyor-pg/nmap = ${pgRatio.toFixed(3)}`, `(${(1 / pgRatio).toFixed(1)}x faster)`, '', '']);
+      rows.push([estate.key, 'ratio', `surveyor-pg/surveyor = ${(walls['surveyor-pg']! / walls.surveyor!).toFixed(3)}`, '(PostgreSQL / SQLite)', '', '']);
+    }
     return rows;
   } finally {
     await running.stop();
@@ -162,19 +175,25 @@ async function main(): Promise<void> {
   process.stderr.write(`bench: ${version}; node ${process.version}; ${reps} repetitions, alternating\n`);
   const dir = mkdtempSync(join(tmpdir(), 'surveyor-bench-'));
   const rows: string[][] = [];
+  // One throwaway PostgreSQL (fixtures/pg/server.ts, on 127.94.0.1) for the steps that store into it, started on first use.
+  let postgres: Promise<TestPostgres> | undefined;
+  const pg = () => (postgres ??= startPostgres({ budgetMs: 120_000 }));
   try {
-    for (const estate of ESTATES.filter((e) => only.includes(e.key))) rows.push(...(await benchEstate(estate, reps, dir)));
+    for (const estate of ESTATES.filter((e) => only.includes(e.key))) rows.push(...(await benchEstate(estate, reps, dir, pg)));
     // nmap -sV takes about half an hour for the 4,096-host estate: one repetition unless asked for more
     if (only.includes('fingerprint')) rows.push(...(await benchFingerprint(values.reps === '3' ? 1 : reps, values['fingerprint-cidr'])));
     if (only.includes('ssh-enum')) rows.push(...(await benchSshEnum(Number(values['ssh-hosts']), reps)));
     if (only.includes('directory')) rows.push(...(await benchDirectory(reps)));
-    if (only.includes('rules')) rows.push(...(await benchRules()));
+    if (only.includes('rules')) {
+      for (const db of ['sqlite', 'postgres'] as BenchDb[]) rows.push(...(await benchRules(db === 'postgres' ? await (await pg()).freshDatabase('bench_rules') : undefined)));
+    }
     if (values.only?.split(',').includes('engine')) {
       process.stderr.write('\nengine: p-queue against the own scheduler, one thread, loopback /18, all closed\n');
       rows.push(...(await benchEngine()));
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    await (await postgres?.catch(() => undefined))?.stop();
   }
   process.stdout.write('\n' + renderTable(['ESTATE', 'TOOL', 'MEDIAN WALL', 'PROBES/S', 'PEAK RSS', 'OPEN PORTS = TRUTH'], rows));
 }

@@ -4,7 +4,7 @@ import { applyRuleSet, listStoredRules, storeRuleSet } from '../app/rules.js';
 import { renderTable, SCHEMA_VERSION } from '../app/formats.js';
 import { changeLine, resultLines } from '../onboarding/render.js';
 import { readRuleFile } from './rule-file-input.js';
-import { NoDatabaseError, openStore, resolveDbLocation } from '../store/open-store.js';
+import { displayLocation, NoDatabaseError, openStore, resolveDbLocation } from '../store/open-store.js';
 import { InputError } from '../scanner/errors.js';
 import { addressArg, choiceOption, intOption, parseCommand } from './args.js';
 
@@ -92,7 +92,7 @@ export async function rulesCommand(argv: string[]): Promise<number> {
   });
   const validated = () => `${positionals[0]}: ${file!.rules.length} rule(s), no problems: ${file!.rules.map((r) => `${r.name} (${r.kind}${r.enabled ? '' : ', disabled'})`).join(', ')}\n`;
   if (store === null) {
-    out(`${validated()}workgroups not checked: no database at ${location}\n`);
+    out(`${validated()}workgroups not checked: no database at ${displayLocation(location)}\n`);
     return 0;
   }
   try {

@@ -5,13 +5,10 @@
  */
 import { hostname } from 'node:os';
 import { hasProc, procStat } from '../scanner/io/proc.js';
+import type { ScanOwner } from '../model/scan.js';
 
-export interface ScanOwner {
-  readonly host: string;
-  readonly pid: number;
-  /** Field 22 of /proc/PID/stat (clock ticks after boot), or null where /proc is not there. */
-  readonly startTicks: number | null;
-}
+export type { ScanOwner };
+
 
 /** A scan whose heartbeat is older than this, on another host, is taken for lost. @default 120000 */
 export const STALE_HEARTBEAT_MS = 120_000;

@@ -2,8 +2,9 @@
  * The one narrow interface between surveyor and its database. SQLite is the embedded default; a PostgreSQL
  * implementation shares this interface (and the same test suite) so several scanner nodes can share one database.
  */
-import type { ScanOwner } from './owner.js';
 import type { AccountView } from '../model/account.js';
+import type { NewScan, ScanEnd, ScanRecord, ScanSnapshot as SnapshotOf, ScanStatus, ScanTotals } from '../model/scan.js';
+
 import type { AssetView } from '../model/asset.js';
 import type { HostKeyPin, HostKeyStore } from '../model/host-key.js';
 import type { HostProfile } from '../profiles/fingerprint.js';
@@ -12,47 +13,9 @@ import type { EnumerationRecord } from '../enum/types.js';
 import type { StoredCredential } from '../vault/credentials.js';
 import type { Change, MembershipKind, OnboardingState, StoredManaged, StoredMembership } from '../model/onboarding.js';
 
-export type ScanStatus = 'running' | 'completed' | 'interrupted' | 'failed';
-
-export interface NewScan {
-  /** `network`: a sweep (the default); `directory`: an LDAP enumeration, which sees no ports. */
-  readonly kind?: 'network' | 'directory';
-  readonly startedAt: string;
-  readonly targets: readonly string[];
-  readonly exclusions: readonly string[];
-  readonly ports: readonly number[];
-  readonly options: Readonly<Record<string, unknown>>;
-  readonly hostsTotal: number;
-  readonly probesTotal: number;
-}
-
-export interface ScanTotals {
-  readonly probesDone: number;
-  readonly hostsDone: number;
-  readonly open: number;
-  readonly closed: number;
-  readonly filtered: number;
-}
-
-export interface ScanRecord extends NewScan {
-  readonly kind: 'network' | 'directory';
-  readonly id: number;
-  readonly finishedAt: string | null;
-  /** The process running (or that ran) the scan; null for scans of earlier versions. */
-  readonly owner: ScanOwner | null;
-  /** The last time the running scan wrote or said it was alive. */
-  readonly heartbeatAt: string | null;
-  /** Why the scan ended as it did, when it did not complete (a signal, a closed pipe, a lost process). */
-  readonly note: string | null;
-  /**
-   * The addresses the scan settled (swept, and stored when something was found), as `first-last` ranges, while
-   * it runs and when it did not cover its targets (interrupted, or lost: then as last written, which may lag);
-   * null when it covered all of them, and for directory scans.
-   */
-  readonly swept: readonly string[] | null;
-  readonly status: ScanStatus;
-  readonly totals: ScanTotals;
-}
+export type { NewScan, ScanEnd, ScanOwner, ScanRecord, ScanStatus, ScanTotals } from '../model/scan.js';
+/** What one scan saw: open ports with their services, and OS, per address. */
+export type ScanSnapshot = SnapshotOf<ScanRecord>;
 
 /** What one scan saw of one host. */
 export interface HostObservation {
@@ -111,16 +74,6 @@ export interface StoredEnumeration extends EnumerationRecord {
   readonly address: string;
 }
 
-/** What one scan saw: open ports with their services, and OS, per address. */
-export interface ScanSnapshot {
-  readonly scan: ScanRecord;
-  readonly hosts: ReadonlyMap<string, {
-    readonly ports: ReadonlyMap<number, { service?: string | null; product?: string | null; version?: string | null }>;
-    readonly os?: { family?: string; name?: string; version?: string };
-    readonly names: readonly string[];
-  }>;
-}
-
 /** A workgroup: the site whose scanner nodes rotate the accounts onboarded into it. */
 export interface Workgroup {
   readonly name: string;
@@ -175,14 +128,6 @@ export interface RuleRunRecord extends NewRuleRun {
 export interface ManagedAccountRecord extends StoredManaged {
   readonly onboardedAt: string;
   readonly updatedAt: string;
-}
-
-/** How a scan that did not complete ended. */
-export interface ScanEnd {
-  /** Why, in words: "SIGINT", "standard output was closed", "the database could not be written: ...". */
-  readonly note?: string;
-  /** The addresses the sweep finished, as `first-last` ranges (see ScanRecord.swept). */
-  readonly swept?: readonly string[];
 }
 
 export interface Store extends HostKeyStore {

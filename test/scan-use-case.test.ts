@@ -1,6 +1,6 @@
 /**
  * The scan use case called directly, as a worker or the web page will call it: no CLI, no child process. The
- * ground truth is the listeners this test opens on loopback addresses of its own (127.94.0.1 and .2), and a port
+ * ground truth is the listeners this test opens on loopback addresses of its own (127.96.0.1 and .2), and a port
  * it opened and closed again.
  */
 import test from 'ava';
@@ -10,8 +10,8 @@ import { openStore } from '../store/open-store.js';
 import { prepareScan, runScan, ScanEvent } from '../app/scan.js';
 import { tempDir } from './helpers/cli.js';
 
-const HOST_A = '127.94.0.1';
-const HOST_B = '127.94.0.2';
+const HOST_A = '127.96.0.1';
+const HOST_B = '127.96.0.2';
 
 function listen(address: string): Promise<Server> {
   return new Promise((resolve, reject) => {
@@ -123,6 +123,6 @@ test('runScan stopped through its signal ends interrupted, stores that, and keep
 });
 
 test('prepareScan refuses bad input before any store is opened', async (t) => {
-  await t.throwsAsync(prepareScan({ targets: ['127.94.0.300'], sweep: { ports: [1] } }), { message: /127\.94\.0\.300/ });
+  await t.throwsAsync(prepareScan({ targets: ['127.96.0.300'], sweep: { ports: [1] } }), { message: /127\.96\.0\.300/ });
   await t.throwsAsync(prepareScan({ targets: [HOST_A], sweep: { ports: [1], timeoutMs: 0 } }), { message: /timeoutMs/ });
 });

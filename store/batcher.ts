@@ -2,7 +2,7 @@
  * Collects host observations and writes them to the store in one transaction per batch (every `intervalMs` or
  * every `maxHosts` hosts), one batch at a time, so the sweep never waits on the disk.
  */
-import type { HostObservation, ScanTotals, Store } from '../store/store.js';
+import type { HostObservation, ScanTotals, Store } from './store.js';
 
 /** How often the coverage of a running scan is written. */
 const SWEPT_EVERY_MS = 2000;
