@@ -33,7 +33,8 @@ export async function writeEnumerations(
              privileged = excluded.privileged, privileged_reasons = excluded.privileged_reasons, enabled = excluded.enabled,
              last_logon = excluded.last_logon, password_last_set = excluded.password_last_set, details = excluded.details,
              source = excluded.source, credential = excluded.credential, last_seen = excluded.last_seen, last_scan_id = excluded.last_scan_id,
-             method = excluded.method`);
+             method = excluded.method
+           WHERE excluded.last_scan_id >= accounts.last_scan_id`);
       }
     }
   }

@@ -32,7 +32,8 @@ export async function recordDirectory(db: Db, scanId: number, o: DirectoryObserv
          ON CONFLICT (domain, computer_key) DO UPDATE SET dn = excluded.dn, name = excluded.name, dns_host_name = excluded.dns_host_name,
            operating_system = excluded.operating_system, operating_system_version = excluded.operating_system_version,
            last_logon = excluded.last_logon, enabled = excluded.enabled, address = excluded.address, asset_id = excluded.asset_id,
-           last_seen = excluded.last_seen, last_scan_id = excluded.last_scan_id`);
+           last_seen = excluded.last_seen, last_scan_id = excluded.last_scan_id
+         WHERE excluded.last_scan_id >= directory_computers.last_scan_id`);
     }
   });
 }

@@ -138,10 +138,14 @@ export class SqlStore implements Store {
   async recordHosts(scanId: number, hosts: readonly HostObservation[], totals: ScanTotals, swept?: readonly string[]): Promise<void> {
     await this.db.transaction(async (tx) => {
       // Multi-row statements: a batch of thousands of hosts costs a handful of round trips, not one per row.
+      // Scans of one host may overlap (two nodes, two processes): the newest scan's view wins whatever order their
+      // batches are written in, so an asset's and an account's last scan only move forward.
       for (const chunk of chunks(lastByKey(hosts, (h) => h.address), 500)) {
         const assets = await tx.all<{ id: number; address: string }>(sql`INSERT INTO assets (address, first_seen, last_seen, last_scan_id)
            VALUES ${values(chunk.map((h) => [h.address, h.seenAt, h.seenAt, scanId]))}
-           ON CONFLICT (address) DO UPDATE SET last_seen = excluded.last_seen, last_scan_id = excluded.last_scan_id
+           ON CONFLICT (address) DO UPDATE SET
+             last_seen = CASE WHEN excluded.last_seen > assets.last_seen THEN excluded.last_seen ELSE assets.last_seen END,
+             last_scan_id = CASE WHEN excluded.last_scan_id > assets.last_scan_id THEN excluded.last_scan_id ELSE assets.last_scan_id END
            RETURNING id, address`);
         const idOf = new Map(assets.map((a) => [a.address, a.id]));
         // The names the targets gave, then the ones the fingerprint found (which keep their own source).

@@ -280,6 +280,48 @@ eachDialect('scans left running by a process that is gone are marked interrupted
   t.deepEqual((await again.listAssets()).map((a) => a.address), ['127.0.0.1']);
 });
 
+eachDialect('several nodes at once: opening a new database migrates it once; overlapping batches and rule runs take turns', async (t, d) => {
+  const location = await d.fresh(t);
+  const stores = await Promise.all([1, 2, 3].map(() => openStore(location, { create: true })));
+  t.teardown(() => Promise.all(stores.map((s) => s.close())));
+  t.deepEqual((await d.raw<{ version: number }>(location, 'SELECT version FROM schema_migrations ORDER BY version')).map((r) => r.version), MIGRATIONS.map((m) => m.version));
+
+  // Three scans write the same 300 hosts at once, in different orders: no lost write, no deadlock.
+  const addresses = Array.from({ length: 300 }, (_, i) => `127.0.${Math.floor(i / 250)}.${(i % 250) + 1}`);
+  const scans = await Promise.all(stores.map((s) => s.createScan(scan(['127.0.0.0/23']))));
+  await Promise.all(stores.map((s, n) => {
+    const order = n === 1 ? [...addresses].reverse() : addresses;
+    const batches = [order.slice(0, 150), order.slice(150)];
+    return batches.reduce((p, batch) => p.then(() => s.recordHosts(scans[n]!, batch.map((a) => host(a, { enumerations: [enumeration([account('root', true)])] })), totals)), Promise.resolve());
+  }));
+  t.is((await d.raw<{ n: number }>(location, 'SELECT count(*) AS n FROM assets'))[0]!.n, 300);
+  t.is((await d.raw<{ n: number }>(location, 'SELECT count(*) AS n FROM accounts'))[0]!.n, 300);
+  t.is((await d.raw<{ n: number }>(location, 'SELECT count(*) AS n FROM scan_ports'))[0]!.n, 900);
+
+  // Two rule runs planned against the same journal head: the second is planned again, so nothing is onboarded twice.
+  const [a, b] = stores;
+  await a!.addWorkgroup('wg', 'site', null, T0);
+  // Whichever batch was written last, the newest scan's view is the current one: every account is current.
+  const accounts = await a!.listAccounts();
+  t.is(accounts.length, 300);
+  t.true((await a!.listAssets()).every((x) => x.lastScanId === Math.max(...scans)));
+  const head = await a!.journalHead();
+  const state: ManagedState = { workgroup: 'wg', policy: 'p', changeFrequencyDays: 1, changeTime: '00:00', rule: 'r', ruleVersion: 'v' };
+  const plan = (store: Store, source: string) => {
+    const onboard = (ids: number[]): Change[] => ids.map((id) => ({ action: 'onboard', accountId: id, label: String(id), after: state }));
+    const run = { startedAt: T0, finishedAt: T0, source, trigger: 'command', scope: null, rules: [], summary: {} };
+    return store.writeRuleRun(run, onboard(accounts.map((x) => x.id)), {
+      journalHead: head,
+      replan: (current) => ({ run: { ...run, source: `${source} (replanned)` }, changes: onboard(accounts.map((x) => x.id).filter((id) => !current.managed.has(id))) }),
+    });
+  };
+  const runs = await Promise.all([plan(a!, 'one'), plan(b!, 'two')]);
+  const recorded = await Promise.all(runs.map((id) => a!.getRuleRun(id)));
+  t.deepEqual(recorded.map((r) => r!.changes).sort((x, y) => x - y), [0, 300], 'one run onboarded all, the other, replanned, nothing');
+  t.true(recorded.some((r) => r!.source.endsWith('(replanned)')));
+  t.is((await d.raw<{ n: number }>(location, 'SELECT count(*) AS n FROM managed_accounts'))[0]!.n, 300);
+});
+
 test('the database location comes from --db, then SURVEYOR_DB, then ./surveyor.db', (t) => {
   t.is(resolveDbLocation('a.db', { SURVEYOR_DB: 'b.db' }), 'a.db');
   t.is(resolveDbLocation(undefined, { SURVEYOR_DB: 'b.db' }), 'b.db');
