@@ -12,8 +12,7 @@ import { compileRules, CompiledRule } from '../onboarding/evaluate.js';
 import { Poster, sendNotifications } from '../onboarding/notify.js';
 import { httpPoster } from './webhooks.js';
 import { Plan, planRun, planUndo } from '../onboarding/plan.js';
-import type { Rule } from '../onboarding/rule-file.js';
-import { didYouMean } from '../onboarding/suggest.js';
+import { type Rule, unknownWorkgroup } from '../onboarding/rule-file.js';
 import { AccountSubject, accountSubject, AssetSubject, assetSubject } from '../onboarding/subjects.js';
 
 export interface Estate {
@@ -46,7 +45,7 @@ export async function checkWorkgroups(store: Store, rules: readonly Rule[], file
   const problems: string[] = [];
   rules.forEach((r, i) => r.then.forEach((a, j) => {
     if (a.type === 'onboard' && !known.includes(a.workgroup)) {
-      problems.push(`  rules[${i}].then[${j}].onboard.workgroup: no workgroup "${a.workgroup}"${didYouMean(a.workgroup, known)}; add it with: surveyor workgroups add ${JSON.stringify(a.workgroup)} --site SITE`);
+      problems.push(`  rules[${i}].then[${j}].onboard.workgroup: ${unknownWorkgroup(a.workgroup, known)}`);
     }
   }));
   if (problems.length) throw new InputError(`${file}: ${problems.length} problem(s), nothing applied:\n${problems.join('\n')}`);

@@ -4,8 +4,11 @@ import { MAX_RULE_FILE_BYTES, parseRuleFile, Rule } from '../onboarding/rule-fil
 import { InputError } from '../scanner/errors.js';
 import { formatBytes, readBounded } from '../scanner/io/bounded-read.js';
 
-/** Reads and checks a rule file; an unreadable or oversized file is an InputError naming it. */
-export function readRuleFile(path: string): { rules: Rule[]; text: string } {
+/**
+ * Reads and checks a rule file; an unreadable or oversized file is an InputError naming it. With `workgroups`
+ * (those of the database), onboard actions are checked against them with the rest of the file.
+ */
+export function readRuleFile(path: string, workgroups?: readonly string[]): { rules: Rule[]; text: string } {
   let bytes: Buffer;
   try {
     const fd = openSync(path, 'r');
@@ -25,5 +28,5 @@ export function readRuleFile(path: string): { rules: Rule[]; text: string } {
     throw new InputError(`rule file ${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   const text = bytes.toString('utf8');
-  return { rules: parseRuleFile(text, path), text };
+  return { rules: parseRuleFile(text, path, workgroups), text };
 }

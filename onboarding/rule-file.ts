@@ -143,7 +143,14 @@ function checkCondition(c: Checker, path: string, kind: RuleKind, node: unknown,
   for (const k of keys) if (!['field', 'op', 'value'].includes(k)) c.add(`${path}.${k}`, `unknown key "${k}"${didYouMean(k, ['field', 'op', 'value', 'all', 'any', 'not', 'rule'])}`);
   if (typeof node.field !== 'string') return c.add(`${path}.field`, node.field === undefined ? 'missing: a condition needs a field (or all/any/not/rule)' : `must be a field name, not ${typeOf(node.field)}`);
   const spec = fieldSpec(kind, node.field);
-  if (!spec) return c.add(`${path}.field`, `unknown ${kind} field "${node.field}"${didYouMean(node.field, fieldNames(kind))}`);
+  if (!spec) {
+    c.add(`${path}.field`, `unknown ${kind} field "${node.field}"${didYouMean(node.field, fieldNames(kind))}`);
+    // The operator is checked all the same (against every operator), so one run names both mistakes.
+    const all = [...new Set(Object.values(OPERATORS).flatMap((o) => Object.keys(o)))];
+    if (typeof node.op !== 'string') c.add(`${path}.op`, node.op === undefined ? 'missing: an operator (eq, in, glob, ...)' : `must be an operator name, not ${typeOf(node.op)}`);
+    else if (!all.includes(node.op)) c.add(`${path}.op`, `unknown operator "${node.op}"${didYouMean(node.op, all)}`);
+    return;
+  }
   const ops = OPERATORS[spec.type];
   if (typeof node.op !== 'string') return c.add(`${path}.op`, node.op === undefined ? `missing: one of ${Object.keys(ops).join(', ')}` : `must be an operator name, not ${typeOf(node.op)}`);
   const shape = ops[node.op];
@@ -194,8 +201,16 @@ function checkAction(c: Checker, path: string, node: unknown): Action | undefine
   }
 }
 
-/** Checks a parsed rule document; returns the rules or every problem. */
-export function checkRules(doc: unknown): { rules: Rule[]; problems: Problem[] } {
+/** The problem of an onboard action naming a workgroup that does not exist, with the command that makes it. */
+export function unknownWorkgroup(workgroup: string, known: readonly string[]): string {
+  return `no workgroup "${workgroup}"${didYouMean(workgroup, [...known])}; add it with: surveyor workgroups add ${JSON.stringify(workgroup)} --site SITE`;
+}
+
+/**
+ * Checks a parsed rule document; returns the rules or every problem. With `workgroups` (those of the database the
+ * rules are for), an onboard action naming another workgroup is a problem too, reported with the rest.
+ */
+export function checkRules(doc: unknown, workgroups?: readonly string[]): { rules: Rule[]; problems: Problem[] } {
   const c = new Checker();
   if (!isMap(doc)) return { rules: [], problems: [{ path: '(document)', message: `a rule file is a mapping with schema and rules, not ${typeOf(doc)}` }] };
   if (doc.schema !== RULE_SCHEMA) c.add('schema', doc.schema === undefined ? `missing: this surveyor reads schema ${RULE_SCHEMA}` : `schema ${JSON.stringify(doc.schema)} is not one this surveyor reads (${RULE_SCHEMA})`);
@@ -234,6 +249,9 @@ export function checkRules(doc: unknown): { rules: Rule[]; problems: Problem[] }
     else for (const [j, a] of then.entries()) {
       const action = checkAction(c, `${path}.then[${j}]`, a);
       if (action) actions.push(action);
+      if (action?.type === 'onboard' && action.workgroup && workgroups && !workgroups.includes(action.workgroup)) {
+        c.add(`${path}.then[${j}].onboard.workgroup`, unknownWorkgroup(action.workgroup, workgroups));
+      }
     }
     for (const type of ['onboard', 'exclude', 'notify'] as const) {
       if (actions.filter((a) => a.type === type).length > 1) c.add(`${path}.then`, `one ${type} action per rule (found ${actions.filter((a) => a.type === type).length})`);
@@ -436,8 +454,54 @@ function tooDeep(token: CST.Token): number | undefined {
   return undefined;
 }
 
-/** Parses and checks a rule file; throws one InputError listing every problem with its path and line. */
-export function parseRuleFile(text: string, file: string): Rule[] {
+/** What the YAML parser's error codes mean, in the checker's words (the parser's own text follows in brackets). */
+const YAML_ERRORS: Partial<Record<string, string>> = {
+  BAD_INDENT: 'indentation: this line does not line up with the other keys or items of its mapping or list',
+  TAB_AS_INDENT: 'a tab is used for indentation (YAML indents with spaces)',
+  DUPLICATE_KEY: 'a key appears twice in one mapping',
+  MISSING_CHAR: 'a character is missing here: a "-" before a list item, a ":" after a key, or a closing bracket, brace or quote',
+  UNEXPECTED_TOKEN: 'something here does not belong to the structure around it (a stray character, or a list item or key indented wrongly)',
+  MULTILINE_IMPLICIT_KEY: 'a key runs over more than one line (is a ":" or a closing quote missing on the line before?)',
+  BLOCK_AS_IMPLICIT_KEY: 'a nested block stands where a key was expected (check the indentation)',
+  MULTIPLE_DOCS: 'more than one YAML document ("---"): a rule file is one document',
+  BAD_SCALAR_START: 'a value starts with a character YAML reserves (quote it)',
+  BLOCK_IN_FLOW: 'a block (indented lines) inside { } or [ ]: write the nested value in { } or [ ] too',
+};
+
+/**
+ * A JSON rule file is read as JSON, strictly: YAML would accept a trailing comma (and other mistakes JSON refuses)
+ * without a word. Returns the problem, with its line and column, or undefined when the text is valid JSON.
+ */
+function jsonProblem(text: string, file: string): string | undefined {
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (err) {
+    const message = (err as Error).message;
+    // Node names a position for some mistakes only; a trailing comma is found by looking for one.
+    const trailing = /,\s*[\]}]/.exec(text);
+    const isTrailing = trailing !== null && /Expected double-quoted property name|Unexpected token '?[\]}]/.test(message);
+    const position = isTrailing ? trailing.index : Number(/position (\d+)/.exec(message)?.[1] ?? NaN);
+    let where = '';
+    if (Number.isFinite(position)) {
+      const before = text.slice(0, position);
+      where = `:${before.split('\n').length}:${position - before.lastIndexOf('\n')}`;
+    }
+    const what = isTrailing ? 'a comma before a closing bracket or brace (JSON allows no trailing comma)'
+      : message.replace(/ in JSON at position \d+.*$/s, '').replace(/, ".*" is not valid JSON$/s, '');
+    return `  ${file}${where}: ${what}`;
+  }
+}
+
+/**
+ * Parses and checks a rule file; throws one InputError listing every problem with its path and line. With
+ * `workgroups`, onboard actions naming a workgroup not among them are problems too (see checkRules).
+ */
+export function parseRuleFile(text: string, file: string, workgroups?: readonly string[]): Rule[] {
+  if (/\.json$/i.test(file)) {
+    const problem = jsonProblem(text, file);
+    if (problem) throw new InputError(`${file}: not valid JSON, nothing applied:\n${problem}`);
+  }
   const lines = new LineCounter();
   const tokens = [...new Parser(lines.addNewLine).parse(text)];
   for (const token of tokens) {
@@ -454,7 +518,11 @@ export function parseRuleFile(text: string, file: string): Rule[] {
     }
   }
   if (doc!.errors.length) {
-    const list = doc!.errors.map((e) => `  ${file}:${lines.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`);
+    const list = doc!.errors.map((e) => {
+      const own = YAML_ERRORS[e.code];
+      const parser = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      return `  ${file}:${lines.linePos(e.pos[0]).line}: ${own ? `${own} [${parser}]` : parser}`;
+    });
     throw new InputError(`${file}: ${doc!.errors.length} syntax error(s):\n${list.join('\n')}`);
   }
   let js: unknown;
@@ -464,7 +532,7 @@ export function parseRuleFile(text: string, file: string): Rule[] {
     if (err instanceof ReferenceError) throw new InputError(`${file}: too many alias expansions (YAML aliases may expand ${MAX_ALIAS_COUNT} times in all), nothing applied`);
     throw err;
   }
-  const { rules, problems } = checkRules(js);
+  const { rules, problems } = checkRules(js, workgroups);
   if (problems.length) {
     const lineOf = (path: string): string => {
       const keys = path.replace(/\[(\d+)\]/g, '.$1').split('.').filter((k) => k && k !== '(document)').map((k) => (/^\d+$/.test(k) ? Number(k) : k));

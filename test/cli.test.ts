@@ -120,15 +120,22 @@ test('SIGINT stops a scan cleanly: what was found is stored and the scan is mark
   const db = join(dir, 'surveyor.db');
   let printed = 0;
   let signalled = false;
+  // The signal goes 1 s after the first host is printed: on a loaded machine the process may take seconds to start,
+  // and a SIGINT before it has set its handlers would test Node's default, not surveyor.
+  let child: import('node:child_process').ChildProcess | undefined;
+  let timer: NodeJS.Timeout | undefined;
   const r = await runCli(['scan', estate.plan.cidr, '--db', db, '--format', 'jsonl', '--rate', '4000', '--no-fingerprint'], {
-    onSpawn: (child) => {
-      const timer = setTimeout(() => {
-        signalled = true;
-        child.kill('SIGINT');
-      }, 4000);
-      child.on('exit', () => clearTimeout(timer));
+    onSpawn: (c) => {
+      child = c;
+      c.on('exit', () => clearTimeout(timer));
     },
-    onStdout: (chunk) => (printed += chunk.split('\n').length - 1),
+    onStdout: (chunk) => {
+      printed += chunk.split('\n').length - 1;
+      timer ??= setTimeout(() => {
+        signalled = true;
+        child!.kill('SIGINT');
+      }, 1000);
+    },
   });
   t.true(signalled, 'the scan ended before it could be interrupted');
   t.is(r.code, 130, r.stderr);

@@ -238,7 +238,8 @@ async function applyKilledAt(e: Estate, db: string, point: KillPoint): Promise<{
   if (point.at === 'writing') timer = setInterval(() => walSize(db) >= point.walBytes && kill(), 1);
   const result = await apply(e, db, { onSpawn: (c) => (child = c), onStdout: () => point.at === 'committed' && kill() })
     .finally(() => clearInterval(timer));
-  return { result, killed };
+  // A SIGKILL sent while the process was already on its way out finds it exiting 0: that run ended first.
+  return { result, killed: killed && result.code === null };
 }
 
 test.serial('kill -9 at random points of a rule run: the state is as before or as a complete run, never between, and the next apply completes it', async (t) => {
@@ -259,8 +260,7 @@ test.serial('kill -9 at random points of a rule run: the state is as before or a
     const where = `point ${i} (${describe(point)}, seed ${seed})`;
     const db = freshCopy(e);
     const { result, killed } = await applyKilledAt(e, db, point);
-    if (killed) t.is(result.code, null, `${where}: killed`);
-    else t.is(result.code, 0, `${where}: ended before the point: ${result.stderr}`);
+    if (!killed) t.is(result.code, 0, `${where}: ended before the point: ${result.stderr}`);
 
     const after = await inspect(db);
     checkWhole(t, after, `${where}, after the kill`);

@@ -126,3 +126,52 @@ test('suggestions only when close', (t) => {
   t.is(didYouMean('inside', ['in', 'eq', 'inCidr']), '; did you mean "in"?');
   t.is(didYouMean('xyz', ['privileged', 'enabled']), '');
 });
+
+// Issue 20 (a new user's findings): a file with two mistakes in one condition got one reported; the workgroup
+// check came only once the rest was clean, without a line; YAML errors were the parser's raw text; a JSON file's
+// trailing comma was accepted without a word.
+
+const TWO_MISTAKES = `schema: 1
+rules:
+  - name: a
+    kind: account
+    when: { field: priviledged, op: equals, value: true }
+    then: [ { tag: x } ]
+  - name: b
+    kind: account
+    when: { field: name, op: eq, value: root }
+    then: [ { onboard: { workgroup: nosuch, policy: p, changeFrequencyDays: 7 } } ]
+`;
+
+test('an unknown field does not hide an unknown operator, and the workgroups are checked with the rest, each with its line', (t) => {
+  const err = t.throws(() => parseRuleFile(TWO_MISTAKES, 'r.yaml', ['site-a']), { instanceOf: InputError })!;
+  t.regex(err.message, /^r\.yaml: 3 problem\(s\), nothing applied:/);
+  t.regex(err.message, /rules\[0\]\.when\.field: unknown account field "priviledged"; did you mean "privileged"\? \(line 5\)/);
+  t.regex(err.message, /rules\[0\]\.when\.op: unknown operator "equals"; did you mean "eq"\? \(line 5\)/);
+  t.regex(err.message, /rules\[1\]\.then\[0\]\.onboard\.workgroup: no workgroup "nosuch"; add it with: surveyor workgroups add "nosuch" --site SITE \(line 10\)/);
+  // Without the database's workgroups (no database yet), the workgroup is not judged.
+  t.notRegex(t.throws(() => parseRuleFile(TWO_MISTAKES, 'r.yaml'))!.message, /nosuch/);
+  t.notThrows(() => parseRuleFile(GOOD, 'good.yaml', ['site-a']));
+});
+
+test('YAML syntax errors are told in the checker\'s words, one line each, with the parser\'s text in brackets', (t) => {
+  const text = 'schema: 1\nrules:\n  - name: a\n    kind: account\n   when: { field: name, op: eq, value: root }\n    then: [ { tag: x } ]\n';
+  const err = t.throws(() => parseRuleFile(text, 'bad.yaml'), { instanceOf: InputError })!;
+  const lines = err.message.split('\n');
+  t.regex(lines[0]!, /^bad\.yaml: \d+ syntax error\(s\):$/);
+  t.true(lines.slice(1).every((l) => /^ {2}bad\.yaml:\d+: [a-z].* \[.+\]$/.test(l)), err.message);
+  t.regex(err.message, /bad\.yaml:6: indentation: this line does not line up/);
+});
+
+test('a JSON rule file is read as JSON: a trailing comma is refused with its line and column', (t) => {
+  const good = JSON.stringify({ schema: 1, rules: [{ name: 'a', kind: 'account', when: { field: 'name', op: 'eq', value: 'root' }, then: [{ tag: 'x' }] }] }, null, 2);
+  t.is(parseRuleFile(good, 'r.json').length, 1);
+  const trailing = good.replace('"x"\n        }', '"x"\n        },');
+  t.not(trailing, good);
+  const err = t.throws(() => parseRuleFile(trailing, 'r.json'), { instanceOf: InputError })!;
+  // The inserted comma: on the line after the tag, the 1-based line number of which is its index + 2.
+  const line = trailing.split('\n').findIndex((l) => l.includes('"tag": "x"')) + 2;
+  t.regex(err.message, new RegExp(`^r\\.json: not valid JSON, nothing applied:\\n {2}r\\.json:${line}:10: a comma before a closing bracket or brace`));
+  // The same text as YAML (a .yaml name) is YAML's business: it parses.
+  t.notThrows(() => parseRuleFile(trailing, 'r.yaml'));
+});
