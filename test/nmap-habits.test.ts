@@ -10,6 +10,7 @@ import { createServer, Server } from 'node:net';
 import { join } from 'node:path';
 import { InputError } from '../scanner/errors.js';
 import { addressesOf, buildTargetSet, Resolver } from '../scanner/targets/target-set.js';
+import { openStore } from '../store/open-store.js';
 import { jsonLines, openPortsOf, runCli, tempDir } from './helpers/cli.js';
 
 /** Fails the test if a pattern is ever taken for a host name (today's bug: `127.10.0-1.4` was sent to DNS). */
@@ -164,4 +165,64 @@ test('-oX writes nmap XML that nmap.xsl renders and that lists what nmap -sT fin
   const stdout = await runCli(['scan', address, '-p', ports, '--format', 'xml', '--db', join(dir, 's.db'), '--no-rules']);
   t.is(stdout.code, 0, stdout.stderr);
   t.deepEqual(portsOfXml(stdout.stdout), portsOfXml(ours).filter((l) => l.endsWith(' open')));
+});
+
+test('the main help lists every subcommand docs/cli.md lists, and help COMMAND SUB is the subcommand\'s own help', async (t) => {
+  // Before: the main help omitted rules store|list|runs|show, and `help assets show` printed the plain assets help.
+  const docs = readFileSync(new URL('../../docs/cli.md', import.meta.url), 'utf8');
+  const block = /## Commands\n\n```\n([\s\S]*?)```/.exec(docs)![1]!;
+  // A line is `  SYNOPSIS  description`: the synopsis ends at the first run of two spaces.
+  const pairs = block.split('\n').slice(1).flatMap((line): Array<[string, string | undefined]> => {
+    const [command, second] = line.trim().split(/\s{2,}/)[0]!.split(' ');
+    if (!command || command === 'help') return [];
+    return /^[a-z]+(\|[a-z]+)*$/.test(second ?? '') ? second!.split('|').map((sub) => [command, sub]) : [[command, undefined]];
+  });
+  t.true(pairs.some(([c, s]) => c === 'rules' && s === 'runs'), 'the docs block was read');
+  const main = await runCli(['help']);
+  t.is(main.code, 0);
+  for (const [command, sub] of pairs) {
+    const re = sub === undefined ? new RegExp(`^  ${command}\\b`, 'm') : new RegExp(`^  ${command} (\\S*\\|)?${sub}(\\||\\s|$)`, 'm');
+    t.regex(main.stdout, re, `${command} ${sub ?? ''} in the main help`);
+  }
+  t.regex(main.stdout, /Examples:\n {2}surveyor /);
+  const assets = await runCli(['help', 'assets']);
+  for (const sub of ['show', 'diff']) {
+    const viaHelp = await runCli(['help', 'assets', sub]);
+    const viaFlag = await runCli(['assets', sub, '--help']);
+    t.is(viaHelp.code, 0);
+    t.not(viaHelp.stdout, assets.stdout, `help assets ${sub}`);
+    t.is(viaHelp.stdout, viaFlag.stdout, `help assets ${sub} is assets ${sub} --help`);
+    t.regex(viaHelp.stdout, new RegExp(`^usage: surveyor assets ${sub}`));
+    t.regex(viaHelp.stdout, /Examples:/);
+  }
+  const scan = await runCli(['help', 'scan']);
+  for (const form of ['-p, --ports', '-iL FILE', '--excludefile', '-oX FILE', 'xml']) t.true(scan.stdout.includes(form), form);
+});
+
+test('assets show takes a host name stored with an asset, as well as its address', async (t) => {
+  // Before: `assets show web.lab.test` said there was no asset with address "web.lab.test".
+  const db = join(tempDir(t), 's.db');
+  const store = await openStore(db, { create: true });
+  const id = await store.createScan({ startedAt: new Date().toISOString(), targets: ['127.105.4.0/30'], exclusions: [], ports: [80], options: {}, hostsTotal: 4, probesTotal: 4 });
+  const seenAt = new Date().toISOString();
+  const port = { port: 80, state: 'open' as const, rttMs: 0.2, attempts: 1 };
+  await store.recordHosts(id, [
+    { address: '127.105.4.1', hostnames: ['web.lab.test'], ports: [port], seenAt },
+    { address: '127.105.4.2', hostnames: ['twin.lab.test'], ports: [port], seenAt },
+    { address: '127.105.4.3', hostnames: ['twin.lab.test'], ports: [port], seenAt },
+  ], { probesDone: 4, hostsDone: 4, open: 3, closed: 1, filtered: 0 });
+  await store.finishScan(id, 'completed', { probesDone: 4, hostsDone: 4, open: 3, closed: 1, filtered: 0 }, seenAt);
+  const truth = (await store.listAssets()).find((a) => a.names.some((n) => n.name === 'web.lab.test'))!;
+  await store.close();
+  const byName = await runCli(['assets', 'show', 'WEB.lab.test', '--format', 'json', '--db', db]);
+  t.is(byName.code, 0, byName.stderr);
+  t.is(JSON.parse(byName.stdout).address, truth.address);
+  const byAddress = await runCli(['assets', 'show', truth.address, '--format', 'json', '--db', db]);
+  t.is(byName.stdout, byAddress.stdout);
+  const twin = await runCli(['assets', 'show', 'twin.lab.test', '--db', db]);
+  t.is(twin.code, 2);
+  t.regex(twin.stderr, /"twin\.lab\.test" names 2 assets: 127\.105\.4\.2, 127\.105\.4\.3; give one address/);
+  const none = await runCli(['assets', 'show', 'nowhere.lab.test', '--db', db]);
+  t.is(none.code, 2);
+  t.regex(none.stderr, /no asset named "nowhere\.lab\.test"/);
 });
