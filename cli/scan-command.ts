@@ -145,7 +145,9 @@ function nmapForms(argv: readonly string[]): string[] {
 
 export async function scanCommand(argv: string[]): Promise<number> {
   const args = nmapForms(argv);
-  if (args.filter((a) => a === '--format' || a.startsWith('--format=')).length > 1) throw new InputError('give one output format: -oX is --format xml');
+  for (const option of ['--format', '--output']) {
+    if (args.filter((a) => a === option || a.startsWith(`${option}=`)).length > 1) throw new InputError(`give ${option} once (-oX FILE is --format xml --output FILE)`);
+  }
   const { values, positionals } = parseCommand('scan', args, OPTIONS);
   if (values.help) {
     process.stdout.write(SCAN_HELP);

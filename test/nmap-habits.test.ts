@@ -50,6 +50,7 @@ test('an unknown option is named as typed, with the nearest known one, no double
     [['assets', '--fromat', 'json'], /^surveyor assets: unknown option "--fromat"; did you mean --format\?/],
     [['creds', 'list', '--dbb', db], /^surveyor creds: unknown option "--dbb"; did you mean --db\? \(see "surveyor creds list --help"\)/],
     [['scan', '127.105.0.1', '--ports'], /^surveyor scan: option --ports needs a value/],
+    [['scan', '127.105.0.1', '-oX', join(dir, 'x.xml'), '--format', 'json'], /^surveyor scan: give --format once \(-oX FILE is --format xml --output FILE\)/],
     // `1-` once said `"?" is not a port number`.
     [['scan', '127.105.0.1', '--ports', '1-'], /^surveyor scan: bad port "1-": the range has no end/],
   ];
