@@ -3,12 +3,25 @@ import type { AssetView } from '../model/asset.js';
 import type { StoredEnumeration, Store } from '../store/store.js';
 import { Change, diffScans } from '../profiles/diff.js';
 import { InputError } from '../scanner/errors.js';
+import { parseAddress } from '../scanner/targets/ip.js';
 
-/** One asset and the enumerations of the latest scan that enumerated it; an unknown address is an InputError. */
-export async function showAsset(store: Store, address: string): Promise<{ asset: AssetView; enumerations: StoredEnumeration[] }> {
-  const [asset] = await store.listAssets([address]);
-  if (!asset) throw new InputError(`assets show: no asset with address "${address}" in ${store.location}`);
-  return { asset, enumerations: await store.latestEnumerations(address) };
+/**
+ * One asset and the enumerations of the latest scan that enumerated it; an unknown address is an InputError.
+ * By address, or by a host name stored with it (a target name, a certificate's, the directory's...). A name
+ * is matched against the store only, never resolved: the asset is what was seen, wherever the name points today.
+ */
+export async function showAsset(store: Store, addressOrName: string): Promise<{ asset: AssetView; enumerations: StoredEnumeration[] }> {
+  const asset = parseAddress(addressOrName).ok ? (await store.listAssets([addressOrName]))[0] : await assetNamed(store, addressOrName);
+  if (!asset) throw new InputError(`assets show: no asset with address "${addressOrName}" in ${store.location}`);
+  return { asset, enumerations: await store.latestEnumerations(asset.address) };
+}
+
+async function assetNamed(store: Store, name: string): Promise<AssetView> {
+  const wanted = name.toLowerCase().replace(/\.$/, '');
+  const found = (await store.listAssets()).filter((a) => a.names.some((n) => n.name.toLowerCase() === wanted));
+  if (found.length === 0) throw new InputError(`assets show: no asset named "${name}" in ${store.location} (give an address, or a name surveyor assets lists)`);
+  if (found.length > 1) throw new InputError(`assets show: "${name}" names ${found.length} assets: ${found.map((a) => a.address).join(', ')}; give one address`);
+  return found[0]!;
 }
 
 export interface DiffRequest {

@@ -2,16 +2,65 @@
 import { parseArgs, ParseArgsConfig } from 'node:util';
 import { InputError } from '../scanner/errors.js';
 import { parseAddress } from '../scanner/targets/ip.js';
+import { editDistance } from '../onboarding/suggest.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
 export function parseCommand<T extends OptionSpec>(command: string, argv: string[], options: T) {
+  checkOptionNames(command, argv, options);
   try {
     return parseArgs({ args: argv, options, allowPositionals: true as const, strict: true as const });
   } catch (err) {
-    const message = (err as Error).message.split('\n')[0];
-    throw new InputError(`${command}: ${message} (see "surveyor ${command} --help")`);
+    // main prefixes "surveyor COMMAND: "; Node's text starts with "Option '--x <value>'": say it in our words.
+    const message = (err as Error).message.split('\n')[0]!
+      .replace(/^Option '(-[^' ]+)(?: <value>)?' argument missing$/, 'option $1 needs a value')
+      .replace(/^Option '(-[^' ]+)(?: <value>)?' argument is ambiguous\..*$/, (_, o: string) => `option ${o} needs a value (one that starts with "-" is written ${o}=VALUE)`);
+    throw new InputError(`${message} (see "surveyor ${command} --help")`);
   }
+}
+
+/**
+ * Refuses an option the command does not know before parseArgs sees it, naming it as typed and suggesting the
+ * nearest known one (`unknown option "--port"; did you mean --ports?`). Values of string options are skipped, and
+ * so is everything after `--`.
+ */
+function checkOptionNames(command: string, argv: readonly string[], options: OptionSpec): void {
+  const shorts = new Map(Object.entries(options).flatMap(([name, o]) => (o.short ? [[o.short, name] as const] : [])));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return;
+    if (!arg.startsWith('-') || arg === '-') continue;
+    let name: string | undefined;
+    let attached = false;
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const given = arg.slice(2, eq < 0 ? undefined : eq);
+      if (Object.hasOwn(options, given)) name = given;
+      attached = eq >= 0;
+    } else {
+      name = shorts.get(arg[1]!);
+      attached = arg.length > 2;
+      // `-ports 22` is a long option with one dash, not `-p orts`.
+      const body = arg.slice(1).split('=')[0]!;
+      if (body.length >= 4 && Object.keys(options).some((k) => editDistance(body.toLowerCase(), k) <= 1)) name = undefined;
+    }
+    if (name === undefined) {
+      throw new InputError(`unknown option "${arg.split('=')[0]}"${nearestOption(arg, Object.keys(options))} (see "surveyor ${command} --help")`, { option: arg });
+    }
+    if (options[name]!.type === 'string' && !attached) i++;
+  }
+}
+
+/** `; did you mean --ports?` for the known option nearest to what was typed (`--port`, `-ports`, `--Ports`). */
+function nearestOption(arg: string, known: readonly string[]): string {
+  const given = arg.replace(/^-+/, '').split('=')[0]!.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const k of known) {
+    const d = editDistance(given, k);
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best !== undefined && bestDistance <= Math.max(1, Math.floor(given.length / 3)) ? `; did you mean --${best}?` : '';
 }
 
 /** An integer option: names the option, the accepted range and what was given. */

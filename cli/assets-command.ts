@@ -11,12 +11,24 @@ import { fmt } from './progress.js';
 export const ASSETS_HELP = `usage: surveyor assets [--db PATH] [--format table|jsonl|json|csv]
 
 Lists every asset in the store with its host names, first and last seen, and the ports of the latest scan that saw it.
+
+  surveyor assets show ADDRESS|NAME   one asset (surveyor help assets show)
+  surveyor assets diff                what changed between two scans (surveyor help assets diff)
+
+Examples:
+  surveyor assets
+  surveyor assets --format csv > assets.csv
 `;
 
-export const ASSET_SHOW_HELP = `usage: surveyor assets show ADDRESS [--evidence] [--format table|json] [--db PATH]
+export const ASSET_SHOW_HELP = `usage: surveyor assets show ADDRESS|NAME [--evidence] [--format table|json] [--db PATH]
 
 One asset: its names, domain, OS, and every open port with its service, product and version, and where each
 field came from (the rule file and line, or the probe). --evidence adds every probe's outcome and raw evidence.
+A host name is looked up among the names stored with the assets (no DNS query).
+
+Examples:
+  surveyor assets show 127.20.0.10
+  surveyor assets show web.lab.test --evidence
 `;
 
 export const SCANS_HELP = `usage: surveyor scans [--db PATH] [--format table|jsonl|json]
@@ -31,6 +43,10 @@ export const ASSET_DIFF_HELP = `usage: surveyor assets diff [--from SCAN] [--to 
 What changed between two scans (default: the two most recent completed or interrupted scans): hosts that appeared
 or went quiet, ports that opened or closed, services whose product or version changed, OS changes. Absence counts
 only where the later scan covered that address and port.
+
+Examples:
+  surveyor assets diff
+  surveyor assets diff --from 3 --to 7 --format jsonl
 `;
 
 export async function assetsCommand(argv: string[]): Promise<number> {
@@ -101,7 +117,7 @@ async function assetShow(argv: string[]): Promise<number> {
     return 0;
   }
   const address = positionals[0];
-  if (!address || positionals.length > 1) throw new InputError('assets show: give exactly one ADDRESS');
+  if (!address || positionals.length > 1) throw new InputError('assets show: give exactly one ADDRESS or host NAME');
   const format = choiceOption('format', values.format, ['table', 'json'] as const, 'table');
   const store = await openStore(resolveDbLocation(values.db));
   try {

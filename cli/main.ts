@@ -39,14 +39,20 @@ Commands:
   creds add|list|remove|test scan credentials, sealed in the store (AES-256-GCM)
   hostkeys list|accept       SSH host keys pinned on first use; accept a changed one
   directory scan|computers   users, groups, privileged paths and computers of an AD or LDAP directory
-  rules validate|apply|undo  Smart Rules: onboard privileged accounts into workgroups, group, tag, exclude, notify
+  rules validate|apply|store|list|runs|show|undo
+                             Smart Rules: onboard privileged accounts into workgroups, group, tag, exclude, notify
   workgroups add|list        the sites whose nodes rotate onboarded accounts
   report NAME                unmanaged, managed, stale, ssh-keys, software (table, csv, json, html)
   lab up|status|down         real servers on loopback to try surveyor against (root)
-  help COMMAND               the options of one command
+  help COMMAND [SUB]         the options of one command (help assets show: of its subcommand)
 
 Common options: --db PATH (default: $SURVEYOR_DB or ./surveyor.db), --format table|jsonl|json|csv, --help.
 Exit codes: 0 done, 1 runtime failure, 2 bad input (nothing written), 130 interrupted (results so far stored).
+
+Examples:
+  surveyor scan 127.105.0.0/24 -p standard
+  surveyor assets show web.lab.test --evidence
+  surveyor report unmanaged --format html --output unmanaged.html
 `;
 
 function version(): string {
@@ -54,7 +60,9 @@ function version(): string {
   return pkg.version;
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(args: string[]): Promise<number> {
+  // `help assets show` is `assets show --help`: the subcommand's own help, not the command's.
+  const argv = args[0] === 'help' && args.length > 2 && COMMANDS[args[1]!] ? [...args.slice(1), '--help'] : args;
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     const topic = name === 'help' && rest[0] ? COMMANDS[rest[0]] : undefined;

@@ -20,6 +20,7 @@ import { summaryLine } from './rules-command.js';
 import { stdoutClosed } from './stdout.js';
 import { choiceOption, FORMATS, intOption, parseCommand } from './args.js';
 import { AssetWriter, AssetRecord, EnumerationSummary } from './output.js';
+import { NmapXmlWriter } from './nmap-xml.js';
 import { fmt, formatDuration, ProgressLine } from './progress.js';
 
 export const SCAN_HELP = `usage: surveyor scan TARGETS... [options]
@@ -27,11 +28,13 @@ export const SCAN_HELP = `usage: surveyor scan TARGETS... [options]
 Sweeps the targets for open TCP ports, then fingerprints every open port (service, product, version, OS, names).
 
 Targets: addresses (127.0.0.1, ::1), CIDR blocks (127.20.0.0/16), ranges (127.0.0.1-20, 127.0.0.1-127.0.1.5),
-host names (every address they resolve to) and @FILE lists (one target a line, # comments).
+nmap's octet patterns (127.105.0-1.1-254, 127.105.0.1-3,7, 127.105.0.*), host names (every address they resolve
+to) and @FILE lists (one target a line, # comments).
 
-  --ports SPEC           default | standard | database | all | 22,80,8000-8100 | mixes (default: default)
+  -p, --ports SPEC       default | standard | database | all | 22,80,8000-8100 | mixes (default: default)
+  -iL FILE               targets from FILE, as @FILE (nmap's form)
   --exclude TARGETS      addresses to leave out, same syntax (repeatable)
-  --exclude-file FILE    file of exclusions (repeatable)
+  --exclude-file FILE    file of exclusions (repeatable; nmap's --excludefile also works)
   --max-hosts N          refuse more addresses than N (default: ${DEFAULT_MAX_HOSTS})
   --timeout-ms N         longest wait for one attempt (default: 1000)
   --min-timeout-ms N     shortest wait once round trips are measured (default: 100; = --timeout-ms for a fixed one)
@@ -42,8 +45,10 @@ host names (every address they resolve to) and @FILE lists (one target a line, #
   --threads N            sweep threads, 0 for the main thread (default: cores, 0 for small scans)
   --states LIST          also report closed and/or filtered ports: closed,filtered
   --db PATH              database (default: $SURVEYOR_DB or ./surveyor.db)
-  --format FMT           table | jsonl | json | csv (default: table)
+  --format FMT           table | jsonl | json | csv | xml (default: table); xml is nmap's XML (-sT), for tools
+                         that import nmap results
   --output FILE          write data to FILE instead of stdout
+  -oX FILE               nmap's form of --format xml --output FILE (- for stdout)
   --no-fingerprint       only sweep: do not identify the services on open ports
   --reverse-dns          look up each host's name (getnameinfo: /etc/hosts, then DNS; off by default: it sends DNS queries)
   --probe-timeout-ms N   budget of one fingerprint probe (default: 3000)
@@ -60,10 +65,15 @@ host names (every address they resolve to) and @FILE lists (one target a line, #
                          set stored with "surveyor rules store", if any)
   --no-rules             apply no rules at the end of this scan
   --no-progress          no progress line on a terminal
+
+Examples:
+  surveyor scan 127.105.0.0/24 -p 22,80,443
+  surveyor scan -iL targets.txt --excludefile skip.txt --creds ssh-admin
+  surveyor scan 127.105.0-1.1-254 -p standard -oX scan.xml
 `;
 
 const OPTIONS = {
-  ports: { type: 'string' },
+  ports: { type: 'string', short: 'p' },
   exclude: { type: 'string', multiple: true },
   'exclude-file': { type: 'string', multiple: true },
   'max-hosts': { type: 'string' },
@@ -105,13 +115,45 @@ function parseStates(value: string | undefined): PortState[] {
   });
 }
 
+/**
+ * nmap's spellings that parseArgs cannot read as they are (`-iL FILE`, `-oX FILE`: two letters after one dash), or
+ * that differ by a dash (`--excludefile`), turned into surveyor's before parsing.
+ */
+function nmapForms(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new InputError(`option ${arg} needs a file name (see "surveyor scan --help")`);
+      return v;
+    };
+    if (arg === '-iL') out.push(`@${value()}`);
+    else if (arg === '-oX') {
+      const file = value();
+      out.push('--format', 'xml', ...(file === '-' ? [] : ['--output', file]));
+    } else if (arg === '--excludefile') out.push('--exclude-file', value());
+    else if (arg.startsWith('--excludefile=')) out.push(`--exclude-file=${arg.slice('--excludefile='.length)}`);
+    else out.push(arg);
+  }
+  return out;
+}
+
 export async function scanCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand('scan', argv, OPTIONS);
+  const args = nmapForms(argv);
+  for (const option of ['--format', '--output']) {
+    if (args.filter((a) => a === option || a.startsWith(`${option}=`)).length > 1) throw new InputError(`give ${option} once (-oX FILE is --format xml --output FILE)`);
+  }
+  const { values, positionals } = parseCommand('scan', args, OPTIONS);
   if (values.help) {
     process.stdout.write(SCAN_HELP);
     return 0;
   }
-  const format = choiceOption('format', values.format, FORMATS, 'table');
+  const format = choiceOption('format', values.format, [...FORMATS, 'xml'] as const, 'table');
   const ports = parsePorts(values.ports ?? 'default');
   const exclusions = values.exclude ?? [];
   const ldapTls = tlsPolicy({ caFile: values['ldap-ca-file'], caOption: '--ldap-ca-file', allowPlaintextBind: values['allow-plaintext-bind'] === true });
@@ -173,7 +215,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
   let latest: SweepCounters = { probesDone: 0, hostsDone: 0, open: 0, closed: 0, filtered: 0, retries: 0 };
   try {
     const write = (text: string) => (output === null ? process.stdout.write(text) : output.write(text));
-    let writer: AssetWriter | null = null;
+    let writer: AssetWriter | NmapXmlWriter | null = null;
     // How a scan stops early: a first signal (SIGINT, SIGTERM, SIGHUP) or a closed standard output stops it
     // (runScan then cancels fingerprints and enumerations); a second signal also stops waiting for those in
     // flight; a third quits at once.
@@ -197,7 +239,9 @@ export async function scanCommand(argv: string[]): Promise<number> {
     const onEvent = (e: ScanEvent) => {
       switch (e.type) {
         case 'started':
-          writer = new AssetWriter(format, write, () => ({ scan: { id: e.scanId, startedAt: e.startedAt, targets: e.targets, ports: e.ports } }));
+          writer = format === 'xml'
+            ? new NmapXmlWriter(write, { args: ['surveyor', 'scan', ...argv].join(' '), startedAt: e.startedAt, ports: e.ports, hostsTotal: e.hostsTotal })
+            : new AssetWriter(format, write, () => ({ scan: { id: e.scanId, startedAt: e.startedAt, targets: e.targets, ports: e.ports } }));
           // The handlers stay until the process exits (bin/surveyor.js exits when the command returns): a Ctrl-C
           // while the last batch is written or the database closed must not kill the process halfway.
           for (const s of STOP_SIGNALS) process.on(s, onSignal);

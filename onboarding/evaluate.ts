@@ -4,7 +4,7 @@
  * actual value at each leaf and the branches short-circuiting left unevaluated marked `skipped`.
  */
 import { createHash } from 'node:crypto';
-import { parseToken } from '../scanner/targets/parse.js';
+import { intervalsOf, parseToken } from '../scanner/targets/parse.js';
 import { parseAddress } from '../scanner/targets/ip.js';
 import { fieldSpec, FieldType } from './fields.js';
 import { compileRegex, globMatcher } from './patterns.js';
@@ -33,14 +33,14 @@ export const DAY_MS = 86_400_000;
 function blockTest(value: unknown): (actual: string) => boolean {
   const blocks = (Array.isArray(value) ? value : [value]).map((v) => {
     const spec = parseToken(String(v), undefined, 'address block');
-    if (spec.kind !== 'block') throw new Error(`not an address block: ${String(v)}`);
-    return spec;
+    if (spec.kind === 'name') throw new Error(`not an address block: ${String(v)}`);
+    return { family: spec.family, intervals: intervalsOf(spec) };
   });
   return (actual) => {
     const parsed = parseAddress(actual);
     if (!parsed.ok) return false;
     const { family, value: x } = parsed.address;
-    return blocks.some((b) => b.family === family && b.interval.lo <= x && x <= b.interval.hi);
+    return blocks.some((b) => b.family === family && b.intervals.some((r) => r.lo <= x && x <= r.hi));
   };
 }
 

@@ -4,7 +4,7 @@
  * only counts as closed or gone when that scan covered it (its targets and ports), so scanning another range
  * reports nothing about this one.
  */
-import { parseToken } from '../scanner/targets/parse.js';
+import { intervalsOf, parseToken, splitTargets } from '../scanner/targets/parse.js';
 import { compareAddresses, parseAddress } from '../scanner/targets/ip.js';
 import type { ScanCoverage, ScanSnapshot } from '../model/scan.js';
 
@@ -27,13 +27,13 @@ export function covers(scan: ScanCoverage, address: string, names: readonly stri
   const parsed = parseAddress(address);
   if (!parsed.ok) return false;
   const matches = (tokens: readonly string[]) => tokens.some((token) => {
-    for (const piece of token.split(/[\s,]+/).filter(Boolean)) {
+    for (const piece of splitTargets(token)) {
       if (piece.startsWith('@')) continue; // a file's contents are not kept with the scan
       try {
         const spec = parseToken(piece);
         if (spec.kind === 'name') {
           if (names.includes(spec.name)) return true;
-        } else if (spec.family === parsed.address.family && spec.interval.lo <= parsed.address.value && parsed.address.value <= spec.interval.hi) return true;
+        } else if (spec.family === parsed.address.family && intervalsOf(spec).some((r) => r.lo <= parsed.address.value && parsed.address.value <= r.hi)) return true;
       } catch {
         // a token the scan accepted is valid; anything else cannot cover
       }

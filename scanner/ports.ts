@@ -41,8 +41,13 @@ export function parsePorts(spec: string): number[] {
       chosen.add(portNumber(token, raw));
       continue;
     }
-    const start = portNumber(token.slice(0, dash) || '?', raw);
-    const end = portNumber(token.slice(dash + 1) || '?', raw);
+    const [startText, endText] = [token.slice(0, dash), token.slice(dash + 1)];
+    // nmap reads `1-` as 1-65535 and `-100` as 1-100; an open range is more often a slip than a wish to scan all.
+    if (startText === '' || endText === '') {
+      throw badToken('port', raw, `the range has no ${startText === '' ? (endText === '' ? 'start and no end' : 'start') : 'end'} (write both ends, e.g. ${startText || '1'}-${endText || '65535'}, or "all")`);
+    }
+    const start = portNumber(startText, raw);
+    const end = portNumber(endText, raw);
     if (end < start) throw badToken('port', raw, 'empty range: the end comes before the start');
     for (let p = start; p <= end; p++) chosen.add(p);
   }

@@ -25,7 +25,10 @@ test('bad port specs name the token and why', (t) => {
     ['90-80', /empty range/],
     ['http', /"http" is not a port number or a named set/],
     ['', /give ports/],
-    ['80-', /"\?" is not a port number/],
+    // An open range is named as such (it once said `"?" is not a port number`).
+    ['80-', /bad port "80-": the range has no end \(write both ends, e\.g\. 80-65535, or "all"\)/],
+    ['-100', /bad port "-100": the range has no start/],
+    ['-', /the range has no start and no end/],
   ];
   for (const [spec, message] of cases) {
     const err = t.throws(() => parsePorts(spec), { instanceOf: InputError }, spec);

@@ -6,7 +6,7 @@
 import { inspect } from 'node:util';
 import { badToken, InputError } from '../scanner/errors.js';
 import { parseAddress } from '../scanner/targets/ip.js';
-import { parseToken } from '../scanner/targets/parse.js';
+import { intervalsOf, parseToken } from '../scanner/targets/parse.js';
 import { open, seal } from './cipher.js';
 import type { VaultKey } from './key.js';
 
@@ -97,11 +97,11 @@ export class Scope {
       throw new InputError('a credential needs --scope CIDR,... (the networks it may be sent to, e.g. --scope 10.1.0.0/16; "any" for every target)');
     }
     if (tokens.length === 1 && tokens[0] === 'any') return new Scope('any');
-    return new Scope(tokens.map((token) => {
+    return new Scope(tokens.flatMap((token) => {
       if (token === 'any') throw badToken('scope', token, '"any" cannot be combined with other blocks');
       const spec = parseToken(token, undefined, 'scope');
-      if (spec.kind !== 'block') throw badToken('scope', token, 'a scope holds addresses, CIDR blocks or ranges, not host names');
-      return { family: spec.family, lo: spec.interval.lo, hi: spec.interval.hi };
+      if (spec.kind === 'name') throw badToken('scope', token, 'a scope holds addresses, CIDR blocks or ranges, not host names');
+      return intervalsOf(spec).map((r) => ({ family: spec.family, lo: r.lo, hi: r.hi }));
     }));
   }
 

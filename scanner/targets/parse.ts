@@ -1,6 +1,7 @@
 /**
  * Target syntax: IPv4/IPv6 addresses, CIDR blocks, ranges (`127.0.0.1-20`, `127.0.0.1-127.0.1.5`, `::1-::5`),
- * host names (resolved to every address) and `@file` lists. Parsing is pure and synchronous apart from name
+ * nmap's IPv4 octet patterns (`127.0-1.0.1-254`, `127.0.3-5,7.1`, `127.0.0.*`: each octet a list of numbers and
+ * ranges, the address set their product), host names (resolved to every address) and `@file` lists. Parsing is pure and synchronous apart from name
  * resolution, which happens in `resolve.ts`; this module only classifies and validates tokens.
  */
 import { badToken } from '../errors.js';
@@ -10,14 +11,15 @@ import type { Interval } from './interval-set.js';
 
 export type TargetSpec =
   | { kind: 'block'; token: string; family: Family; interval: Interval; where?: string }
+  /** An octet pattern: sorted, disjoint intervals (one per run of consecutive addresses, not one per address). */
+  | { kind: 'octets'; token: string; family: 4; intervals: readonly Interval[]; where?: string }
   | { kind: 'name'; token: string; name: string; where?: string };
 
 /** Splits command-line arguments into tokens, expanding `@file` lists (one target a line, `#` comments). */
 export function tokenize(args: readonly string[], kind = 'target'): Array<{ token: string; where?: string }> {
   const out: Array<{ token: string; where?: string }> = [];
   for (const arg of args) {
-    for (const piece of arg.split(/[\s,]+/)) {
-      if (piece === '') continue;
+    for (const piece of splitTargets(arg)) {
       if (piece.startsWith('@')) for (const t of readListFile(piece.slice(1), kind)) out.push(t);
       else out.push({ token: piece });
     }
@@ -41,13 +43,104 @@ export function readListFile(path: string, kind = 'target'): Array<{ token: stri
   const out: Array<{ token: string; where: string }> = [];
   text.split(/\r?\n/).forEach((line, i) => {
     const content = line.replace(/#.*/, '').trim();
-    for (const token of content.split(/[\s,]+/)) {
-      if (token === '') continue;
+    for (const token of splitTargets(content)) {
       if (token.startsWith('@')) throw badToken(kind, token, 'nested @file lists are not allowed', `${path}:${i + 1}`);
       out.push({ token, where: `${path}:${i + 1}` });
     }
   });
   return out;
+}
+
+/**
+ * Splits a target list at white space and commas, except a comma inside an nmap octet pattern: in `127.0.0.1-3,7`
+ * and `127.0.3-5,7.1` what follows the comma is more octets (less than a whole address), so it stays with the token.
+ */
+export function splitTargets(text: string): string[] {
+  const out: string[] = [];
+  for (const word of text.split(/\s+/)) {
+    for (const piece of word.split(',')) {
+      if (piece === '') continue;
+      const last = out[out.length - 1];
+      if (last !== undefined && OCTET_PATTERN_PART.test(last) && last.includes('.') && /^[\d*-]+(\.[\d*-]+){0,2}$/.test(piece)) out[out.length - 1] = `${last},${piece}`;
+      else out.push(piece);
+    }
+  }
+  return out;
+}
+
+const OCTET_PATTERN_PART = /^[\d*,-]+(\.[\d*,-]+){0,3}$/;
+const OCTET_PATTERN = /^[\d*,-]+(\.[\d*,-]+){3}$/;
+
+/** The addresses of a block or an octet pattern, as intervals. */
+export function intervalsOf(spec: Exclude<TargetSpec, { kind: 'name' }>): readonly Interval[] {
+  return spec.kind === 'block' ? [spec.interval] : spec.intervals;
+}
+
+/** An octet pattern expands to at most this many intervals (`0-255.0-255.0-255.1-254` would be 16 million). */
+export const MAX_PATTERN_INTERVALS = 1 << 20;
+
+function parseOctets(token: string, where: string | undefined, kind: string): TargetSpec {
+  const octets = token.split('.').map((text, i) => parseOctet(token, text, i + 1, where, kind));
+  // Trailing octets that take every value fold into the intervals of the last one that does not.
+  let k = 3;
+  while (k >= 0 && octets[k]!.length === 1 && octets[k]![0]!.lo === 0 && octets[k]![0]!.hi === 255) k--;
+  if (k < 0) return { kind: 'octets', token, family: 4, intervals: [{ lo: 0n, hi: MAX_V4 }], where };
+  let count = octets[k]!.length;
+  for (let i = 0; i < k; i++) count *= octets[i]!.reduce((n, r) => n + r.hi - r.lo + 1, 0);
+  if (count > MAX_PATTERN_INTERVALS) {
+    throw badToken(kind, token, `expands to ${count} separate ranges, more than ${MAX_PATTERN_INTERVALS}: write it as CIDR blocks`, where);
+  }
+  const span = 1n << BigInt(8 * (3 - k));
+  const intervals: Interval[] = [];
+  const expand = (i: number, prefix: bigint): void => {
+    for (const r of octets[i]!) {
+      if (i === k) {
+        intervals.push({ lo: (prefix * 256n + BigInt(r.lo)) * span, hi: (prefix * 256n + BigInt(r.hi)) * span + span - 1n });
+        continue;
+      }
+      for (let v = r.lo; v <= r.hi; v++) expand(i + 1, prefix * 256n + BigInt(v));
+    }
+  };
+  expand(0, 0n);
+  return { kind: 'octets', token, family: 4, intervals, where };
+}
+
+/** One octet of a pattern: `*`, or a comma list of numbers and ranges (`1-3,7`), as sorted disjoint ranges. */
+function parseOctet(token: string, text: string, position: number, where: string | undefined, kind: string): Array<{ lo: number; hi: number }> {
+  const bad = (why: string) => badToken(kind, token, `octet ${position} "${text}": ${why}`, where);
+  const value = (t: string): number => {
+    if (!/^\d+$/.test(t)) throw bad(t === '' ? 'empty item in the list' : `"${t}" is not a number from 0 to 255`);
+    if (t.length > 1 && t.startsWith('0')) throw bad(`${t} has a leading zero (ambiguous: octal or decimal?)`);
+    if (Number(t) > 255) throw bad(`${t} is out of range 0-255`);
+    return Number(t);
+  };
+  const ranges: Array<{ lo: number; hi: number }> = [];
+  for (const item of text.split(',')) {
+    if (item === '*') {
+      ranges.push({ lo: 0, hi: 255 });
+      continue;
+    }
+    const dash = item.indexOf('-');
+    if (dash < 0) {
+      const v = value(item);
+      ranges.push({ lo: v, hi: v });
+      continue;
+    }
+    const [loText, hiText] = [item.slice(0, dash), item.slice(dash + 1)];
+    // nmap reads `-5` as 0-5 and `5-` as 5-255; an open end is more often a slip, so it is named, not guessed.
+    if (loText === '' || hiText === '') throw bad(`the range has no ${loText === '' ? 'start' : 'end'} (write ${loText || '0'}-${hiText || '255'})`);
+    const [lo, hi] = [value(loText), value(hiText)];
+    if (hi < lo) throw bad('empty range: the end comes before the start');
+    ranges.push({ lo, hi });
+  }
+  ranges.sort((a, b) => a.lo - b.lo);
+  const merged: Array<{ lo: number; hi: number }> = [];
+  for (const r of ranges) {
+    const last = merged[merged.length - 1];
+    if (last && r.lo <= last.hi + 1) last.hi = Math.max(last.hi, r.hi);
+    else merged.push({ ...r });
+  }
+  return merged;
 }
 
 function address(token: string, text: string, where: string | undefined, kind: string): ParsedAddress {
@@ -61,6 +154,8 @@ export function parseToken(token: string, where?: string, kind = 'target'): Targ
   const slash = token.indexOf('/');
   if (slash >= 0) return parseCidr(token, slash, where, kind);
   const text = token.startsWith('[') && token.endsWith(']') ? token.slice(1, -1) : token;
+  // A plain address or a range in the last octet (`127.0.0.1-20`) keeps its own messages; the rest are patterns.
+  if (OCTET_PATTERN.test(text) && !/^\d+\.\d+\.\d+\.\d+(-\d*)?$/.test(text)) return parseOctets(text, where, kind);
   const dash = text.indexOf('-');
   if (dash > 0 && isRangeStart(text.slice(0, dash))) return parseRange(token, text, dash, where, kind);
   if (looksLikeAddress(text)) {

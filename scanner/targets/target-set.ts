@@ -8,7 +8,7 @@ import PQueue from 'p-queue';
 import { badToken, InputError } from '../errors.js';
 import { Family, formatAddress, parseAddress } from './ip.js';
 import { Interval, iterateShard, normalize, sizeOf, subtract } from './interval-set.js';
-import { parseToken, TargetSpec, tokenize, readListFile } from './parse.js';
+import { intervalsOf, parseToken, TargetSpec, tokenize, readListFile } from './parse.js';
 
 /** Resolves a host name to every address it has (A and AAAA). Injectable so tests need no DNS traffic. */
 export type Resolver = (name: string) => Promise<string[]>;
@@ -46,8 +46,8 @@ async function toIntervals(specs: TargetSpec[], resolver: Resolver, concurrency:
   const queue = new PQueue({ concurrency });
   const lookups: Promise<void>[] = [];
   for (const spec of specs) {
-    if (spec.kind === 'block') {
-      byFamily[spec.family].push(spec.interval);
+    if (spec.kind !== 'name') {
+      byFamily[spec.family].push(...intervalsOf(spec));
       continue;
     }
     lookups.push(
