@@ -10,7 +10,9 @@ import { fmt } from './progress.js';
 
 export const ASSETS_HELP = `usage: surveyor assets [--db PATH] [--format table|jsonl|json|csv]
 
-Lists every asset in the store with its host names, first and last seen, and the ports of the latest scan that saw it.
+Lists every asset in the store with its host names, first and last seen, and every port's last known state: as
+the newest scan that looked at that port found it (a scan of other ports leaves it as it was). --format jsonl and json
+give each port the scan that last saw it (scanId) and when that scan ended (lastSeen).
 `;
 
 export const ASSET_SHOW_HELP = `usage: surveyor assets show ADDRESS [--evidence] [--format table|json] [--db PATH]
@@ -107,7 +109,7 @@ async function assetShow(argv: string[]): Promise<number> {
   try {
     const { asset, enumerations } = await showAsset(store, address);
     const ports = asset.ports.map((p) => ({
-      port: p.port, protocol: p.protocol, state: p.state, rttMs: p.rttMs,
+      port: p.port, protocol: p.protocol, state: p.state, rttMs: p.rttMs, scanId: p.scanId, lastSeen: p.lastSeen,
       ...(p.service ? {
         service: p.service.service, product: p.service.product, version: p.service.version, info: p.service.info, cpe: p.service.cpe,
         confidence: p.service.confidence, sources: p.service.sources, ...(values.evidence ? { outcomes: p.service.outcomes } : {}),
@@ -136,7 +138,8 @@ async function assetShow(argv: string[]): Promise<number> {
     }
     for (const p of ports) {
       const what = [p.service ?? 'unknown', p.product, p.version, p.info ? `(${p.info})` : undefined].filter(Boolean).join(' ');
-      out.push(`  ${`${p.port}/${p.protocol}`.padEnd(9)}${p.state.padEnd(7)}${what}`);
+      const older = p.scanId !== asset.lastScanId ? `  (last seen by scan ${p.scanId}, ${p.lastSeen})` : '';
+      out.push(`  ${`${p.port}/${p.protocol}`.padEnd(9)}${p.state.padEnd(7)}${what}${older}`);
       if (p.sources) for (const [field, rule] of Object.entries(p.sources)) out.push(`      ${field.padEnd(8)} <- ${rule}`);
       for (const o of (p as { outcomes?: Array<{ probe: string; status: string; error?: string; elapsedMs: number; evidence: unknown[] }> }).outcomes ?? []) {
         out.push(`      probe ${o.probe}: ${o.status}${o.error ? ` (${o.error})` : ''}, ${o.elapsedMs} ms`);
