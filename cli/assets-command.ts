@@ -2,7 +2,7 @@
 import { openStore, resolveDbLocation } from '../store/open-store.js';
 import type { StoredEnumeration } from '../store/store.js';
 import { InputError } from '../scanner/errors.js';
-import { diffAssets, showAsset } from '../app/assets.js';
+import { diffAssets, noScanNote, showAsset } from '../app/assets.js';
 import { renderTable, SCHEMA_VERSION } from '../app/formats.js';
 import { choiceOption, FORMATS, intOption, parseCommand } from './args.js';
 import { AssetWriter } from './output.js';
@@ -30,9 +30,11 @@ const OPTIONS = { db: { type: 'string' }, format: { type: 'string' }, help: { ty
 
 export const ASSET_DIFF_HELP = `usage: surveyor assets diff [--from SCAN] [--to SCAN] [--format table|jsonl|json] [--db PATH]
 
-What changed between two scans (default: the two most recent completed or interrupted scans): hosts that appeared
-or went quiet, ports that opened or closed, services whose product or version changed, OS changes. Absence counts
-only where the later scan covered that address and port.
+What changed between two network scans: hosts that appeared or went quiet, ports that opened or closed, services
+whose product or version changed, OS changes. By default --to is the latest finished (completed or interrupted)
+network scan and --from the newest earlier one with the same targets and exclusions (else the newest earlier one);
+directory scans see no ports and are never compared. A host or port counts as gone or closed only where the later
+scan covered it, and as new or opened only where the earlier scan covered it and did not see it.
 `;
 
 export async function assetsCommand(argv: string[]): Promise<number> {
@@ -47,6 +49,7 @@ export async function assetsCommand(argv: string[]): Promise<number> {
   const store = await openStore(resolveDbLocation(values.db));
   try {
     const assets = await store.listAssets();
+    process.stderr.write(await noScanNote(store) ?? '');
     if (format === 'table') {
       const rows = assets.map((a) => [
         a.address,
