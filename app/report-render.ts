@@ -33,7 +33,7 @@ function html(r: Report): string {
 <body>
 <h1>${escapeHtml(r.title)}</h1>
 <p class="meta">${escapeHtml(r.description)}</p>
-<p class="meta">Data as of <strong>${escapeHtml(r.dataAsOf ?? 'no finished scan')}</strong>; report generated ${escapeHtml(r.generatedAt)}; ${r.rows.length} row(s)${params ? `; ${params}` : ''}.</p>
+${r.scans.length ? '' : '<p class="meta"><strong>No scan has been recorded in this database: nothing has been collected yet, so an empty report is not a clean one.</strong></p>\n'}<p class="meta">Data as of <strong>${escapeHtml(r.dataAsOf ?? 'no finished scan')}</strong>; report generated ${escapeHtml(r.generatedAt)}; ${r.rows.length} row(s)${params ? `; ${params}` : ''}.</p>
 <table><thead><tr>${head}</tr></thead><tbody>
 ${body || `<tr><td colspan="${r.columns.length}" class="empty">none</td></tr>`}
 </tbody></table>
@@ -49,7 +49,8 @@ export function renderReport(r: Report, format: ReportFormat): string {
   switch (format) {
     case 'json':
       return JSON.stringify({
-        schema: SCHEMA_VERSION, report: r.name, title: r.title, generatedAt: r.generatedAt, dataAsOf: r.dataAsOf, parameters: r.parameters, scans: r.scans, rows: r.rows,
+        schema: SCHEMA_VERSION, report: r.name, title: r.title, generatedAt: r.generatedAt, dataAsOf: r.dataAsOf, noScanRecorded: r.scans.length === 0,
+        parameters: r.parameters, scans: r.scans, rows: r.rows,
       }, null, 2) + '\n';
     case 'csv':
       return [r.columns.map((c) => c.key).join(','), ...r.rows.map((row) => r.columns.map((c) => csvField(text(row[c.key]))).join(','))].join('\r\n') + '\r\n';

@@ -4,6 +4,7 @@ import { ACCOUNT_KINDS, AccountView } from '../model/account.js';
 import { InputError } from '../scanner/errors.js';
 import { addressArg, choiceOption, FORMATS, parseCommand } from './args.js';
 import { csvField, renderTable, SCHEMA_VERSION } from '../app/formats.js';
+import { noScanNote } from '../app/assets.js';
 
 export const ACCOUNTS_HELP = `usage: surveyor accounts [--privileged] [--asset ADDRESS] [--kind local|ssh-key|domain|database] [--all]
                         [--format table|jsonl|json|csv] [--db PATH]
@@ -36,6 +37,7 @@ export async function accountsCommand(argv: string[]): Promise<number> {
   try {
     const accounts = (await store.listAccounts({ privileged: values.privileged, address: values.asset, includeGone: values.all }))
       .filter((a) => kind === undefined || a.kind === kind);
+    process.stderr.write(await noScanNote(store) ?? '');
     const out = (t: string) => process.stdout.write(t);
     if (format === 'json') out(JSON.stringify({ schema: SCHEMA_VERSION, accounts: accounts.map(json) }, null, 2) + '\n');
     else if (format === 'jsonl') for (const a of accounts) out(JSON.stringify(json(a)) + '\n');

@@ -2,7 +2,7 @@
 import { openStore, resolveDbLocation } from '../store/open-store.js';
 import type { StoredEnumeration } from '../store/store.js';
 import { InputError } from '../scanner/errors.js';
-import { diffAssets, showAsset } from '../app/assets.js';
+import { diffAssets, noScanNote, showAsset } from '../app/assets.js';
 import { renderTable, SCHEMA_VERSION } from '../app/formats.js';
 import { choiceOption, FORMATS, intOption, parseCommand } from './args.js';
 import { AssetWriter } from './output.js';
@@ -10,7 +10,9 @@ import { fmt } from './progress.js';
 
 export const ASSETS_HELP = `usage: surveyor assets [--db PATH] [--format table|jsonl|json|csv]
 
-Lists every asset in the store with its host names, first and last seen, and the ports of the latest scan that saw it.
+Lists every asset in the store with its host names, first and last seen, and every port's last known state: as
+the newest scan that looked at that port found it (a scan of other ports leaves it as it was). --format jsonl and json
+give each port the scan that last saw it (scanId) and when that scan ended (lastSeen).
 
   surveyor assets show ADDRESS|NAME   one asset (surveyor help assets show)
   surveyor assets diff                what changed between two scans (surveyor help assets diff)
@@ -40,9 +42,11 @@ const OPTIONS = { db: { type: 'string' }, format: { type: 'string' }, help: { ty
 
 export const ASSET_DIFF_HELP = `usage: surveyor assets diff [--from SCAN] [--to SCAN] [--format table|jsonl|json] [--db PATH]
 
-What changed between two scans (default: the two most recent completed or interrupted scans): hosts that appeared
-or went quiet, ports that opened or closed, services whose product or version changed, OS changes. Absence counts
-only where the later scan covered that address and port.
+What changed between two network scans: hosts that appeared or went quiet, ports that opened or closed, services
+whose product or version changed, OS changes. By default --to is the latest finished (completed or interrupted)
+network scan and --from the newest earlier one with the same targets and exclusions (else the newest earlier one);
+directory scans see no ports and are never compared. A host or port counts as gone or closed only where the later
+scan covered it, and as new or opened only where the earlier scan covered it and did not see it.
 
 Examples:
   surveyor assets diff
@@ -61,6 +65,7 @@ export async function assetsCommand(argv: string[]): Promise<number> {
   const store = await openStore(resolveDbLocation(values.db));
   try {
     const assets = await store.listAssets();
+    process.stderr.write(await noScanNote(store) ?? '');
     if (format === 'table') {
       const rows = assets.map((a) => [
         a.address,
@@ -123,7 +128,7 @@ async function assetShow(argv: string[]): Promise<number> {
   try {
     const { asset, enumerations } = await showAsset(store, address);
     const ports = asset.ports.map((p) => ({
-      port: p.port, protocol: p.protocol, state: p.state, rttMs: p.rttMs,
+      port: p.port, protocol: p.protocol, state: p.state, rttMs: p.rttMs, scanId: p.scanId, lastSeen: p.lastSeen,
       ...(p.service ? {
         service: p.service.service, product: p.service.product, version: p.service.version, info: p.service.info, cpe: p.service.cpe,
         confidence: p.service.confidence, sources: p.service.sources, ...(values.evidence ? { outcomes: p.service.outcomes } : {}),
@@ -152,7 +157,8 @@ async function assetShow(argv: string[]): Promise<number> {
     }
     for (const p of ports) {
       const what = [p.service ?? 'unknown', p.product, p.version, p.info ? `(${p.info})` : undefined].filter(Boolean).join(' ');
-      out.push(`  ${`${p.port}/${p.protocol}`.padEnd(9)}${p.state.padEnd(7)}${what}`);
+      const older = p.scanId !== asset.lastScanId ? `  (last seen by scan ${p.scanId}, ${p.lastSeen})` : '';
+      out.push(`  ${`${p.port}/${p.protocol}`.padEnd(9)}${p.state.padEnd(7)}${what}${older}`);
       if (p.sources) for (const [field, rule] of Object.entries(p.sources)) out.push(`      ${field.padEnd(8)} <- ${rule}`);
       for (const o of (p as { outcomes?: Array<{ probe: string; status: string; error?: string; elapsedMs: number; evidence: unknown[] }> }).outcomes ?? []) {
         out.push(`      probe ${o.probe}: ${o.status}${o.error ? ` (${o.error})` : ''}, ${o.elapsedMs} ms`);

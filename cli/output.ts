@@ -8,6 +8,9 @@ import type { Format } from './args.js';
 
 export interface PortRecord extends Pick<PortResult, 'port' | 'state' | 'rttMs'> {
   readonly service?: { readonly service: string | null; readonly product?: string; readonly version?: string };
+  /** From the store (`assets`): the scan that last saw the port and when it ended. */
+  readonly scanId?: number;
+  readonly lastSeen?: string;
 }
 
 /** What a credentialed enumeration of the host found, in brief (the details are in the store). */
@@ -40,6 +43,8 @@ function portJson(p: PortRecord): Record<string, unknown> {
   if (p.service?.service) out.service = p.service.service;
   if (p.service?.product) out.product = p.service.product;
   if (p.service?.version) out.version = p.service.version;
+  if (p.scanId !== undefined) out.scanId = p.scanId;
+  if (p.lastSeen !== undefined) out.lastSeen = p.lastSeen;
   return out;
 }
 

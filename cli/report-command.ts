@@ -1,5 +1,6 @@
 /** `surveyor report NAME`: the auditors' reports, to stdout or to a file written whole (never half a report). */
 import { buildReport, REPORTS } from '../app/reports.js';
+import { noScanNote } from '../app/assets.js';
 import { renderReport, REPORT_FORMATS } from '../app/report-render.js';
 import { openStore, resolveDbLocation } from '../store/open-store.js';
 import { InputError } from '../scanner/errors.js';
@@ -42,6 +43,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
   if (values.output !== undefined) checkOutputPath(values.output, dbLocation);
   const store = await openStore(dbLocation);
   try {
+    process.stderr.write(await noScanNote(store) ?? '');
     const text = renderReport(await buildReport(store, report, { days, name: values.name }), format);
     if (values.output === undefined) process.stdout.write(text);
     else {

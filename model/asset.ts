@@ -7,7 +7,10 @@ export interface AssetPort {
   readonly protocol: 'tcp';
   readonly state: PortState;
   readonly rttMs: number;
+  /** The scan that last saw this port (the newest with a row for it; older than the asset's last scan when that one did not look at it). */
   readonly scanId: number;
+  /** When that scan ended (while it runs, its last heartbeat); the store always sets it. */
+  readonly lastSeen?: string;
   readonly service?: Pick<ServiceProfile, 'service' | 'product' | 'version' | 'info' | 'cpe' | 'confidence' | 'sources' | 'outcomes'>;
 }
 
@@ -18,7 +21,7 @@ export interface AssetView {
   readonly firstSeen: string;
   readonly lastSeen: string;
   readonly lastScanId: number;
-  /** Ports as the most recent scan that saw this asset found them. */
+  /** Every port's last known state: as the newest scan that looked at it found it (a later scan changes only what it looked at). */
   readonly ports: readonly AssetPort[];
   readonly os?: OsProfile;
   readonly domain?: { name: string; via: string };

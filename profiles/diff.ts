@@ -1,8 +1,8 @@
 /**
  * Changes between two scans of the same estate: ports that opened or closed, services whose product or version
  * changed, hosts whose OS changed, hosts that appeared or went quiet. A port or host absent from the later scan
- * only counts as closed or gone when that scan covered it (its targets and ports), so scanning another range
- * reports nothing about this one.
+ * only counts as closed or gone when that scan covered it (its targets and ports), and one absent from the earlier
+ * scan only counts as opened or new when that scan covered it, so scanning another range reports nothing about this one.
  */
 import { intervalsOf, parseToken, splitTargets } from '../scanner/targets/parse.js';
 import { compareAddresses, parseAddress } from '../scanner/targets/ip.js';
@@ -60,7 +60,8 @@ export function diffScans(from: ScanSnapshot, to: ScanSnapshot): Change[] {
     const after = to.hosts.get(address);
     const names = [...(before?.names ?? []), ...(after?.names ?? [])];
     if (!before && after) {
-      changes.push({ address, kind: 'host-new', after: [...after.ports.keys()].sort((a, b) => a - b).join(',') });
+      // new only where the earlier scan looked and saw nothing; a host it did not look at is not news
+      if (covers(from.scan, address, names)) changes.push({ address, kind: 'host-new', after: [...after.ports.keys()].sort((a, b) => a - b).join(',') });
       continue;
     }
     if (before && !after) {

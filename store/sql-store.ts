@@ -9,6 +9,7 @@ import { InputError, SurveyorError } from '../scanner/errors.js';
 import { currentOwner, ownerGone, ScanOwner } from './owner.js';
 import { checkOwnDatabase, inspectDbFile, NoDatabaseError } from './sqlite-inspect.js';
 import { compareAddresses } from '../scanner/targets/ip.js';
+import { covers } from '../profiles/diff.js';
 import { LATEST_SCHEMA, MIGRATIONS, MIGRATIONS_TABLE, postgresDdl } from './migrations.js';
 import { type Db, KyselyDb, type Queryable, type Row } from './db.js';
 import { openSqlite } from './sqlite-db.js';
@@ -230,19 +231,34 @@ export class SqlStore implements Store {
     const names = await this.db.all<{ asset_id: number; hostname: string; source: string }>(
       sql`SELECT n.asset_id, n.hostname, n.source FROM asset_hostnames n JOIN assets a ON a.id = n.asset_id WHERE ${only} ORDER BY n.hostname`,
     );
-    const services = await this.db.all<{ asset_id: number; port: number; service: string | null; product: string | null; version: string | null; info: string | null; cpe: string | null; confidence: number; sources: string; outcomes: string }>(
-      sql`SELECT s.* FROM scan_services s JOIN assets a ON a.id = s.asset_id AND a.last_scan_id = s.scan_id WHERE ${only}`,
+    // The inventory keeps every port's last known state: per asset, protocol and port, the row of the newest scan
+    // that has one (and that row's service), so a later scan changes only what it looked at.
+    const newest = (t: string) => sql`NOT EXISTS (SELECT 1 FROM scan_ports q WHERE q.asset_id = ${sql.ref(`${t}.asset_id`)}
+      AND q.protocol = ${sql.ref(`${t}.protocol`)} AND q.port = ${sql.ref(`${t}.port`)} AND q.scan_id > ${sql.ref(`${t}.scan_id`)})`;
+    const services = await this.db.all<{ asset_id: number; scan_id: number; port: number; service: string | null; product: string | null; version: string | null; info: string | null; cpe: string | null; confidence: number; sources: string; outcomes: string }>(
+      sql`SELECT s.* FROM scan_services s JOIN assets a ON a.id = s.asset_id WHERE ${only} AND ${newest('s')}`,
     );
     const hosts = await this.db.all<{ asset_id: number; os: string | null; domain: string | null }>(
       sql`SELECT h.asset_id, h.os, h.domain FROM scan_hosts h JOIN assets a ON a.id = h.asset_id AND a.last_scan_id = h.scan_id WHERE ${only}`,
     );
-    const serviceOf = new Map(services.map((r) => [`${r.asset_id}/${r.port}`, r]));
+    const serviceOf = new Map(services.map((r) => [`${r.asset_id}/${r.scan_id}/${r.port}`, r]));
     const hostOf = new Map(hosts.map((r) => [r.asset_id, r]));
-    const ports = await this.db.all<{ asset_id: number; port: number; protocol: 'tcp'; state: AssetPort['state']; rtt_ms: number; scan_id: number }>(
-      sql`SELECT p.asset_id, p.port, p.protocol, p.state, p.rtt_ms, p.scan_id
-       FROM scan_ports p JOIN assets a ON a.id = p.asset_id AND a.last_scan_id = p.scan_id WHERE ${only} ORDER BY p.port`,
+    const candidates = await this.db.all<{ asset_id: number; port: number; protocol: 'tcp'; state: AssetPort['state']; rtt_ms: number; scan_id: number; seen_at: string }>(
+      sql`SELECT p.asset_id, p.port, p.protocol, p.state, p.rtt_ms, p.scan_id, coalesce(s.finished_at, s.heartbeat_at, s.started_at) AS seen_at
+       FROM scan_ports p JOIN assets a ON a.id = p.asset_id JOIN scans s ON s.id = p.scan_id WHERE ${only} AND ${newest('p')} ORDER BY p.port`,
     );
+    // Only open ports are stored unless --states asks for more: a newer scan that saw the host and looked at a port
+    // without a row for it found that port not open, so its older row is no longer the port's state.
+    const seenBy = groupBy(await this.db.all<{ asset_id: number; scan_id: number }>(
+      sql`SELECT DISTINCT p.asset_id, p.scan_id FROM scan_ports p JOIN assets a ON a.id = p.asset_id WHERE ${only}`,
+    ), (r) => r.asset_id);
+    const scanOf = new Map((await this.listScans()).map((s) => [s.id, s]));
     const namesOf = groupBy(names, (r) => r.asset_id);
+    const addressOf = new Map(assets.map((a) => [a.id, a.address]));
+    const ports = candidates.filter((p) => !(seenBy.get(p.asset_id) ?? []).some(({ scan_id: id }) => {
+      const later = id > p.scan_id ? scanOf.get(id) : undefined;
+      return later !== undefined && covers(later, addressOf.get(p.asset_id)!, (namesOf.get(p.asset_id) ?? []).map((n) => n.hostname), p.port);
+    }));
     const portsOf = groupBy(ports, (r) => r.asset_id);
     return assets
       .map((a) => ({
@@ -253,8 +269,8 @@ export class SqlStore implements Store {
         lastSeen: a.last_seen,
         lastScanId: a.last_scan_id,
         ports: (portsOf.get(a.id) ?? []).map((r) => {
-          const sv = serviceOf.get(`${a.id}/${r.port}`);
-          const port: AssetPort = { port: r.port, protocol: r.protocol, state: r.state, rttMs: r.rtt_ms, scanId: r.scan_id };
+          const sv = serviceOf.get(`${a.id}/${r.scan_id}/${r.port}`);
+          const port: AssetPort = { port: r.port, protocol: r.protocol, state: r.state, rttMs: r.rtt_ms, scanId: r.scan_id, lastSeen: r.seen_at };
           return sv ? {
             ...port,
             service: {

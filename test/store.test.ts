@@ -7,6 +7,7 @@ import test from 'ava';
 import { MIGRATIONS } from '../store/migrations.js';
 import { openStore, resolveDbLocation } from '../store/open-store.js';
 import type { HostObservation, NewScan, Store } from '../store/store.js';
+import type { PortResult } from '../scanner/engine/types.js';
 import type { Change, ManagedState } from '../model/onboarding.js';
 import type { AccountObservation, EnumerationRecord } from '../enum/types.js';
 import { type Dialect, eachDialect } from './helpers/dialects.js';
@@ -326,4 +327,44 @@ test('the database location comes from --db, then SURVEYOR_DB, then ./surveyor.d
   t.is(resolveDbLocation('a.db', { SURVEYOR_DB: 'b.db' }), 'a.db');
   t.is(resolveDbLocation(undefined, { SURVEYOR_DB: 'b.db' }), 'b.db');
   t.is(resolveDbLocation(undefined, {}), './surveyor.db');
+});
+
+/**
+ * Issue 20, "the inventory forgets": a scan of port 80 alone used to drop the host's 443 from the inventory (ports came
+ * only from the asset's last scan). Every port keeps its last known state with the scan that last saw it; a later
+ * scan changes only the ports it looked at (one that looked at 443 and has no row for it found it not open).
+ */
+eachDialect('the inventory keeps every port\'s last known state; a later scan changes only what it looked at', async (t, d) => {
+  const { store, location } = await fresh(t, d);
+  const address = '127.0.0.7';
+  const open = (port: number) => ({ port, state: 'open' as const, rttMs: 0.2, attempts: 1 });
+  const https = { port: 443, protocol: 'tcp' as const, service: 'https' as never, product: 'nginx', confidence: 90, sources: {}, outcomes: [] };
+  const run = async (ports: number[], seen: PortResult[], finishedAt: string, profile?: HostObservation['profile']) => {
+    const id = await store.createScan({ ...scan([address]), ports });
+    await store.recordHosts(id, [host(address, { ports: seen, seenAt: finishedAt, profile })], totals);
+    await store.finishScan(id, 'completed', totals, finishedAt);
+    return id;
+  };
+  const first = await run([80, 443], [open(80), open(443)], '2026-01-01T00:00:00.000Z', { address, services: [https], hostnames: [] });
+  const second = await run([80], [open(80)], '2026-02-01T00:00:00.000Z');
+  // the ground truth, read directly: the second scan has no row for 443, the first has it open
+  const rows = await d.raw<{ scan_id: number; port: number }>(location, 'SELECT scan_id, port FROM scan_ports ORDER BY scan_id, port');
+  t.deepEqual(rows.map((r) => [r.scan_id, r.port]), [[first, 80], [first, 443], [second, 80]]);
+  let [asset] = await store.listAssets();
+  t.is(asset!.lastScanId, second);
+  t.deepEqual(asset!.ports.map((p) => [p.port, p.state, p.scanId, p.lastSeen]), [
+    [80, 'open', second, '2026-02-01T00:00:00.000Z'],
+    [443, 'open', first, '2026-01-01T00:00:00.000Z'],
+  ]);
+  t.is(asset!.ports[1]!.service?.product, 'nginx', 'the port keeps the service its scan found');
+  t.deepEqual((await store.listAssets([address]))[0]!.ports.map((p) => p.port), [80, 443], 'the same when narrowed to the address');
+
+  // a scan that looked at 443 and did not find it open (closed ports are not stored by default) ends it
+  const third = await run([80, 443], [open(80)], '2026-03-01T00:00:00.000Z');
+  [asset] = await store.listAssets();
+  t.deepEqual(asset!.ports.map((p) => [p.port, p.scanId]), [[80, third]]);
+  // a scan asked to report closed ports stores the state it saw, which is then the port's state
+  const fourth = await run([443], [{ port: 443, state: 'closed', rttMs: 0.1, attempts: 1 }], '2026-04-01T00:00:00.000Z');
+  [asset] = await store.listAssets();
+  t.deepEqual(asset!.ports.map((p) => [p.port, p.state, p.scanId]), [[80, 'open', third], [443, 'closed', fourth]]);
 });
