@@ -2,7 +2,7 @@
  * The auditors' reports, as data: a title, columns and rows, with the time of the data and the scans it came from.
  * `report-render.ts` turns one into a table, CSV, JSON or a self-contained HTML page.
  */
-import type { AccountView } from '../model/account.js';
+import { ACCOUNT_KINDS, type AccountView, logonState } from '../model/account.js';
 import type { ScanRecord, Store } from '../store/store.js';
 import { DAY_MS } from '../onboarding/evaluate.js';
 import { globMatcher } from '../onboarding/patterns.js';
@@ -10,7 +10,18 @@ import { globMatcher } from '../onboarding/patterns.js';
 export const REPORTS = ['unmanaged', 'managed', 'stale', 'ssh-keys', 'software'] as const;
 export type ReportName = (typeof REPORTS)[number];
 
-export type Cell = string | number | boolean | null;
+/** A list (the reasons an account is privileged) is an array in JSON and joined with "; " elsewhere. */
+export type Cell = string | number | boolean | null | readonly string[];
+
+/** One summary count at the top of a report. */
+export interface SummaryCount {
+  readonly key: string;
+  readonly label: string;
+  readonly value: number;
+}
+
+export const SOFTWARE_GROUPINGS = ['host', 'package'] as const;
+export type SoftwareGrouping = (typeof SOFTWARE_GROUPINGS)[number];
 
 export interface Report {
   readonly name: ReportName;
@@ -18,6 +29,8 @@ export interface Report {
   readonly description: string;
   readonly columns: ReadonlyArray<{ readonly key: string; readonly label: string }>;
   readonly rows: ReadonlyArray<Readonly<Record<string, Cell>>>;
+  /** Counts over the rows, first in every form but CSV. */
+  readonly summary: readonly SummaryCount[];
   readonly generatedAt: string;
   /** When the newest data in the report was collected (the latest scan that finished). */
   readonly dataAsOf: string | null;
@@ -30,6 +43,10 @@ export interface ReportOptions {
   readonly days?: number;
   /** software: package name glob. */
   readonly name?: string;
+  /** software: one row per host and package (`host`, the default) or one per package with its host count. */
+  readonly by?: SoftwareGrouping;
+  /** unmanaged: add the full command or query each account came from (default false). */
+  readonly evidence?: boolean;
   readonly now?: Date;
 }
 
@@ -41,6 +58,26 @@ function ageDays(at: string | null, now: number): number | null {
 }
 
 const col = (key: string, label: string) => ({ key, label });
+const count = (key: string, label: string, value: number): SummaryCount => ({ key, label, value });
+const distinct = <T>(xs: readonly T[]): number => new Set(xs).size;
+
+/** A last logon as reports show it: the time, or the words "never" (recorded) and "unknown" (nothing read). */
+function logonCell(a: AccountView): string {
+  const state = logonState(a);
+  return state === 'logged-on' ? a.lastLogon! : state;
+}
+
+/** An SSH key as one cell: type, bits and fingerprint ("ssh-ed25519 256 SHA256:..."). */
+function keyCell(a: AccountView): string | null {
+  if (a.kind !== 'ssh-key') return null;
+  return [a.details.type, a.details.bits, a.details.fingerprint].filter((x) => x !== undefined && x !== null && x !== '').join(' ');
+}
+
+/** Short provenance: the enumeration, its credential, and for a key the file and line it is in. */
+function foundBy(a: AccountView): string {
+  const where = a.kind === 'ssh-key' && typeof a.details.file === 'string' ? `, ${a.details.file}${typeof a.details.line === 'number' ? `:${a.details.line}` : ''}` : '';
+  return `${a.method}, credential ${a.credential ?? '-'}${where}`;
+}
 
 /**
  * Weak SSH keys, by the rules of NIST SP 800-57 / 800-131A as OpenSSH applies them: DSA at any size, RSA below 2048
@@ -75,19 +112,32 @@ export async function buildReport(store: Store, name: ReportName, options: Repor
         const key = `${e.subject}:${e.subjectId}`;
         if (!exclusionOf.has(key)) exclusionOf.set(key, `rule "${e.rule}": ${e.detail ?? ''}`);
       }
-      const rows = accounts.filter((a) => !isManaged.has(a.id)).map((a) => ({
-        ...accountRow(a), privilegedBecause: a.reasons.join('; '), enabled: a.enabled, lastLogon: a.lastLogon,
-        passwordAgeDays: ageDays(a.passwordLastSet, t), firstSeen: a.firstSeen, lastSeen: a.lastSeen,
-        foundBy: `${a.method} with credential ${a.credential ?? '-'} (${a.source})`,
+      const unmanaged = accounts.filter((a) => !isManaged.has(a.id));
+      const rows = unmanaged.map((a) => ({
+        ...accountRow(a),
         excludedBy: exclusionOf.get(`account:${a.id}`) ?? exclusionOf.get(`asset:${a.assetId}`) ?? null,
+        key: keyCell(a), privilegedBecause: a.reasons,
+        // A key has no logon or enabled state of its own: its account's row has them.
+        enabled: a.kind === 'ssh-key' ? null : a.enabled, lastLogon: a.kind === 'ssh-key' ? null : logonCell(a),
+        passwordAgeDays: ageDays(a.passwordLastSet, t), foundBy: foundBy(a), firstSeen: a.firstSeen, lastSeen: a.lastSeen,
+        ...(options.evidence ? { evidence: a.source } : {}),
       }));
+      const people = unmanaged.filter((a) => a.kind !== 'ssh-key');
       return {
-        ...base, title: 'Unmanaged privileged accounts', parameters: {},
+        ...base, title: 'Unmanaged privileged accounts', parameters: options.evidence ? { evidence: true } : {},
         description: 'Privileged accounts the latest enumeration of their asset saw that are not onboarded into a workgroup.',
         columns: [col('asset', 'Asset'), col('address', 'Address'), col('account', 'Account'), col('kind', 'Kind'), col('uid', 'UID/SID'),
-          col('privilegedBecause', 'Why privileged'), col('enabled', 'Enabled'), col('lastLogon', 'Last logon'), col('passwordAgeDays', 'Password age (days)'),
-          col('firstSeen', 'First seen'), col('lastSeen', 'Last seen'), col('foundBy', 'Found by'), col('excludedBy', 'Excluded by')],
+          col('excludedBy', 'Excluded by'), col('key', 'Key (type, bits, fingerprint)'), col('privilegedBecause', 'Why privileged'), col('enabled', 'Enabled'),
+          col('lastLogon', 'Last logon'), col('passwordAgeDays', 'Password age (days)'), col('foundBy', 'Found by'), col('firstSeen', 'First seen'),
+          col('lastSeen', 'Last seen'), ...(options.evidence ? [col('evidence', 'Evidence (command or query)')] : [])],
         rows,
+        summary: [
+          count('rows', 'unmanaged privileged accounts', rows.length), count('assets', 'assets', distinct(rows.map((r) => r.address))),
+          ...ACCOUNT_KINDS.map((k) => count(k, k, unmanaged.filter((a) => a.kind === k).length)),
+          count('excluded', 'excluded by a rule', rows.filter((r) => r.excludedBy !== null).length),
+          count('neverLoggedOn', 'never logged on', people.filter((a) => logonState(a) === 'never').length),
+          count('logonUnknown', 'last logon unknown', people.filter((a) => logonState(a) === 'unknown').length),
+        ],
       };
     }
     case 'managed': {
@@ -109,24 +159,38 @@ export async function buildReport(store: Store, name: ReportName, options: Repor
           col('site', 'Site'), col('policy', 'Policy'), col('schedule', 'Change schedule'), col('rule', 'Rule'), col('ruleVersion', 'Rule version'), col('run', 'Run'),
           col('onboardedAt', 'Onboarded'), col('stillPresent', 'Still present')],
         rows,
+        summary: [
+          count('rows', 'managed accounts', rows.length), count('workgroups', 'workgroups', distinct(rows.map((r) => r.workgroup))),
+          count('assets', 'assets', distinct(rows.filter((r) => r.address !== null).map((r) => r.address))),
+          count('gone', 'no longer present', rows.filter((r) => !r.stillPresent).length),
+        ],
       };
     }
     case 'stale': {
       const days = options.days ?? 90;
       const [accounts, managed] = await Promise.all([store.listAccounts(), store.listManaged()]);
       const isManaged = new Set(managed.map((m) => m.accountId));
-      const rows = accounts
+      // A recorded "never" ranks with the oldest logons; an unknown one comes after them all: it may be recent.
+      const rank = { never: 0, 'logged-on': 1, unknown: 2 } as const;
+      const listed = accounts
         .filter((a) => a.kind !== 'ssh-key')
-        .map((a) => ({ a, age: ageDays(a.lastLogon, t) }))
-        // No recorded logon counts for accounts that could log on: enabled, and (local ones) with a login shell.
-        .filter(({ a, age }) => (age === null ? a.enabled === true && a.details.loginShell !== false : age > days))
-        .sort((x, y) => Number(y.a.privileged) - Number(x.a.privileged) || (y.age ?? Infinity) - (x.age ?? Infinity))
-        .map(({ a, age }) => ({
-          ...accountRow(a), privileged: a.privileged, lastLogon: a.lastLogon ?? 'never', daysSinceLogon: age, enabled: a.enabled, managed: isManaged.has(a.id),
-        }));
+        .map((a) => ({ a, age: ageDays(a.lastLogon, t), state: logonState(a) }))
+        // Without a logon time, only accounts that could log on count: enabled, and (local ones) with a login shell.
+        .filter(({ a, age, state }) => (state === 'logged-on' && age !== null ? age > days : a.enabled === true && a.details.loginShell !== false))
+        .sort((x, y) => Number(y.a.privileged) - Number(x.a.privileged) || rank[x.state] - rank[y.state] || (y.age ?? 0) - (x.age ?? 0));
+      const rows = listed.map(({ a, age }) => ({
+        ...accountRow(a), privileged: a.privileged, lastLogon: logonCell(a), daysSinceLogon: age, enabled: a.enabled, managed: isManaged.has(a.id),
+      }));
+      const inState = (s: keyof typeof rank) => listed.filter((x) => x.state === s).length;
       return {
         ...base, title: `Stale accounts (no logon for ${days} days)`, parameters: { days },
-        description: `Accounts whose last logon is more than ${days} days old, and enabled accounts that can log on with no recorded logon; privileged first.`,
+        summary: [
+          count('rows', 'accounts listed', rows.length), count('privileged', 'privileged', rows.filter((r) => r.privileged).length),
+          count('olderThanDays', `last logon more than ${days} days ago`, inState('logged-on')), count('neverLoggedOn', 'never logged on', inState('never')),
+          count('logonUnknown', 'last logon unknown', inState('unknown')),
+        ],
+        description: `Accounts whose last logon is more than ${days} days old, then enabled accounts that can log on and never did, then those whose last logon `
+          + 'nobody could read ("unknown", not "never"); privileged first.',
         columns: [col('asset', 'Asset'), col('address', 'Address'), col('account', 'Account'), col('kind', 'Kind'), col('uid', 'UID/SID'), col('privileged', 'Privileged'),
           col('lastLogon', 'Last logon'), col('daysSinceLogon', 'Days since'), col('enabled', 'Enabled'), col('managed', 'Managed')],
         rows,
@@ -157,16 +221,44 @@ export async function buildReport(store: Store, name: ReportName, options: Repor
         columns: [col('asset', 'Asset'), col('address', 'Address'), col('account', 'Logs in as'), col('type', 'Type'), col('bits', 'Bits'), col('fingerprint', 'Fingerprint'),
           col('comment', 'Comment'), col('file', 'File'), col('weak', 'Weak'), col('hosts', 'Hosts with this key'), col('accounts', 'Accounts with this key'), col('privileged', 'Privileged')],
         rows,
+        summary: [
+          count('rows', 'authorized keys', rows.length), count('fingerprints', 'distinct keys', distinct(rows.map((r) => r.fingerprint))),
+          count('weak', 'weak', rows.filter((r) => r.weak !== null).length), count('onSeveralHosts', 'on several hosts', rows.filter((r) => r.hosts > 1).length),
+          count('privileged', 'logging in to a privileged account', rows.filter((r) => r.privileged).length),
+        ],
       };
     }
     case 'software': {
       const match = options.name ? globMatcher(options.name) : undefined;
-      const rows = (await store.listSoftware())
-        .filter((p) => !match || match(p.name))
+      const installed = (await store.listSoftware()).filter((p) => !match || match(p.name));
+      const title = options.name ? `Installed software matching "${options.name}"` : 'Installed software';
+      const parameters = { name: options.name ?? null, by: options.by ?? 'host' };
+      const summary = [
+        count('installations', 'installations', installed.length), count('packages', 'packages', distinct(installed.map((p) => p.name))),
+        count('assets', 'assets', distinct(installed.map((p) => p.address))),
+      ];
+      if (options.by === 'package') {
+        const byName = new Map<string, typeof installed>();
+        for (const p of installed) {
+          const list = byName.get(p.name);
+          if (list) list.push(p);
+          else byName.set(p.name, [p]);
+        }
+        const rows = [...byName].map(([name, list]) => ({
+          package: name, hosts: distinct(list.map((p) => p.address)),
+          versions: [...new Set(list.map((p) => p.version))].sort(), managers: [...new Set(list.map((p) => p.manager))].sort(),
+        })).sort((x, y) => y.hosts - x.hosts || x.package.localeCompare(y.package));
+        return {
+          ...base, title: `${title}, by package`, parameters, summary, rows,
+          description: 'Packages from the latest credentialed enumeration of each asset: one row per package, with how many hosts have it and in which versions.',
+          columns: [col('package', 'Package'), col('hosts', 'Hosts'), col('versions', 'Versions'), col('managers', 'Manager')],
+        };
+      }
+      const rows = installed
         .map((p) => ({ asset: hostOf.get(p.address) || null, address: p.address, package: p.name, version: p.version, arch: p.arch, manager: p.manager, scan: p.scanId }))
         .sort((x, y) => x.package.localeCompare(y.package) || x.address.localeCompare(y.address));
       return {
-        ...base, title: options.name ? `Installed software matching "${options.name}"` : 'Installed software', parameters: { name: options.name ?? null },
+        ...base, title, parameters, summary,
         description: 'Packages from the latest credentialed enumeration of each asset.',
         columns: [col('package', 'Package'), col('version', 'Version'), col('arch', 'Arch'), col('manager', 'Manager'), col('asset', 'Asset'), col('address', 'Address'), col('scan', 'Scan')],
         rows,

@@ -44,14 +44,15 @@ export async function accountsCommand(argv: string[]): Promise<number> {
     else if (format === 'csv') {
       out(CSV_HEADER + '\n');
       for (const a of accounts) {
-        out([a.address, a.kind, a.name, a.uid ?? '', a.privileged, a.reasons.join('; '), a.enabled ?? '', a.lastLogon ?? '', a.passwordLastSet ?? '',
+        out([a.address, a.kind, a.name, a.uid ?? '', a.privileged, a.reasons.join('; '), a.enabled ?? '', a.lastLogon ?? (a.neverLoggedOn ? 'never' : ''), a.passwordLastSet ?? '',
           a.credential ?? '', a.firstSeen, a.lastSeen, a.current].map((v) => csvField(String(v))).join(',') + '\n');
       }
     } else if (!accounts.length) out('no accounts stored (scan with --creds to enumerate accounts)\n');
     else {
       out(renderTable(['ADDRESS', 'KIND', 'NAME', 'UID', 'ENABLED', 'LAST_LOGON', 'PRIVILEGED (WHY)'], accounts.map((a) => [
         a.address, a.kind, a.kind === 'ssh-key' ? `${a.name} ${String(a.details.fingerprint ?? '')}` : a.name, a.uid ?? '-',
-        a.kind === 'ssh-key' ? '-' : a.enabled === null ? '?' : a.enabled ? 'yes' : 'no', a.lastLogon?.slice(0, 19) ?? '-',
+        a.kind === 'ssh-key' ? '-' : a.enabled === null ? '?' : a.enabled ? 'yes' : 'no',
+        a.kind === 'ssh-key' ? '-' : a.lastLogon?.slice(0, 19) ?? (a.neverLoggedOn ? 'never' : 'unknown'),
         a.privileged ? `yes: ${a.reasons.join('; ')}` : 'no',
       ])));
     }

@@ -1,5 +1,5 @@
 /** `surveyor report NAME`: the auditors' reports, to stdout or to a file written whole (never half a report). */
-import { buildReport, REPORTS } from '../app/reports.js';
+import { buildReport, REPORTS, SOFTWARE_GROUPINGS } from '../app/reports.js';
 import { noScanNote } from '../app/assets.js';
 import { renderReport, REPORT_FORMATS } from '../app/report-render.js';
 import { openStore, resolveDbLocation } from '../store/open-store.js';
@@ -8,24 +8,35 @@ import { didYouMean } from '../onboarding/suggest.js';
 import { choiceOption, intOption, parseCommand } from './args.js';
 import { AtomicOutput, checkOutputPath } from './output-file.js';
 
-export const REPORT_HELP = `usage: surveyor report NAME [--format table|csv|json|html] [--output FILE] [--days N] [--name GLOB] [--db PATH]
+export const REPORT_HELP = `usage: surveyor report NAME [--format table|csv|json|html] [--output FILE] [--db PATH]
+                       [--evidence] [--days N] [--name GLOB] [--by host|package]
 
 Reports for auditors, from the stored data:
-  unmanaged   privileged accounts not onboarded: why privileged, enabled, last logon, password age, first and
-              last seen, the credential and probe that found them, and the rule that excluded them, if any
+  unmanaged   privileged accounts not onboarded: the rule that excluded them, if any, each SSH key's type, bits
+              and fingerprint, why privileged, enabled, last logon, password age, the enumeration and credential
+              that found them (--evidence: also the full command or query), first and last seen
   managed     onboarded accounts with workgroup, site, policy, schedule and the rule (and version) that onboarded them
-  stale       accounts with no logon for --days N (default 90), privileged first
+  stale       accounts with no logon for --days N (default 90), then enabled ones that never logged on, then
+              those whose last logon nobody could read ("unknown" is not "never"); privileged first
   ssh-keys    authorized keys per account and asset, weak keys flagged, the same key on several hosts counted
-  software    installed packages across assets, --name GLOB to filter (e.g. "openssh*")
+  software    installed packages across assets, --name GLOB to filter (e.g. "openssh*"); --by package gives one
+              row per package with its host count and versions (default --by host: one row per host and package)
 
---format html writes one self-contained page (no external files) with the time of the data and its scans.
+Every report starts with summary counts (table: a header block; json: "summary"; csv: rows only).
+--format html writes one self-contained page (no external files) with the time of the data and its scans, the
+counts, and a table to sort (click a header), filter per column and search, offline.
 --output FILE writes the report to FILE (replaced whole, atomically) instead of stdout.
+
+examples:
+  surveyor report unmanaged --format html --output unmanaged.html
+  surveyor report stale --days 30 --format csv
+  surveyor report software --by package --name "openssh*"
 `;
 
 export async function reportCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand('report', argv, {
     db: { type: 'string' }, format: { type: 'string' }, output: { type: 'string', short: 'o' }, days: { type: 'string' }, name: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
+    evidence: { type: 'boolean' }, by: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     process.stdout.write(REPORT_HELP);
@@ -39,12 +50,15 @@ export async function reportCommand(argv: string[]): Promise<number> {
   const days = intOption('days', values.days, 1, 36500);
   if (days !== undefined && report !== 'stale') throw new InputError('--days applies to the stale report');
   if (values.name !== undefined && report !== 'software') throw new InputError('--name applies to the software report');
+  if (values.by !== undefined && report !== 'software') throw new InputError('--by applies to the software report');
+  const by = choiceOption('by', values.by, SOFTWARE_GROUPINGS, 'host');
+  if (values.evidence && report !== 'unmanaged') throw new InputError('--evidence applies to the unmanaged report');
   const dbLocation = resolveDbLocation(values.db);
   if (values.output !== undefined) checkOutputPath(values.output, dbLocation);
   const store = await openStore(dbLocation);
   try {
     process.stderr.write(await noScanNote(store) ?? '');
-    const text = renderReport(await buildReport(store, report, { days, name: values.name }), format);
+    const text = renderReport(await buildReport(store, report, { days, name: values.name, by, evidence: values.evidence }), format);
     if (values.output === undefined) process.stdout.write(text);
     else {
       AtomicOutput.writeFile(values.output, text);

@@ -17,6 +17,8 @@ export interface AccountObservation {
   readonly reasons: readonly string[];
   readonly enabled?: boolean;
   readonly lastLogon?: string;
+  /** The source recorded that the account never logged on; with neither this nor `lastLogon`, it is unknown. */
+  readonly neverLoggedOn?: boolean;
   readonly passwordLastSet?: string;
   readonly details: Readonly<Record<string, unknown>>;
   /** The command or query the account came from. */

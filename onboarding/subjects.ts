@@ -3,7 +3,7 @@
  * field. Readers return `undefined` for a value nobody found (an unknown last logon, a host without a name), which
  * every operator except `exists` treats as no match.
  */
-import type { AccountView } from '../model/account.js';
+import { type AccountView, logonState } from '../model/account.js';
 import type { AssetView } from '../model/asset.js';
 
 export interface AssetSubject {
@@ -94,6 +94,7 @@ export const ACCOUNT_READERS: Readonly<Record<string, Reader<AccountSubject>>> =
   enabled: (s) => s.view.enabled ?? undefined,
   uid: (s) => s.view.uid ?? undefined,
   lastLogon: (s) => s.view.lastLogon ?? undefined,
+  neverLoggedOn: (s) => ({ 'logged-on': false, never: true, unknown: undefined })[logonState(s.view)],
   passwordLastSet: (s) => s.view.passwordLastSet ?? undefined,
   neverExpires: (s) => {
     const d = s.view.details;

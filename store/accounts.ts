@@ -8,6 +8,11 @@ import type { AccountView } from '../model/account.js';
 import type { AccountFilter, HostObservation, StoredEnumeration } from './store.js';
 
 const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+/**
+ * What `accounts.last_logon` holds for an account whose source recorded that it never logged on (NULL is unknown).
+ * A word in the time column rather than a new column: no migration, and no time sorts or parses as it.
+ */
+const NEVER_LOGGED_ON = 'never';
 
 /** Writes the enumerations of a batch of hosts; runs inside the caller's transaction. */
 export async function writeEnumerations(
@@ -26,7 +31,7 @@ export async function writeEnumerations(
              password_last_set, details, source, credential, first_seen, last_seen, last_scan_id, method)
            VALUES ${values(rows.map((a) => [
             assetId, a.kind, a.key, a.name, a.uid ?? null, a.privileged ? 1 : 0, JSON.stringify(a.reasons),
-            a.enabled === undefined ? null : a.enabled ? 1 : 0, a.lastLogon ?? null, a.passwordLastSet ?? null,
+            a.enabled === undefined ? null : a.enabled ? 1 : 0, a.lastLogon ?? (a.neverLoggedOn ? NEVER_LOGGED_ON : null), a.passwordLastSet ?? null,
             JSON.stringify(a.details), a.source, e.credential, h.seenAt, h.seenAt, scanId, e.method,
           ]))}
            ON CONFLICT (asset_id, kind, account_key) DO UPDATE SET name = excluded.name, uid = excluded.uid,
@@ -71,7 +76,8 @@ function accountFromRow(r: Row): AccountView {
     privileged: r.privileged === 1,
     reasons: JSON.parse(r.privileged_reasons as string) as string[],
     enabled: r.enabled === null ? null : r.enabled === 1,
-    lastLogon: (r.last_logon as string | null) ?? null,
+    lastLogon: r.last_logon === NEVER_LOGGED_ON ? null : (r.last_logon as string | null) ?? null,
+    neverLoggedOn: r.last_logon === NEVER_LOGGED_ON,
     passwordLastSet: (r.password_last_set as string | null) ?? null,
     details: JSON.parse(r.details as string) as Record<string, unknown>,
     source: r.source as string,
@@ -100,7 +106,7 @@ export async function latestEnumerations(db: Queryable, address: string): Promis
     facts: JSON.parse(r.facts as string) as EnumerationRecord['facts'],
     accounts: accounts.filter((a) => a.credential === r.credential && a.lastScanId === r.scan_id).map((a) => ({
       kind: a.kind, key: a.name, name: a.name, uid: a.uid ?? undefined, privileged: a.privileged, reasons: a.reasons,
-      enabled: a.enabled ?? undefined, lastLogon: a.lastLogon ?? undefined, passwordLastSet: a.passwordLastSet ?? undefined,
+      enabled: a.enabled ?? undefined, lastLogon: a.lastLogon ?? undefined, ...(a.neverLoggedOn ? { neverLoggedOn: true } : {}), passwordLastSet: a.passwordLastSet ?? undefined,
       details: a.details, source: a.source,
     })),
     elapsedMs: r.elapsed_ms as number,

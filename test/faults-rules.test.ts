@@ -471,8 +471,11 @@ test.serial('surveyor report software lists all 200,000 packages: exit 0, no Ran
   t.is(r.stderr, '');
   const head = readFileSync(out, 'utf8').slice(0, 400).split('\n');
   t.regex(head[0]!, new RegExp(`^Installed software: ${want.packages} row\\(s\\); data as of \\S+$`));
-  t.regex(head[1]!, /^PACKAGE +VERSION +ARCH +MANAGER +ASSET +ADDRESS +SCAN$/);
-  t.is((await countLines(out)).lines, 2 + want.packages, 'the title, the header and one line per package');
+  t.is(head[1], `  installations: ${want.packages}`, 'the summary block follows the title');
+  t.deepEqual(head.slice(2, 5).map((l) => /^ {2}\w+: \d+$/.test(l)), [true, true, false]);
+  t.is(head[4], '');
+  t.regex(head[5]!, /^PACKAGE +VERSION +ARCH +MANAGER +ASSET +ADDRESS +SCAN$/);
+  t.is((await countLines(out)).lines, 6 + want.packages, 'the title, three counts, a blank line, the header and one line per package');
   rmSync(out);
   await checkUnchanged(t, db);
 });

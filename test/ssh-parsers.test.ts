@@ -82,6 +82,7 @@ test('passwd and shadow: fields, locks, expiry and password age', (t) => {
   t.is(shadow[1]!.expires, new Date(19500 * 86_400_000).toISOString().slice(0, 10));
 });
 
+/** "**Never logged in**" is a recorded never (at: null); a user with no line is absent: unknown, not never. */
 test('lastlog: logins with and without port and origin, and never-logged-in users', (t) => {
   const text = [
     'Username         Port     From                                       Latest',
@@ -90,7 +91,8 @@ test('lastlog: logins with and without port and origin, and never-logged-in user
     'bob                                                                  Mon Feb  2 08:05:09 -0130 2026',
   ].join('\n');
   const m = parseLastlog(text);
-  t.false(m.has('root'));
+  t.deepEqual(m.get('root'), { at: null });
+  t.false(m.has('carol'), 'no line: unknown');
   t.deepEqual(m.get('alice'), { at: '2026-11-22T19:36:41.000Z', port: 'pts/0', from: '192.0.2.7' });
   t.is(m.get('bob')!.at, '2026-02-02T09:35:09.000Z');
 });

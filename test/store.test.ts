@@ -368,3 +368,18 @@ eachDialect('the inventory keeps every port\'s last known state; a later scan ch
   [asset] = await store.listAssets();
   t.deepEqual(asset!.ports.map((p) => [p.port, p.state, p.scanId]), [[80, 'open', third], [443, 'closed', fourth]]);
 });
+
+/** Unknown is not never: a recorded "never" and an unknown last logon are stored and read back apart. */
+eachDialect('a last logon recorded as never and an unknown one round-trip apart', async (t, d) => {
+  const { store, location } = await fresh(t, d);
+  const id = await store.createScan(scan(['127.0.0.1']));
+  await store.recordHosts(id, [host('127.0.0.1', { enumerations: [enumeration([
+    account('never', false, { neverLoggedOn: true }), account('unknown', false), account('seen', false, { lastLogon: T0 }),
+  ])] })], totals);
+  const got = Object.fromEntries((await store.listAccounts()).map((a) => [a.name, [a.lastLogon, a.neverLoggedOn]]));
+  t.deepEqual(got, { never: [null, true], unknown: [null, false], seen: [T0, false] });
+  const raw = await d.raw<{ name: string; last_logon: string | null }>(location, 'SELECT name, last_logon FROM accounts ORDER BY name');
+  t.deepEqual(raw.map((r) => [r.name, r.last_logon]), [['never', 'never'], ['seen', T0], ['unknown', null]]);
+  const [e] = await store.latestEnumerations('127.0.0.1');
+  t.deepEqual(e!.accounts.filter((a) => a.neverLoggedOn).map((a) => a.name), ['never']);
+});

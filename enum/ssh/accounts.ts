@@ -43,13 +43,15 @@ export function accountsOf(c: Collected, connectedAs: string): AccountObservatio
       privileged: reasons.length > 0,
       reasons,
       enabled: shadow ? !(shadow.password === 'locked' || expired) : undefined,
-      lastLogon: last?.at,
+      // No lastlog (it failed) or no line for the user: unknown, which is not never.
+      lastLogon: last?.at ?? undefined,
+      ...(last?.at === null ? { neverLoggedOn: true } : {}),
       passwordLastSet: shadow?.lastChanged,
       details: {
         gid: u.gid, primaryGroup: primary ?? null, groups: all, gecos: u.gecos, home: u.home, shell: u.shell,
         loginShell: !/(nologin|false|sync|shutdown|halt)$/.test(u.shell),
         ...(shadow ? { password: shadow.password, passwordMaxDays: shadow.maxDays ?? null, expires: shadow.expires ?? null, expired } : {}),
-        ...(last ? { lastLogonFrom: last.from ?? null } : {}),
+        ...(last?.at ? { lastLogonFrom: last.from ?? null } : {}),
       },
       source: passwdSource,
     });

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Fact } from '../types.js';
 import { catFilesScript, commandLine, HostCommand, listDirsScript, splitFiles, STAGE_ONE } from './commands.js';
 import { parseAuthorizedKeys, AuthorizedKey } from './keys.js';
-import { GroupEntry, parseGroup, parseLastlog, parsePasswd, parseShadow, PasswdEntry, ShadowEntry } from './parse-accounts.js';
+import { GroupEntry, LastlogEntry, parseGroup, parseLastlog, parsePasswd, parseShadow, PasswdEntry, ShadowEntry } from './parse-accounts.js';
 import {
   parseCpuinfo, parseIp, parseKeyValues, parseMeminfo, parseOsRelease, parsePackages, parsePairs, parseServices, parseSockets, parseUname,
 } from './parse-system.js';
@@ -30,7 +30,7 @@ export interface Collected {
   readonly passwd?: PasswdEntry[];
   readonly groups?: GroupEntry[];
   readonly shadow?: Map<string, ShadowEntry>;
-  readonly lastlog?: Map<string, { at: string; from?: string; port?: string }>;
+  readonly lastlog?: Map<string, LastlogEntry>;
   readonly sudoers?: Sudoers;
   readonly sudoSelf?: string;
   readonly keyFiles: KeyFile[];

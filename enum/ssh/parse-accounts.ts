@@ -60,13 +60,26 @@ export function parseShadow(text: string): ShadowEntry[] {
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
+/** One user's lastlog line: the time of the last login, or null where lastlog says "**Never logged in**". */
+export interface LastlogEntry {
+  readonly at: string | null;
+  readonly from?: string;
+  readonly port?: string;
+}
+
 /**
  * `lastlog` lines: "name  port  from  Sun Nov 22 10:00:00 +0000 2026", or "**Never logged in**". The columns are
- * padded, and port and from may be empty, so the date is found from the end of the line.
+ * padded, and port and from may be empty, so the date is found from the end of the line. A user with no line (or
+ * a line that is neither) is not in the map: unknown, not never.
  */
-export function parseLastlog(text: string): Map<string, { at: string; from?: string; port?: string }> {
-  const out = new Map<string, { at: string; from?: string; port?: string }>();
+export function parseLastlog(text: string): Map<string, LastlogEntry> {
+  const out = new Map<string, LastlogEntry>();
   for (const line of text.split('\n').slice(1)) {
+    const never = /^(\S+)\s.*\*\*Never logged in\*\*\s*$/.exec(line);
+    if (never) {
+      out.set(never[1]!, { at: null });
+      continue;
+    }
     const m = /^(\S+)\s+(.*?)\s*\w{3} (\w{3}) +(\d{1,2}) (\d\d:\d\d:\d\d) ([+-]\d{4}) (\d{4})\s*$/.exec(line);
     if (!m) continue;
     const month = MONTHS.indexOf(m[3]!);
