@@ -114,8 +114,10 @@ export type ScanEvent =
   | { readonly type: 'started'; readonly scanId: number; readonly startedAt: string; readonly targets: readonly string[]; readonly ports: readonly number[]; readonly hostsTotal: number; readonly probesTotal: number }
   /** Running totals of the sweep, about every 100 ms. */
   | { readonly type: 'progress'; readonly counters: SweepCounters }
-  /** Hosts queued for fingerprinting (or enumeration) and done. */
+  /** Hosts queued for fingerprinting (or a reverse DNS lookup) and done. */
   | { readonly type: 'fingerprints'; readonly queued: number; readonly done: number }
+  /** Hosts queued for credentialed enumeration (those with an open port, when credentials are given) and done. */
+  | { readonly type: 'enumerations'; readonly queued: number; readonly done: number }
   | { readonly type: 'host'; readonly host: ScannedHost }
   /** Fingerprinting or enumerating a host failed; it is recorded with what the sweep found. */
   | { readonly type: 'host-error'; readonly address: string; readonly message: string }
@@ -250,6 +252,8 @@ export async function runScan(store: Store, prepared: PreparedScan, control: Sca
   let fingerprintMs = 0;
   let fingerprinted = 0;
   let queued = 0;
+  let enumQueued = 0;
+  let enumDone = 0;
   try {
     try {
       summary = await sweep(targets, {
@@ -271,6 +275,7 @@ export async function runScan(store: Store, prepared: PreparedScan, control: Sca
           queued++;
           waiting.set(host.address, { ports: host.ports, complete: host.complete });
           emit({ type: 'fingerprints', queued, done: fingerprinted });
+          if (enumerate) emit({ type: 'enumerations', queued: ++enumQueued, done: enumDone });
           void fingerprints.add(async () => {
             const [profile, name] = await Promise.all([
               fingerprint ? fingerprintHost(host.address, open, { probeTimeoutMs, rules, signal: abort.signal }) : undefined,
@@ -291,9 +296,11 @@ export async function runScan(store: Store, prepared: PreparedScan, control: Sca
                 aborted.then(() => undefined),
               ])) ?? undefined
               : undefined;
+            if (enumerate) emit({ type: 'enumerations', queued: enumQueued, done: ++enumDone });
             settle(host.address, withName, abort.signal.aborted ? undefined : enumerations);
           }).catch((err: unknown) => {
             emit({ type: 'host-error', address: host.address, message: (err as Error).message });
+            if (enumerate) emit({ type: 'enumerations', queued: enumQueued, done: ++enumDone });
             settle(host.address);
           });
         },

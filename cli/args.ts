@@ -72,6 +72,19 @@ export function intOption(name: string, value: string | undefined, min: number, 
   return n;
 }
 
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A duration option in ms: `500ms`, `5s`, `2m`, `1h`, or a bare number of seconds (as nmap takes them). */
+export function durationOption(name: string, value: string | undefined, minMs: number, maxMs: number): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  const ms = m ? Number(m[1]) * DURATION_UNITS_MS[m[2] ?? 's']! : NaN;
+  if (!Number.isFinite(ms) || ms < minMs || ms > maxMs) {
+    throw new InputError(`bad --${name} "${value}": expected a duration from ${minMs}ms to ${maxMs / 3_600_000}h, like 500ms, 5s, 2m or 1h`);
+  }
+  return Math.round(ms);
+}
+
 export function choiceOption<T extends string>(name: string, value: string | undefined, choices: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
   if (!(choices as readonly string[]).includes(value)) {

@@ -7,7 +7,7 @@ import { InputError } from '../scanner/errors.js';
 import { addCredential, removeCredential, testCredential } from '../app/credentials.js';
 import { renderTable, SCHEMA_VERSION } from '../app/formats.js';
 import { addressArg, choiceOption, intOption, parseCommand } from './args.js';
-import { readKeyFile, readSecretFromStdin } from './secrets-input.js';
+import { readKeyFile, readSecret } from './secrets-input.js';
 
 export const CREDS_HELP = `usage: surveyor creds add --name N --type ssh --username U (--password-stdin | --key FILE [--passphrase-stdin])
                           [--elevate sudo] --scope CIDR,...|any [--replace]
@@ -17,7 +17,8 @@ export const CREDS_HELP = `usage: surveyor creds add --name N --type ssh --usern
        surveyor creds remove NAME
        surveyor creds test NAME ADDRESS [--port 22] [--timeout-ms 10000]
 
-Scan credentials. Secrets are read from standard input or a key file, never from the command line, and stored
+Scan credentials. Secrets are read from standard input or a key file, never from the command line (at a terminal,
+--password-stdin and --passphrase-stdin prompt without echo, as ssh and sudo do: type it and press Enter), and stored
 sealed with AES-256-GCM under the vault key: $SURVEYOR_KEY (64 hex digits or base64 of 32 bytes), else the key file
 $SURVEYOR_KEY_FILE (default ~/.config/surveyor/key): yours, mode 0600, in a directory only you can write to. It is
 made by the first "creds add" while no credential is stored, never after (a new key could not open the stored ones).
@@ -91,10 +92,10 @@ async function credsAdd(argv: string[]): Promise<number> {
   if (usesPassword === (values.key !== undefined)) throw new InputError('creds add: give exactly one of --password-stdin and --key FILE');
   if (values['passphrase-stdin'] && !values.key) throw new InputError('creds add: --passphrase-stdin goes with --key FILE');
   let secrets: Secrets;
-  if (usesPassword) secrets = { password: new Secret(readSecretFromStdin('password')) };
+  if (usesPassword) secrets = { password: new Secret(await readSecret('password')) };
   else {
     const privateKey = readKeyFile(values.key!);
-    const passphrase = values['passphrase-stdin'] ? readSecretFromStdin('passphrase') : undefined;
+    const passphrase = values['passphrase-stdin'] ? await readSecret('passphrase') : undefined;
     const parsed = ssh2.utils.parseKey(privateKey, passphrase);
     if (parsed instanceof Error) throw new InputError(`bad --key "${values.key}": not a private key ssh2 can use (${parsed.message.slice(0, 120)})`);
     if (Array.isArray(parsed) || !parsed.isPrivateKey()) throw new InputError(`bad --key "${values.key}": holds no private key`);

@@ -6,7 +6,6 @@ import { AtomicOutput, checkOutputPath } from './output-file.js';
 import { openStore, resolveDbLocation } from '../store/open-store.js';
 import { compareAddresses } from '../scanner/targets/ip.js';
 import { PORT_STATES, PortState } from '../model/port.js';
-import type { SweepCounters } from '../scanner/engine/types.js';
 import { readRuleFile } from './rule-file-input.js';
 import { InputError } from '../scanner/errors.js';
 import { parsePorts } from '../scanner/ports.js';
@@ -18,7 +17,7 @@ import { prepareScan, runScan, ScanEvent, ScannedHost, ScanSummary, SweepSetting
 import { renderTable } from '../app/formats.js';
 import { summaryLine } from './rules-command.js';
 import { stdoutClosed } from './stdout.js';
-import { choiceOption, FORMATS, intOption, parseCommand } from './args.js';
+import { choiceOption, durationOption, FORMATS, intOption, parseCommand } from './args.js';
 import { AssetWriter, AssetRecord, EnumerationSummary } from './output.js';
 import { NmapXmlWriter } from './nmap-xml.js';
 import { fmt, formatDuration, ProgressLine } from './progress.js';
@@ -65,6 +64,8 @@ to) and @FILE lists (one target a line, # comments).
                          set stored with "surveyor rules store", if any)
   --no-rules             apply no rules at the end of this scan
   --no-progress          no progress line on a terminal
+  --stats-every DURATION when standard error is not a terminal (a log, a pipe), print a progress line this often
+                         (500ms, 5s, 2m, 1h; a bare number is seconds). On a terminal the line is redrawn in place.
 
 Examples:
   surveyor scan 127.105.0.0/24 -p 22,80,443
@@ -89,6 +90,7 @@ const OPTIONS = {
   format: { type: 'string' },
   output: { type: 'string' },
   'no-progress': { type: 'boolean' },
+  'stats-every': { type: 'string' },
   'no-fingerprint': { type: 'boolean' },
   'reverse-dns': { type: 'boolean' },
   'probe-timeout-ms': { type: 'string' },
@@ -155,6 +157,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
   }
   const format = choiceOption('format', values.format, [...FORMATS, 'xml'] as const, 'table');
   const ports = parsePorts(values.ports ?? 'default');
+  const statsEveryMs = durationOption('stats-every', values['stats-every'], 100, 86_400_000);
   const exclusions = values.exclude ?? [];
   const ldapTls = tlsPolicy({ caFile: values['ldap-ca-file'], caOption: '--ldap-ca-file', allowPlaintextBind: values['allow-plaintext-bind'] === true });
   const include = [...positionals];
@@ -210,9 +213,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
     output?.discard();
     throw err;
   });
-  const progress = ProgressLine.forStream(process.stderr, !values['no-progress'], prepared.hostsTotal, prepared.probesTotal);
-  let redraw: NodeJS.Timeout | null = null;
-  let latest: SweepCounters = { probesDone: 0, hostsDone: 0, open: 0, closed: 0, filtered: 0, retries: 0 };
+  const progress = ProgressLine.forStream(process.stderr, !values['no-progress'], prepared.hostsTotal, prepared.probesTotal, statsEveryMs);
   try {
     const write = (text: string) => (output === null ? process.stdout.write(text) : output.write(text));
     let writer: AssetWriter | NmapXmlWriter | null = null;
@@ -248,11 +249,13 @@ export async function scanCommand(argv: string[]): Promise<number> {
           stdoutClosed.addEventListener('abort', () => stop.abort('standard output was closed'));
           return;
         case 'progress':
-          latest = e.counters;
           progress?.update(e.counters);
           return;
         case 'fingerprints':
-          if (progress) progress.fingerprint = { queued: e.queued, done: e.done };
+          progress?.fingerprints(e.queued, e.done);
+          return;
+        case 'enumerations':
+          progress?.enumerations(e.queued, e.done);
           return;
         case 'host':
           writer!.add(assetRecord(e.host));
@@ -261,11 +264,12 @@ export async function scanCommand(argv: string[]): Promise<number> {
           process.stderr.write(`surveyor scan: ${e.address}: ${e.message}\n`);
           return;
         case 'swept':
-          if (progress) redraw = setInterval(() => progress.update(latest), 200);
+          progress?.swept(e.counters);
           return;
         case 'settled':
+          progress?.stop();
+          return;
         case 'stopping':
-          if (e.type === 'settled' && redraw) clearInterval(redraw);
           progress?.clear();
           return;
         case 'done':
@@ -285,8 +289,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
     keepOutput = true; // completed or interrupted: what was found is stored, and written
     return result.status === 'interrupted' ? 130 : 0;
   } finally {
-    if (redraw) clearInterval(redraw);
-    progress?.clear();
+    progress?.stop();
     closing = true;
     if (keepOutput) output?.commit();
     else output?.discard();

@@ -1,6 +1,6 @@
 /** Reading secrets for `creds add`: from standard input only (never argv, where `ps` and shell history see them). */
 import { closeSync, openSync } from 'node:fs';
-import { InputError } from '../scanner/errors.js';
+import { InputError, SurveyorError } from '../scanner/errors.js';
 import { formatBytes, readBounded } from '../scanner/io/bounded-read.js';
 
 /**
@@ -31,6 +31,63 @@ export function readSecretFromStdin(what: string, read: () => Buffer | undefined
   if (value === '') throw new InputError(`the ${what} on standard input is empty`);
   if (value.includes('\n')) throw new InputError(`the ${what} on standard input has more than one line`);
   return value;
+}
+
+/** The stream a hidden prompt reads: standard input when it is a terminal. */
+export interface TerminalInput {
+  readonly isTTY?: boolean;
+  setRawMode(raw: boolean): unknown;
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  off(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  resume(): unknown;
+  pause(): unknown;
+}
+
+/**
+ * A secret for `--password-stdin` / `--passphrase-stdin`: typed at a prompt without echo when standard input is a
+ * terminal (as ssh and sudo ask: one line, Enter ends it), read from standard input otherwise (scripts, pipes).
+ */
+export async function readSecret(what: string, input: TerminalInput = process.stdin, prompt: NodeJS.WritableStream = process.stderr): Promise<string> {
+  if (!input.isTTY) return readSecretFromStdin(what);
+  const value = await promptHidden(`${what}: `, input, prompt);
+  if (value === '') throw new InputError(`the ${what} typed at the terminal is empty`);
+  return value;
+}
+
+/**
+ * Reads one line from a terminal in raw mode, so nothing typed is echoed: Enter ends it, Backspace takes back one
+ * character, Ctrl-U the whole line, Ctrl-D on an empty line or Ctrl-C gives up (Ctrl-C as an interrupt, exit 130).
+ */
+export function promptHidden(text: string, input: TerminalInput, prompt: NodeJS.WritableStream): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let chars: string[] = [];
+    const finish = (err: Error | null) => {
+      input.off('data', onData);
+      input.setRawMode(false);
+      input.pause();
+      prompt.write('\n');
+      const value = chars.join('');
+      chars = [];
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const onData = (chunk: Buffer) => {
+      for (const ch of chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return finish(null);
+        if (ch === '\u0003') return finish(new SurveyorError('interrupted', `interrupted while the ${text.replace(/: $/, '')} was typed`));
+        if (ch === '\u0004') {
+          if (chars.length === 0) return finish(null);
+        } else if (ch === '\u007f' || ch === '\b') chars.pop();
+        else if (ch === '\u0015') chars = [];
+        else if (chars.length < STDIN_SECRET_MAX_BYTES) chars.push(ch);
+      }
+    };
+    // Echo off before the prompt shows: whatever is typed once it is there must not reach the screen.
+    input.setRawMode(true);
+    input.on('data', onData);
+    input.resume();
+    prompt.write(text);
+  });
 }
 
 /** A --key private key file, at most PRIVATE_KEY_FILE_MAX_BYTES (so --key /dev/zero is refused, not read forever). */

@@ -15,9 +15,9 @@ export class SurveyorError extends Error {
     this.context = context;
   }
 
-  /** Process exit code for this error: 2 for bad user input, 1 otherwise. */
+  /** Process exit code for this error: 2 for bad user input, 130 when the user interrupted, 1 otherwise. */
   get exitCode(): number {
-    return this.status === 'bad-input' ? 2 : 1;
+    return this.status === 'bad-input' ? 2 : this.status === 'interrupted' ? 130 : 1;
   }
 }
 

@@ -46,14 +46,15 @@ export async function runProbe(probe: Probe, host: string, port: number, options
   const deadline = started + options.timeoutMs;
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), options.timeoutMs);
-  const onOuterAbort = () => abort.abort();
-  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  // AbortSignal.any follows the scan's signal without adding a listener to it: a listener per probe piled up
+  // hundreds on the one signal a scan shares (a MaxListenersExceededWarning on every large scan).
+  const signal = options.signal ? AbortSignal.any([options.signal, abort.signal]) : abort.signal;
   const connections: ProbeConnection[] = [];
   const ctx: ProbeContext = {
-    host, port, deadline, signal: abort.signal, previous: options.previous ?? new Map(),
+    host, port, deadline, signal, previous: options.previous ?? new Map(),
     remainingMs: () => Math.max(0, deadline - performance.now()),
     async connect(o = {}) {
-      const c = await ProbeConnection.open({ host, port, deadline, signal: abort.signal, maxBytes: o.maxBytes });
+      const c = await ProbeConnection.open({ host, port, deadline, signal, maxBytes: o.maxBytes });
       connections.push(c);
       return c;
     },
@@ -63,12 +64,11 @@ export async function runProbe(probe: Probe, host: string, port: number, options
     const result = await probe.run(ctx);
     return { probe: probe.name, port, status: 'success', evidence: result.evidence, elapsedMs: elapsed(), raw: result.raw };
   } catch (err) {
-    const status = err instanceof ProbeError ? err.status : abort.signal.aborted ? 'timeout' : 'protocol-error';
+    const status = err instanceof ProbeError ? err.status : signal.aborted ? 'timeout' : 'protocol-error';
     const message = err instanceof Error ? err.message : String(err);
     return { probe: probe.name, port, status, evidence: [], error: message.slice(0, 300), elapsedMs: elapsed() };
   } finally {
     clearTimeout(timer);
-    options.signal?.removeEventListener('abort', onOuterAbort);
     for (const c of connections) c.close();
   }
 }
