@@ -46,7 +46,8 @@ Commands:
   help COMMAND               the options of one command
 
 Common options: --db PATH (default: $SURVEYOR_DB or ./surveyor.db), --format table|jsonl|json|csv, --help.
-Exit codes: 0 done, 1 runtime failure, 2 bad input (nothing written), 130 interrupted (results so far stored).
+Exit codes: 0 done, 1 runtime failure, 2 bad input (nothing written), 3 scan completed but some host's credentialed
+enumeration failed, 130 interrupted (results so far stored).
 `;
 
 function version(): string {

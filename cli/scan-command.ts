@@ -60,6 +60,10 @@ host names (every address they resolve to) and @FILE lists (one target a line, #
                          set stored with "surveyor rules store", if any)
   --no-rules             apply no rules at the end of this scan
   --no-progress          no progress line on a terminal
+
+Exit codes: 0 done; 3 completed, but on some host every credentialed enumeration failed (auth-failed, timeout,
+hostkey-changed, ...: the summary counts them by status, so does --format json); 1 runtime failure; 2 bad input;
+130 interrupted (what was found is stored).
 `;
 
 const OPTIONS = {
@@ -92,6 +96,9 @@ const OPTIONS = {
   'no-rules': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** The exit code of a scan that completed but could not enumerate some host with any of its credentials. */
+export const EXIT_ENUMERATION_FAILED = 3;
 
 /** Signals that stop a scan as Ctrl-C does (a closed terminal sends SIGHUP). */
 const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -174,6 +181,8 @@ export async function scanCommand(argv: string[]): Promise<number> {
   try {
     const write = (text: string) => (output === null ? process.stdout.write(text) : output.write(text));
     let writer: AssetWriter | null = null;
+    let finished: ScanSummary | null = null;
+    const credentialed = (request.credentials ?? []).length > 0;
     // How a scan stops early: a first signal (SIGINT, SIGTERM, SIGHUP) or a closed standard output stops it
     // (runScan then cancels fingerprints and enumerations); a second signal also stops waiting for those in
     // flight; a third quits at once.
@@ -197,7 +206,9 @@ export async function scanCommand(argv: string[]): Promise<number> {
     const onEvent = (e: ScanEvent) => {
       switch (e.type) {
         case 'started':
-          writer = new AssetWriter(format, write, () => ({ scan: { id: e.scanId, startedAt: e.startedAt, targets: e.targets, ports: e.ports } }));
+          writer = new AssetWriter(format, write, () => ({
+            scan: { id: e.scanId, startedAt: e.startedAt, targets: e.targets, ports: e.ports, ...(credentialed && finished ? { enumerations: finished.enumerations } : {}) },
+          }));
           // The handlers stay until the process exits (bin/surveyor.js exits when the command returns): a Ctrl-C
           // while the last batch is written or the database closed must not kill the process halfway.
           for (const s of STOP_SIGNALS) process.on(s, onSignal);
@@ -225,8 +236,9 @@ export async function scanCommand(argv: string[]): Promise<number> {
           progress?.clear();
           return;
         case 'done':
+          finished = e.summary;
           writer!.end((a, b) => compareAddresses(a.address, b.address));
-          process.stderr.write(summaryTable(e.summary, store.location));
+          process.stderr.write(summaryTable(e.summary, store.location, credentialed));
           return;
         case 'rules-skipped':
           process.stderr.write('rules: not applied, the scan was interrupted (surveyor rules apply to apply them)\n');
@@ -239,7 +251,8 @@ export async function scanCommand(argv: string[]): Promise<number> {
     };
     const result = await runScan(store, { ...prepared, request }, { onEvent, signal: stop.signal, hardStop: hardStop.signal });
     keepOutput = true; // completed or interrupted: what was found is stored, and written
-    return result.status === 'interrupted' ? 130 : 0;
+    if (result.status === 'interrupted') return 130;
+    return result.enumerations.hostsFailed > 0 ? EXIT_ENUMERATION_FAILED : 0;
   } finally {
     if (redraw) clearInterval(redraw);
     progress?.clear();
@@ -260,7 +273,7 @@ function assetRecord(host: ScannedHost): AssetRecord {
   };
 }
 
-function summaryTable(s: ScanSummary, location: string): string {
+function summaryTable(s: ScanSummary, location: string, credentialed: boolean): string {
   const c = s.counters;
   const seconds = s.elapsedMs / 1000;
   const rows = [
@@ -269,9 +282,16 @@ function summaryTable(s: ScanSummary, location: string): string {
     ['probes', `${fmt(c.probesDone)} of ${fmt(s.probesTotal)} in ${formatDuration(seconds)} (${fmt(Math.round(c.probesDone / Math.max(seconds, 1e-3)))}/s)`],
     ['ports', `${fmt(c.open)} open, ${fmt(c.closed)} closed, ${fmt(c.filtered)} filtered (${fmt(c.retries)} retries)`],
     ...(s.fingerprint ? [['fingerprint', `${fmt(s.fingerprinted)} hosts, ${formatDuration(s.fingerprintMs / 1000)} after the sweep`]] : []),
+    ...(credentialed ? [['enumerations', enumerationLine(s.enumerations)]] : []),
     ['stored in', location],
   ];
   return renderTable(['SUMMARY', ''], rows);
+}
+
+/** `2 hosts, 1 not enumerated (failed on every attempt); attempts: auth-failed 2, success 1`. */
+function enumerationLine(e: ScanSummary['enumerations']): string {
+  const attempts = Object.entries(e.byStatus).sort(([a], [b]) => (a < b ? -1 : 1)).map(([status, n]) => `${status} ${fmt(n!)}`).join(', ');
+  return `${fmt(e.hosts)} hosts, ${fmt(e.hostsFailed)} not enumerated (failed on every attempt)${attempts ? `; attempts: ${attempts}` : ''}`;
 }
 
 function enumerationSummary(e: EnumerationRecord): EnumerationSummary {
