@@ -15,6 +15,7 @@ import { Coverage } from '../scanner/targets/coverage.js';
 import { buildTargetSet, TargetSet } from '../scanner/targets/target-set.js';
 import { SurveyorError } from '../scanner/errors.js';
 import type { EnumerationRecord } from '../enum/types.js';
+import type { ProbeStatus } from '../model/evidence.js';
 import { TlsPolicy, tlsPolicy } from '../enum/ldap/connect.js';
 import type { Rule } from '../onboarding/rule-file.js';
 import { applyRules, ApplyResult } from './apply-rules.js';
@@ -107,6 +108,26 @@ export interface ScanSummary {
   readonly fingerprintMs: number;
   /** The addresses the scan recorded (those the rules were applied to). */
   readonly addresses: readonly string[];
+  readonly enumerations: EnumerationCounts;
+}
+
+/** The credentialed enumerations of a scan: every attempt by status, and the hosts they were for. */
+export interface EnumerationCounts {
+  /** Attempts (one per credential and host) by status: `{"success": 3, "auth-failed": 1}`. */
+  readonly byStatus: Readonly<Partial<Record<ProbeStatus, number>>>;
+  /** Hosts with at least one attempt. */
+  readonly hosts: number;
+  /**
+   * Hosts where every attempt of a method failed (no `success` or `incomplete`): what a credentialed scan could not
+   * see. A credential refused on a host another credential then enumerated counts in `byStatus` only.
+   */
+  readonly hostsFailed: number;
+}
+
+/** Whether a host's enumeration records leave a method without any usable result. */
+export function enumerationFailed(records: readonly EnumerationRecord[]): boolean {
+  const methods = new Set(records.map((e) => e.method));
+  return [...methods].some((m) => !records.some((e) => e.method === m && (e.status === 'success' || e.status === 'incomplete')));
 }
 
 export type ScanEvent =
@@ -233,8 +254,16 @@ export async function runScan(store: Store, prepared: PreparedScan, control: Sca
   const seen: string[] = [];
   /** Hosts swept but not yet recorded (waiting for fingerprinting or enumeration). */
   const waiting = new Map<string, { ports: HostResult['ports']; complete: boolean }>();
+  const byStatus: Partial<Record<ProbeStatus, number>> = {};
+  let enumeratedHosts = 0;
+  let failedHosts = 0;
   const record = (address: string, ports: HostResult['ports'], complete: boolean, profile?: HostProfile, enumerations?: EnumerationRecord[]) => {
     seen.push(address);
+    if (enumerations?.length) {
+      enumeratedHosts++;
+      if (enumerationFailed(enumerations)) failedHosts++;
+      for (const e of enumerations) byStatus[e.status] = (byStatus[e.status] ?? 0) + 1;
+    }
     const targetNames = targets.names.get(address) ?? [];
     const found = (profile?.hostnames ?? []).map((n) => n.name).filter((n) => !targetNames.includes(n));
     batcher.add({ address, hostnames: targetNames, ports, seenAt: new Date().toISOString(), profile, enumerations });
@@ -337,6 +366,7 @@ export async function runScan(store: Store, prepared: PreparedScan, control: Sca
   const done: ScanSummary = {
     scanId, status, stopReason, counters: summary.counters, elapsedMs: summary.elapsedMs, hostsTotal: targets.total, probesTotal,
     fingerprint, fingerprinted, fingerprintMs, addresses: seen,
+    enumerations: { byStatus, hosts: enumeratedHosts, hostsFailed: failedHosts },
   };
   emit({ type: 'done', summary: done });
   if (scanRules && interrupted) {

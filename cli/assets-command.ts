@@ -25,7 +25,9 @@ Examples:
 export const ASSET_SHOW_HELP = `usage: surveyor assets show ADDRESS|NAME [--evidence] [--format table|json] [--db PATH]
 
 One asset: its names, domain, OS, and every open port with its service, product and version, and where each
-field came from (the rule file and line, or the probe). --evidence adds every probe's outcome and raw evidence.
+field came from (the rule file and line, or the probe). The OS and names an SSH enumeration read on the host
+(os-release, uname -n, hostname -f) come first, above what banners suggest, with the credential and scan.
+--evidence adds every probe's outcome and raw evidence, and the command behind each credentialed field.
 A host name is looked up among the names stored with the assets (no DNS query).
 
 Examples:
@@ -150,9 +152,11 @@ async function assetShow(argv: string[]): Promise<number> {
     if (asset.domain) out.push(`  domain   ${asset.domain.name}  <- ${asset.domain.via}`);
     if (asset.os) {
       const os = asset.os;
-      for (const [label, value, key] of [['os', os.name ?? os.family, os.name ? 'name' : 'family'], ['version', os.version, 'version'], ['device', os.deviceType, 'deviceType']] as const) {
+      for (const [label, value, key] of [['os', os.name ?? os.family, os.name ? 'name' : 'family'], ['version', os.version, 'version'], ['release', os.description, 'description'], ['device', os.deviceType, 'deviceType']] as const) {
         const src = os.sources[key];
         if (value) out.push(`  ${label.padEnd(8)} ${value}  <- ${src ? `${src.rule} (port ${src.port})` : '?'}`);
+        // A credentialed field's command, as an enumeration's facts show theirs.
+        if (value && src?.command && values.evidence) out.push(`             <- ${src.command}`);
       }
     }
     for (const p of ports) {

@@ -47,7 +47,8 @@ Commands:
   help COMMAND [SUB]         the options of one command (help assets show: of its subcommand)
 
 Common options: --db PATH (default: $SURVEYOR_DB or ./surveyor.db), --format table|jsonl|json|csv, --help.
-Exit codes: 0 done, 1 runtime failure, 2 bad input (nothing written), 130 interrupted (results so far stored).
+Exit codes: 0 done, 1 runtime failure, 2 bad input (nothing written), 3 scan completed but some host's credentialed
+enumeration failed, 130 interrupted (results so far stored).
 
 Examples:
   surveyor scan 127.105.0.0/24 -p standard

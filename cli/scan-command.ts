@@ -67,6 +67,10 @@ to) and @FILE lists (one target a line, # comments).
   --stats-every DURATION when standard error is not a terminal (a log, a pipe), print a progress line this often
                          (500ms, 5s, 2m, 1h; a bare number is seconds). On a terminal the line is redrawn in place.
 
+Exit codes: 0 done; 3 completed, but on some host every credentialed enumeration failed (auth-failed, timeout,
+hostkey-changed, ...: the summary counts them by status, so does --format json); 1 runtime failure; 2 bad input;
+130 interrupted (what was found is stored).
+
 Examples:
   surveyor scan 127.105.0.0/24 -p 22,80,443
   surveyor scan -iL targets.txt --excludefile skip.txt --creds ssh-admin
@@ -104,6 +108,9 @@ const OPTIONS = {
   'no-rules': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** The exit code of a scan that completed but could not enumerate some host with any of its credentials. */
+export const EXIT_ENUMERATION_FAILED = 3;
 
 /** Signals that stop a scan as Ctrl-C does (a closed terminal sends SIGHUP). */
 const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -217,6 +224,8 @@ export async function scanCommand(argv: string[]): Promise<number> {
   try {
     const write = (text: string) => (output === null ? process.stdout.write(text) : output.write(text));
     let writer: AssetWriter | NmapXmlWriter | null = null;
+    let finished: ScanSummary | null = null;
+    const credentialed = (request.credentials ?? []).length > 0;
     // How a scan stops early: a first signal (SIGINT, SIGTERM, SIGHUP) or a closed standard output stops it
     // (runScan then cancels fingerprints and enumerations); a second signal also stops waiting for those in
     // flight; a third quits at once.
@@ -242,7 +251,9 @@ export async function scanCommand(argv: string[]): Promise<number> {
         case 'started':
           writer = format === 'xml'
             ? new NmapXmlWriter(write, { args: ['surveyor', 'scan', ...argv].join(' '), startedAt: e.startedAt, ports: e.ports, hostsTotal: e.hostsTotal })
-            : new AssetWriter(format, write, () => ({ scan: { id: e.scanId, startedAt: e.startedAt, targets: e.targets, ports: e.ports } }));
+            : new AssetWriter(format, write, () => ({
+              scan: { id: e.scanId, startedAt: e.startedAt, targets: e.targets, ports: e.ports, ...(credentialed && finished ? { enumerations: finished.enumerations } : {}) },
+            }));
           // The handlers stay until the process exits (bin/surveyor.js exits when the command returns): a Ctrl-C
           // while the last batch is written or the database closed must not kill the process halfway.
           for (const s of STOP_SIGNALS) process.on(s, onSignal);
@@ -273,8 +284,9 @@ export async function scanCommand(argv: string[]): Promise<number> {
           progress?.clear();
           return;
         case 'done':
+          finished = e.summary;
           writer!.end((a, b) => compareAddresses(a.address, b.address));
-          process.stderr.write(summaryTable(e.summary, store.location));
+          process.stderr.write(summaryTable(e.summary, store.location, credentialed));
           return;
         case 'rules-skipped':
           process.stderr.write('rules: not applied, the scan was interrupted (surveyor rules apply to apply them)\n');
@@ -287,7 +299,8 @@ export async function scanCommand(argv: string[]): Promise<number> {
     };
     const result = await runScan(store, { ...prepared, request }, { onEvent, signal: stop.signal, hardStop: hardStop.signal });
     keepOutput = true; // completed or interrupted: what was found is stored, and written
-    return result.status === 'interrupted' ? 130 : 0;
+    if (result.status === 'interrupted') return 130;
+    return result.enumerations.hostsFailed > 0 ? EXIT_ENUMERATION_FAILED : 0;
   } finally {
     progress?.stop();
     closing = true;
@@ -307,7 +320,7 @@ function assetRecord(host: ScannedHost): AssetRecord {
   };
 }
 
-function summaryTable(s: ScanSummary, location: string): string {
+function summaryTable(s: ScanSummary, location: string, credentialed: boolean): string {
   const c = s.counters;
   const seconds = s.elapsedMs / 1000;
   const rows = [
@@ -316,9 +329,16 @@ function summaryTable(s: ScanSummary, location: string): string {
     ['probes', `${fmt(c.probesDone)} of ${fmt(s.probesTotal)} in ${formatDuration(seconds)} (${fmt(Math.round(c.probesDone / Math.max(seconds, 1e-3)))}/s)`],
     ['ports', `${fmt(c.open)} open, ${fmt(c.closed)} closed, ${fmt(c.filtered)} filtered (${fmt(c.retries)} retries)`],
     ...(s.fingerprint ? [['fingerprint', `${fmt(s.fingerprinted)} hosts, ${formatDuration(s.fingerprintMs / 1000)} after the sweep`]] : []),
+    ...(credentialed ? [['enumerations', enumerationLine(s.enumerations)]] : []),
     ['stored in', location],
   ];
   return renderTable(['SUMMARY', ''], rows);
+}
+
+/** `2 hosts, 1 not enumerated (failed on every attempt); attempts: auth-failed 2, success 1`. */
+function enumerationLine(e: ScanSummary['enumerations']): string {
+  const attempts = Object.entries(e.byStatus).sort(([a], [b]) => (a < b ? -1 : 1)).map(([status, n]) => `${status} ${fmt(n!)}`).join(', ');
+  return `${fmt(e.hosts)} hosts, ${fmt(e.hostsFailed)} not enumerated (failed on every attempt)${attempts ? `; attempts: ${attempts}` : ''}`;
 }
 
 function enumerationSummary(e: EnumerationRecord): EnumerationSummary {

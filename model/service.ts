@@ -11,6 +11,10 @@ export type ServiceName = (typeof SERVICES)[number];
 export interface FieldSource {
   readonly rule: string;
   readonly port: number;
+  /** A credentialed source: the stored credential's name, the scan that enumerated, and the command that said it. */
+  readonly credential?: string;
+  readonly scanId?: number;
+  readonly command?: string;
 }
 
 export interface ServiceProfile {
@@ -32,6 +36,8 @@ export interface OsProfile {
   readonly name?: string;
   readonly version?: string;
   readonly deviceType?: string;
+  /** The OS's own full name (os-release PRETTY_NAME), when a credentialed enumeration read it. */
+  readonly description?: string;
   readonly confidence: number;
   readonly sources: Readonly<Record<string, FieldSource>>;
 }

@@ -2,8 +2,9 @@
 import { sql } from 'kysely';
 import { addressKey } from '../scanner/targets/ip.js';
 import type { EnumerationRecord } from '../enum/types.js';
-import type { Queryable, Row } from './db.js';
-import { chunks, inIds, lastByKey, values } from './sql.js';
+import type { Query, Queryable, Row } from './db.js';
+import { chunks, inIds, jsonText, lastByKey, values } from './sql.js';
+import type { CredentialedFacts } from '../profiles/credentialed.js';
 import type { AccountView } from '../model/account.js';
 import type { AccountFilter, HostObservation, StoredEnumeration } from './store.js';
 
@@ -111,4 +112,28 @@ export async function latestEnumerations(db: Queryable, address: string): Promis
     })),
     elapsedMs: r.elapsed_ms as number,
   }));
+}
+
+/**
+ * Per asset id, the `os` fact (os-release and uname) of its latest successful SSH enumeration, for the assets
+ * `only` (a condition on `a.address`) selects. Only that small value is read out of the facts, not the package
+ * lists beside it.
+ */
+export async function latestHostFacts(db: Queryable, only: Query): Promise<Map<number, CredentialedFacts>> {
+  const rows = await db.all<{ asset_id: number; scan_id: number; method: string; port: number; credential: string; os: string | null }>(
+    sql`WITH latest AS (SELECT x.asset_id, max(x.scan_id) AS scan_id FROM scan_enumerations x JOIN assets a ON a.id = x.asset_id
+       WHERE ${only} AND x.method = 'ssh' AND x.status = 'success' GROUP BY x.asset_id)
+     SELECT e.asset_id, e.scan_id, e.method, e.port, e.credential, ${jsonText(db.dialect, 'e.facts', ['os'])} AS os
+     FROM scan_enumerations e JOIN latest l ON l.asset_id = e.asset_id AND l.scan_id = e.scan_id
+     WHERE e.method = 'ssh' AND e.status = 'success' ORDER BY e.credential`);
+  const out = new Map<number, CredentialedFacts>();
+  // Two credentials that both succeeded in one scan read the same host: the first by name is taken, on both databases.
+  for (const r of rows) {
+    if (out.has(r.asset_id) || !r.os) continue;
+    out.set(r.asset_id, {
+      scanId: r.scan_id, method: r.method, port: r.port, credential: r.credential,
+      os: JSON.parse(r.os) as CredentialedFacts['os'],
+    });
+  }
+  return out;
 }

@@ -19,7 +19,8 @@ import type { StoredCredential } from '../vault/credentials.js';
 import type { AccountView } from '../model/account.js';
 import type { AssetPort, AssetView } from '../model/asset.js';
 import type { HostKeyPin } from '../model/host-key.js';
-import { latestEnumerations, listAccounts, writeEnumerations } from './accounts.js';
+import { latestEnumerations, latestHostFacts, listAccounts, writeEnumerations } from './accounts.js';
+import { withCredentialedFacts } from '../profiles/credentialed.js';
 import { listDirectoryComputers, recordDirectory } from './directory.js';
 import * as onboarding from './rule-tables.js';
 import type { Change, MembershipKind, OnboardingState, StoredMembership } from '../model/onboarding.js';
@@ -260,6 +261,7 @@ export class SqlStore implements Store {
       return later !== undefined && covers(later, addressOf.get(p.asset_id)!, (namesOf.get(p.asset_id) ?? []).map((n) => n.hostname), p.port);
     }));
     const portsOf = groupBy(ports, (r) => r.asset_id);
+    const credentialed = await latestHostFacts(this.db, only);
     return assets
       .map((a) => ({
         id: a.id,
@@ -289,6 +291,7 @@ export class SqlStore implements Store {
           })),
         } : {}),
       }))
+      .map((a) => withCredentialedFacts(a, credentialed.get(a.id)))
       .sort((x, y) => compareAddresses(x.address, y.address));
   }
 

@@ -135,7 +135,7 @@ labTest('ssh', 'a wrong password: auth-failed with the credential name, exactly 
   await addCred(t, dir, ['--name', 'wrong-alice', '--username', alice, '--password-stdin', '--scope', info.address], 'Wrong-Pass-9\n');
   const failedBefore = sshdLog(info).split(`Failed password for ${alice} `).length;
   const scan = await cli(dir, ['scan', info.address, '--ports', '22', '--creds', 'wrong-alice', '--format', 'json']);
-  t.is(scan.code, 0, scan.stderr);
+  t.is(scan.code, 3, `no credential enumerated the host: exit 3; ${scan.stderr}`);
   const asset = (JSON.parse(scan.stdout) as { assets: Array<{ enumerations: Array<{ status: string; credential: string; notes: string[] }> }> }).assets[0]!;
   t.like(asset.enumerations[0], { status: 'auth-failed', credential: 'wrong-alice' });
   t.regex(asset.enumerations[0]!.notes[0]!, new RegExp(`refused password authentication as ${alice}`));
