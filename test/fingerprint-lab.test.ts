@@ -2,11 +2,12 @@
  * `surveyor scan` of the whole lab, fingerprinting by default: every server's service, product, version and host
  * facts compared with the ground truth its own tools wrote (dpkg-query, ssh-keygen, openssl, SQL, ldapsearch).
  */
-import { mkdtempSync } from 'node:fs';
+import test from 'ava';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { labServer, labTest, truthOf } from './helpers/lab.js';
-import { jsonLines, runCli } from './helpers/cli.js';
+import { jsonLines, runCli, tempDir } from './helpers/cli.js';
 import type { ServerInfo } from '../fixtures/lab/types.js';
 
 type Port = { port: number; service?: string; product?: string; version?: string; state: string };
@@ -14,6 +15,11 @@ type Asset = { address: string; hostnames: string[]; ports: Port[]; os?: { famil
 
 let scan: Promise<Map<string, Asset>> | null = null;
 let scanDb: string | null = null;
+/** The shared scan's folder, removed once the file's tests are done. */
+let scanDir: string | null = null;
+test.after.always('remove the shared scan\'s folder', () => {
+  if (scanDir) rmSync(scanDir, { recursive: true, force: true });
+});
 /** One scan of 127.<tag>.0.0/28 for all tests in this file. */
 function labScan(): Promise<Map<string, Asset>> {
   const ssh = labServer('ssh');
@@ -22,6 +28,7 @@ function labScan(): Promise<Map<string, Asset>> {
     const cidr = ssh.address.replace(/\.\d+$/, '.0/28');
     const db = join(mkdtempSync(join(tmpdir(), 'surveyor-fp-')), 's.db');
     scanDb = db;
+    scanDir = dirname(db);
     const r = await runCli(['scan', cidr, '--db', db, '--format', 'jsonl', '--no-progress']);
     if (r.code !== 0) throw new Error(`scan failed: ${r.stderr}`);
     return new Map(jsonLines(r.stdout).map((o) => [o.address as string, o as unknown as Asset]));
@@ -92,7 +99,7 @@ labTest('postgres', 'fingerprint: PostgreSQL, its version bounded by the protoco
 
 labTest('addc', 'fingerprint: the DC from its rootDSE: Samba AD, DNS host name and domain (scanned inside its namespace)', async (t, info) => {
   const truth = truthOf<{ realm: string }>(info);
-  const db = join(mkdtempSync(join(tmpdir(), 'surveyor-fp-')), 's.db');
+  const db = join(tempDir(t), 's.db');
   const r = await runCli(['scan', info.address, '--ports', '389,636', '--db', db, '--format', 'jsonl'], { prefix: ['ip', 'netns', 'exec', info.netns!] });
   t.is(r.code, 0, r.stderr);
   const [asset] = jsonLines(r.stdout) as unknown as Asset[];
@@ -112,7 +119,7 @@ labTest('smb', 'fingerprint: Samba over SMB 3.1.1, NetBIOS name and SAM domain f
 
 labTest('addc', 'fingerprint: the DC over SMB: NetBIOS and DNS names and domain from NTLM, signing required', async (t, info) => {
   const truth = truthOf<{ realm: string; netbiosDomain: string; dcNetbiosName: string }>(info);
-  const db = join(mkdtempSync(join(tmpdir(), 'surveyor-fp-')), 's.db');
+  const db = join(tempDir(t), 's.db');
   const r = await runCli(['scan', info.address, '--ports', '445', '--db', db, '--format', 'jsonl'], { prefix: ['ip', 'netns', 'exec', info.netns!] });
   t.is(r.code, 0, r.stderr);
   const [asset] = jsonLines(r.stdout) as unknown as Array<Asset & { netbios?: { name?: string; domain?: string } }>;
