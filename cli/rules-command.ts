@@ -82,15 +82,25 @@ export async function rulesCommand(argv: string[]): Promise<number> {
   if (sub === 'apply' && values.stored && positionals.length) throw new InputError('rules apply: give a FILE or --stored, not both');
   const limit = intOption('limit', values.limit, 0, 10_000_000) ?? 200;
   for (const a of values.asset ?? []) addressArg('bad --asset', a);
-  // The file is read and checked before the database is opened for writing: a bad file touches nothing. Its
-  // workgroups are checked with the rest of it when a database can be read, so one run names every problem.
+  // The database is opened once, without creating it; the file is then checked against its workgroups, so one run
+  // names every problem. A bad file touches nothing: only "rules store" creates a database, after the file passed.
   const location = resolveDbLocation(values.db);
-  const file = needsFile ? readRuleFile(positionals[0]!, await knownWorkgroups(location)) : undefined;
-  const store = await openStore(location, { create: sub === 'store' }).catch((err: unknown) => {
-    // A rule file can be checked before any scan: only the workgroups it names need the database.
-    if (sub === 'validate' && err instanceof NoDatabaseError) return null;
-    throw err;
+  let missing: NoDatabaseError | undefined;
+  const existing = await openStore(location).catch((err: unknown) => {
+    if (!(err instanceof NoDatabaseError)) throw err;
+    missing = err;
+    return null;
   });
+  let file: ReturnType<typeof readRuleFile> | undefined;
+  try {
+    file = needsFile ? readRuleFile(positionals[0]!, existing ? (await existing.listWorkgroups()).map((w) => w.name) : undefined) : undefined;
+  } catch (err) {
+    await existing?.close();
+    throw err;
+  }
+  // A rule file can be checked before any scan: only the workgroups it names need the database.
+  if (!existing && sub !== 'validate' && sub !== 'store') throw missing!;
+  const store = existing ?? (sub === 'store' ? await openStore(location, { create: true }) : null);
   const validated = () => `${positionals[0]}: ${file!.rules.length} rule(s), no problems: ${file!.rules.map((r) => `${r.name} (${r.kind}${r.enabled ? '' : ', disabled'})`).join(', ')}\n`;
   if (store === null) {
     out(`${validated()}workgroups not checked: no database at ${displayLocation(location)}\n`);
@@ -169,20 +179,6 @@ export async function rulesCommand(argv: string[]): Promise<number> {
     }
     for (const f of result.notifyFailures) process.stderr.write(`surveyor rules apply: webhook failed: ${f}\n`);
     return result.notifyFailures.length ? 1 : 0;
-  } finally {
-    await store.close();
-  }
-}
-
-/** The workgroups of the database at `location`, or undefined when there is none yet (it is not created here). */
-async function knownWorkgroups(location: string): Promise<string[] | undefined> {
-  const store = await openStore(location).catch((err: unknown) => {
-    if (err instanceof NoDatabaseError) return null;
-    throw err;
-  });
-  if (!store) return undefined;
-  try {
-    return (await store.listWorkgroups()).map((w) => w.name);
   } finally {
     await store.close();
   }
