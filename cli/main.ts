@@ -42,11 +42,13 @@ Commands:
   rules validate|apply|store|list|runs|show|undo
                              Smart Rules: onboard privileged accounts into workgroups, group, tag, exclude, notify
   workgroups add|list        the sites whose nodes rotate onboarded accounts
-  report NAME                unmanaged, managed, stale, ssh-keys, software (table, csv, json, html)
+  report NAME                unmanaged, managed, stale, ssh-keys, software (also as html)
   lab up|status|down         real servers on loopback to try surveyor against (root)
   help COMMAND [SUB]         the options of one command (help assets show: of its subcommand)
 
-Common options: --db PATH (default: $SURVEYOR_DB or ./surveyor.db), --format table|jsonl|json|csv, --help.
+Common options: --db PATH (default: $SURVEYOR_DB or ./surveyor.db), --help, and --format table|jsonl|json|csv on
+every command that lists something (scan also xml, report also html). Two print one result, table or json:
+rules apply and directory scan.
 Exit codes: 0 done, 1 runtime failure, 2 bad input (nothing written), 3 scan completed but some host's credentialed
 enumeration failed, 130 interrupted (results so far stored).
 
