@@ -49,8 +49,10 @@ export async function executeRun(store: Store, taken: { run: JobRunRecord; lease
     log(`run ${run.id} failed: ${note}`);
     const at = new Date().toISOString();
     try {
-      const current = await store.jobs.getRun(run.id);
-      if (current?.scanId) await store.finishScan(current.scanId, 'failed', current.progress ? totalsOf(current) : ZERO, at, { note }, lease);
+      // The scan keeps the totals its units wrote.
+      const scanId = (await store.jobs.getRun(run.id))?.scanId;
+      const scan = scanId ? await store.getScan(scanId) : undefined;
+      if (scan) await store.finishScan(scan.id, 'failed', scan.totals, at, { note }, lease);
       await store.jobs.finishRun(lease, 'failed', at, note);
       return 'failed';
     } catch (again) {
@@ -58,10 +60,6 @@ export async function executeRun(store: Store, taken: { run: JobRunRecord; lease
       throw again;
     }
   }
-}
-
-function totalsOf(run: JobRunRecord): ScanTotals {
-  return { ...ZERO, hostsDone: run.progress?.hostsDone ?? 0 };
 }
 
 async function execute(store: Store, run: JobRunRecord, lease: RunLease, o: RunOptions, log: (line: string) => void): Promise<RunOutcome> {

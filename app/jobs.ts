@@ -4,11 +4,10 @@
  */
 import { InputError } from '../scanner/errors.js';
 import type { Store } from '../store/store.js';
-import type { JobDefinition, JobRecord, JobRunRecord, JobSchedule, WorkerRecord } from '../model/job.js';
+import type { JobDefinition, JobRecord, JobRunRecord, JobScanSettings, JobSchedule, WorkerRecord } from '../model/job.js';
 import { prepareScan, type ScanRequest } from './scan.js';
 import { firstRun } from './schedule.js';
-
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+import { checkName } from './names.js';
 
 export interface NewJobInput {
   readonly name: string;
@@ -16,6 +15,17 @@ export interface NewJobInput {
   readonly workgroup: string | null;
   readonly schedule: JobSchedule;
   readonly applyRules: 'stored' | 'none';
+}
+
+/** What a job keeps of a scan's settings (the inverse of scanRequestOf): plain values, nothing a run need not repeat. */
+export function jobSettings(s: Pick<ScanRequest, 'sweep' | 'maxHosts' | 'fingerprint' | 'reverseDns' | 'probeTimeoutMs' | 'enumTimeoutMs' | 'enumConcurrency'>): JobScanSettings {
+  const w = s.sweep;
+  return {
+    timeoutMs: w.timeoutMs, minTimeoutMs: w.minTimeoutMs, retries: w.retries, concurrency: w.concurrency, perHost: w.perHost,
+    ratePerSec: w.ratePerSec, threads: w.threads, reportStates: w.reportStates?.filter((x): x is 'closed' | 'filtered' => x !== 'open'),
+    maxHosts: s.maxHosts, fingerprint: s.fingerprint ?? true, reverseDns: s.reverseDns ?? false, probeTimeoutMs: s.probeTimeoutMs ?? 3000,
+    enumTimeoutMs: s.enumTimeoutMs ?? 15_000, enumConcurrency: s.enumConcurrency ?? 16,
+  };
 }
 
 /** The scan a run of the job makes (the request `surveyor scan` would build from the same options). */
@@ -27,12 +37,8 @@ export function scanRequestOf(d: JobDefinition): ScanRequest {
   };
 }
 
-export function checkJobName(name: string): void {
-  if (!NAME.test(name)) throw new InputError(`bad job name "${name}": 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
-}
-
 export async function addJob(store: Store, input: NewJobInput, now = new Date()): Promise<JobRecord> {
-  checkJobName(input.name);
+  checkName('job name', input.name);
   // The targets are resolved now to refuse bad ones; each run resolves them again when it starts.
   await prepareScan(scanRequestOf(input.definition));
   for (const name of input.definition.credentials) {

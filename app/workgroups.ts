@@ -1,12 +1,11 @@
 /** Workgroups: the sites whose scanner nodes rotate the accounts onboarded into them. */
 import type { Store } from '../store/store.js';
 import { InputError } from '../scanner/errors.js';
-
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+import { checkName } from './names.js';
 
 /** Refuses a workgroup name or site that cannot be stored (before any database is opened). */
 export function checkWorkgroup(name: string, site: string | undefined): void {
-  if (!NAME.test(name)) throw new InputError(`bad workgroup name "${name}": letters, digits, ".", "_" and "-", starting with a letter or digit, at most 64`);
+  checkName('workgroup name', name);
   if (!site?.trim()) throw new InputError('workgroups add: --site SITE is required (the site whose nodes rotate the workgroup\'s accounts)');
 }
 

@@ -1,5 +1,5 @@
 /** `surveyor jobs add|list|show|run|pause|resume|remove|history` and `surveyor workers`: scheduled discovery jobs. */
-import { addJob, pauseJob, removeJob, requireJob, runJobNow, showJob, workerLive } from '../app/jobs.js';
+import { addJob, jobSettings, pauseJob, removeJob, requireJob, runJobNow, showJob, workerLive } from '../app/jobs.js';
 import { cronSchedule, describeSchedule, everySchedule } from '../app/schedule.js';
 import { FORMATS, renderListing, SCHEMA_VERSION, type Column } from '../app/formats.js';
 import type { JobRecord, JobRunRecord } from '../model/job.js';
@@ -140,15 +140,13 @@ async function add(name: string, values: Record<string, unknown>): Promise<numbe
   const settings = scanSettings(values as Parameters<typeof scanSettings>[0]);
   // Exclusion files are read now: the job keeps their addresses, since a worker on another node has no such file.
   const exclude = [...(v.exclude ?? []), ...(v['exclude-file'] ?? []).flatMap((f) => readListFile(f, 'exclusion').map((l) => l.token))];
-  const { sweep, credentials, ...rest } = settings;
-  const { ports, signal: _signal, onHost: _h, onSwept: _s, onProgress: _p, ...tuning } = sweep as typeof sweep & Record<string, unknown>;
+  const { credentials } = settings;
   const store = await openStore(resolveDbLocation(v.db), { create: credentials.length === 0 });
   try {
     const job = await addJob(store, {
       name, workgroup: v.workgroup ?? null, schedule, applyRules,
       definition: {
-        targets: v.targets, exclude, portSpec: v.ports ?? 'default', ports, credentials,
-        settings: JSON.parse(JSON.stringify({ ...tuning, ...rest })) as never,
+        targets: v.targets, exclude, portSpec: v.ports ?? 'default', ports: settings.sweep.ports, credentials, settings: jobSettings(settings),
       },
     });
     process.stdout.write(`job ${name} added: ${describeSchedule(job.schedule)}${job.nextRunAt ? `, next run ${job.nextRunAt}` : ' (surveyor jobs run ' + name + ')'}; run by ${job.workgroup ? `workers of workgroup ${job.workgroup}` : 'any worker'} (surveyor worker)\n`);

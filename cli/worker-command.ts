@@ -1,6 +1,7 @@
 /** `surveyor worker`: runs the jobs of its workgroups until stopped (SIGTERM or SIGINT hand the run back). */
 import { DEFAULT_UNIT_HOSTS } from '../app/job-run.js';
 import { defaultWorkerName, runWorker } from '../app/worker.js';
+import { checkName } from '../app/names.js';
 import { InputError } from '../scanner/errors.js';
 import { openStore, resolveDbLocation } from '../store/open-store.js';
 import { durationOption, intOption, parseCommand } from './args.js';
@@ -34,7 +35,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
   }
   if (positionals.length) throw new InputError(`worker: unexpected "${positionals[0]}"`);
   const name = values.name ?? defaultWorkerName();
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) throw new InputError(`bad --name "${name}": 1-64 letters, digits, ".", "_" or "-"`);
+  checkName('--name', name);
   const unitHosts = intOption('unit-hosts', values['unit-hosts'], 1, 65_536) ?? DEFAULT_UNIT_HOSTS;
   const pollMs = durationOption('poll', values.poll, 100, 600_000) ?? 1000;
   const store = await openStore(resolveDbLocation(values.db), { create: true });

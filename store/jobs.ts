@@ -27,6 +27,7 @@ export interface NewJob {
 }
 
 const json = (v: unknown) => JSON.stringify(v);
+const numberOrNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
 export function jobFromRow(r: Row): JobRecord {
   return {
@@ -41,11 +42,11 @@ export function runFromRow(r: Row): JobRunRecord {
   return {
     id: Number(r.id), jobId: Number(r.job_id), job: r.job as string, trigger: r.trigger as JobRunRecord['trigger'], state: r.state as RunState,
     note: (r.note as string | null) ?? null, worker: (r.worker as string | null) ?? null, lease: Number(r.lease), attempts: Number(r.attempts),
-    scanId: r.scan_id === null || r.scan_id === undefined ? null : Number(r.scan_id), workgroup: (r.workgroup as string | null) ?? null,
+    scanId: numberOrNull(r.scan_id), workgroup: (r.workgroup as string | null) ?? null,
     queuedAt: r.queued_at as string, startedAt: (r.started_at as string | null) ?? null, finishedAt: (r.finished_at as string | null) ?? null,
-    unitsTotal: r.units_total === null || r.units_total === undefined ? null : Number(r.units_total), unitsDone: Number(r.units_done),
+    unitsTotal: numberOrNull(r.units_total), unitsDone: Number(r.units_done),
     progress: r.progress ? JSON.parse(r.progress as string) as RunProgress : null,
-    rules: r.rules as JobRunRecord['rules'], ruleRunId: r.rule_run_id === null || r.rule_run_id === undefined ? null : Number(r.rule_run_id),
+    rules: r.rules as JobRunRecord['rules'], ruleRunId: numberOrNull(r.rule_run_id),
   };
 }
 
