@@ -4,9 +4,21 @@
  */
 import type { AccountObservation } from '../types.js';
 import type { Collected } from './collect.js';
-import { rulesFor } from './sudoers.js';
+import type { GroupEntry, PasswdEntry } from './parse-accounts.js';
+import { rulesFor, SudoUser } from './sudoers-match.js';
 
 export const ADMIN_GROUPS = ['sudo', 'wheel', 'admin'] as const;
+
+/** A user as sudoers sees it: its name and uid, and the names and ids of its groups, the primary one first. */
+export function sudoUserOf(u: PasswdEntry, groups: readonly GroupEntry[]): SudoUser {
+  const primary = groups.find((g) => g.gid === u.gid);
+  const memberOf = groups.filter((g) => g.members.includes(u.name));
+  return {
+    name: u.name, uid: u.uid,
+    groups: [...new Set([...(primary ? [primary.name] : []), ...memberOf.map((g) => g.name)])],
+    gids: [...new Set([u.gid, ...memberOf.map((g) => g.gid)])],
+  };
+}
 
 export function accountsOf(c: Collected, connectedAs: string): AccountObservation[] {
   if (!c.passwd) return [];
@@ -26,8 +38,7 @@ export function accountsOf(c: Collected, connectedAs: string): AccountObservatio
       else if (primary === g) reasons.push(`primary group ${g} (getent passwd)`);
     }
     if (c.sudoers) {
-      const gids = groups.filter((g) => all.includes(g.name)).map((g) => g.gid);
-      for (const r of rulesFor({ name: u.name, uid: u.uid, groups: all, gids }, c.sudoers)) reasons.push(`sudoers: ${r.text} (${r.file}:${r.line})`);
+      for (const r of rulesFor(sudoUserOf(u, groups), c.sudoers, c.sudoHost)) reasons.push(`sudoers: ${r.text} (${r.file}:${r.line})`);
     } else if (u.name === connectedAs && c.sudoSelf && /may run the following commands/.test(c.sudoSelf)) {
       reasons.push('sudo -l lists commands it may run');
     }

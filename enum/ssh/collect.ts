@@ -9,10 +9,11 @@ import { catFilesScript, commandLine, HostCommand, listDirsScript, splitFiles, S
 import { parseAuthorizedKeys, AuthorizedKey } from './keys.js';
 import { GroupEntry, LastlogEntry, parseGroup, parseLastlog, parsePasswd, parseShadow, PasswdEntry, ShadowEntry } from './parse-accounts.js';
 import {
-  parseCpuinfo, parseIp, parseKeyValues, parseMeminfo, parseOsRelease, parsePackages, parsePairs, parseServices, parseSockets, parseUname,
+  NetworkInterface, parseCpuinfo, parseIp, parseKeyValues, parseMeminfo, parseOsRelease, parsePackages, parsePairs, parseServices, parseSockets, parseUname,
 } from './parse-system.js';
 import type { ExecResult, SshSession } from './session.js';
-import { emptySudoers, includedFileName, parseSudoers, Sudoers } from './sudoers.js';
+import { loadSudoers, Sudoers } from './sudoers.js';
+import { SudoHost, sudoHostFrom, sudoHostNames } from './sudoers-match.js';
 
 const LIMIT = { timeoutMs: 60_000, maxBytes: 32 * 1024 * 1024 };
 
@@ -32,6 +33,8 @@ export interface Collected {
   readonly shadow?: Map<string, ShadowEntry>;
   readonly lastlog?: Map<string, LastlogEntry>;
   readonly sudoers?: Sudoers;
+  /** The host's names and addresses, for the host lists of sudoers (absent when the host name is unknown). */
+  readonly sudoHost?: SudoHost;
   readonly sudoSelf?: string;
   readonly keyFiles: KeyFile[];
 }
@@ -109,43 +112,43 @@ export async function collectHost(session: SshSession, wantSudo: boolean): Promi
       },
     };
   }
-  const sudoers = await readSudoers(runner, outputs.get('sudoers')?.result, facts, notes);
+  const sudoersRead = await readSudoers(runner, outputs.get('sudoers')?.result, facts, notes);
   const keyFiles = passwd ? await readKeyFiles(runner, passwd, outputs.get('sshd-configs')?.result.stdout ?? '', facts, notes) : [];
   if (passwd) facts.passwd = { source: facts.passwd!.source, value: { count: passwd.length } };
   return {
-    sudo, facts, notes, passwd, groups, sudoers, sudoSelf, keyFiles,
+    sudo, facts, notes, passwd, groups, sudoers: sudoersRead?.sudoers, sudoHost: sudoersRead?.host, sudoSelf, keyFiles,
     shadow: shadowList?.length ? new Map(shadowList.map((s) => [s.name, s])) : undefined,
     lastlog: facts.lastlog?.error ? undefined : lastlog,
   };
 }
 
-async function readSudoers(runner: Runner, main: ExecResult | undefined, facts: Record<string, Fact>, notes: string[]): Promise<Sudoers | undefined> {
+async function readSudoers(runner: Runner, main: ExecResult | undefined, facts: Record<string, Fact>, notes: string[]): Promise<{ sudoers: Sudoers; host?: SudoHost } | undefined> {
   const source = runner.sourceOf('cat /etc/sudoers', true);
   if (!main || failure(main) || !main.stdout.trim()) {
     facts.sudoers = { source, error: main ? failure(main) ?? 'no output' : 'not run' };
     notes.push('sudoers was not readable (needs root): sudo rights come from admin groups and the user\'s own sudo -l only');
     return undefined;
   }
-  const sudoers = parseSudoers(main.stdout, '/etc/sudoers', emptySudoers());
-  const files = ['/etc/sudoers'];
-  const seen = new Set(files);
   const boundary = randomBytes(12).toString('hex');
-  for (let depth = 0; depth < 4 && sudoers.includes.length; depth++) {
-    const pending = sudoers.includes.splice(0);
-    const dirs = pending.filter((i) => i.kind === 'dir').map((i) => i.path);
-    const listed = dirs.length ? (await runner.run(listDirsScript(dirs), true)).stdout.split('\n').filter(Boolean) : [];
-    const next = [...pending.filter((i) => i.kind === 'file').map((i) => i.path), ...listed.filter((p) => includedFileName(p.slice(p.lastIndexOf('/') + 1)))]
-      .filter((p) => !seen.has(p)).sort();
-    if (!next.length) break;
-    next.forEach((p) => seen.add(p));
-    const texts = splitFiles((await runner.run(catFilesScript(next, boundary), true)).stdout, boundary);
-    for (const [path, text] of texts) {
-      parseSudoers(text, path, sudoers);
-      files.push(path);
-    }
-  }
-  facts.sudoers = { source, value: { files, rules: sudoers.rules.map((r) => ({ file: r.file, line: r.line, text: r.text })) } };
-  return sudoers;
+  const hostname = (facts.os?.value as { hostname?: string } | undefined)?.hostname ?? '';
+  const { sudoers, files } = await loadSudoers(main.stdout, '/etc/sudoers', {
+    listDirs: async (dirs) => (await runner.run(listDirsScript(dirs), true)).stdout.split('\n').filter(Boolean),
+    readFiles: async (paths) => splitFiles((await runner.run(catFilesScript(paths, boundary), true)).stdout, boundary),
+  }, hostname.split('.')[0]!);
+  // Whether this sudo matches the canonical host name (its fqdn option, on in Debian's build): sudo -V as root says.
+  const version = await runner.run('sudo -V', true);
+  const host = sudoHostFrom(facts.os?.value as { hostname?: string; fqdn?: string } | undefined, (facts.interfaces?.value ?? []) as NetworkInterface[],
+    version.code === 0 ? version.stdout : undefined);
+  if (!host) notes.push('the host name is unknown: sudoers rules are matched by their user lists only');
+  const names = host ? sudoHostNames(host, sudoers) : undefined;
+  facts.sudoers = {
+    source: `${source}; ${runner.sourceOf('sudo -V', true)}`,
+    value: {
+      files, rules: sudoers.rules.map((r) => ({ file: r.file, line: r.line, text: r.text })),
+      ...(host && names ? { host: { name: names.long, shortName: names.short, fqdnOption: names.fqdn, addresses: host.addresses } } : {}),
+    },
+  };
+  return { sudoers, host };
 }
 
 /** AuthorizedKeysFile patterns of every sshd configuration in use (the default file and each daemon's -f). */
