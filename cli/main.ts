@@ -42,7 +42,7 @@ Commands:
   rules validate|apply|store|list|runs|show|undo
                              Smart Rules: onboard privileged accounts into workgroups, group, tag, exclude, notify
   workgroups add|list        the sites whose nodes rotate onboarded accounts
-  report NAME                unmanaged, managed, stale, ssh-keys, software (also as html)
+  report NAME                unmanaged, managed, stale, ssh-keys, software, dependencies (also as html)
   lab up|status|down         real servers on loopback to try surveyor against (root)
   help COMMAND [SUB]         the options of one command (help assets show: of its subcommand)
 

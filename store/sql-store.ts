@@ -373,6 +373,10 @@ export class SqlStore implements Store {
     return latestEnumerations(this.db, address);
   }
 
+  latestFacts(key: string, assetIds?: readonly number[]) {
+    return onboarding.latestFacts(this.db, key, assetIds);
+  }
+
   listSoftware(assetIds?: readonly number[]) {
     return onboarding.listSoftware(this.db, assetIds);
   }

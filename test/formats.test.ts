@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { openStore } from '../store/open-store.js';
 import type { EnumerationRecord } from '../enum/types.js';
 import { runCli, tempDir, dirEnv } from './helpers/cli.js';
+import { REPORTS } from '../app/reports.js';
 
 const HOST = '127.106.0.1';
 const OTHER = '127.106.0.2';
@@ -128,7 +129,7 @@ test('every listing in every format its help advertises: json, jsonl and csv par
     { words: ['assets', 'show'], args: [HOST] },
     { words: ['assets', 'diff'], args: ['--from', '1', '--to', '2'] },
     { words: ['accounts'] },
-    ...['unmanaged', 'managed', 'stale', 'ssh-keys', 'software'].map((r) => ({ words: ['report'], args: [r] })),
+    ...REPORTS.map((r) => ({ words: ['report'], args: [r] })),
     { words: ['creds', 'list'], help: ['creds'] },
     { words: ['workgroups', 'list'], help: ['workgroups'] },
     { words: ['rules', 'list'], help: ['rules'] },

@@ -1,10 +1,12 @@
 /**
  * Local accounts and SSH keys from what was collected, with privilege decided by the rule of the issue: uid 0,
  * membership in an admin group (sudo, wheel, admin), or a sudoers rule that applies; each reason names its source.
+ * Each local account also counts the services, cron jobs and at jobs it runs (`details.runs`).
  */
 import type { AccountObservation } from '../types.js';
 import type { Collected } from './collect.js';
 import type { GroupEntry, PasswdEntry } from './parse-accounts.js';
+import { runsByAccount } from './parse-jobs.js';
 import { rulesFor, SudoUser } from './sudoers-match.js';
 
 export const ADMIN_GROUPS = ['sudo', 'wheel', 'admin'] as const;
@@ -27,6 +29,7 @@ export function accountsOf(c: Collected, connectedAs: string): AccountObservatio
   const passwdSource = c.facts.passwd?.source ?? 'getent passwd';
   const out: AccountObservation[] = [];
   const privilegeOf = new Map<string, string[]>();
+  const runs = c.jobs ? runsByAccount(c.jobs.entries) : undefined;
   for (const u of c.passwd) {
     const memberOf = groups.filter((g) => g.members.includes(u.name)).map((g) => g.name);
     const primary = groupByGid.get(u.gid)?.name;
@@ -63,6 +66,7 @@ export function accountsOf(c: Collected, connectedAs: string): AccountObservatio
         loginShell: !/(nologin|false|sync|shutdown|halt)$/.test(u.shell),
         ...(shadow ? { password: shadow.password, passwordMaxDays: shadow.maxDays ?? null, expires: shadow.expires ?? null, expired } : {}),
         ...(last?.at ? { lastLogonFrom: last.from ?? null } : {}),
+        ...(runs ? { runs: runs.get(u.name) ?? { services: 0, cronJobs: 0, atJobs: 0 } } : {}),
       },
       source: passwdSource,
     });

@@ -1,11 +1,13 @@
 /**
  * Runs the host commands over an authenticated session and turns their output into facts, each carrying the
  * command it came from. Follow-up rounds fetch what the first round names: sudoers includes, the sshd
- * configurations of running daemons, and every authorized_keys file they point to.
+ * configurations of running daemons, and every authorized_keys file they point to; and which accounts run the
+ * host's services, cron jobs and at jobs.
  */
 import { randomBytes } from 'node:crypto';
 import type { Fact } from '../types.js';
-import { catFilesScript, commandLine, HostCommand, listDirsScript, splitFiles, STAGE_ONE } from './commands.js';
+import { catFilesScript, commandLine, HostCommand, jobsScript, listDirsScript, splitFiles, STAGE_ONE } from './commands.js';
+import { Jobs, parseJobs } from './parse-jobs.js';
 import { parseAuthorizedKeys, AuthorizedKey } from './keys.js';
 import { GroupEntry, LastlogEntry, parseGroup, parseLastlog, parsePasswd, parseShadow, PasswdEntry, ShadowEntry } from './parse-accounts.js';
 import {
@@ -37,6 +39,8 @@ export interface Collected {
   readonly sudoHost?: SudoHost;
   readonly sudoSelf?: string;
   readonly keyFiles: KeyFile[];
+  /** Services, cron jobs and at jobs with the accounts they run as (absent when the script failed). */
+  readonly jobs?: Jobs;
 }
 
 class Runner {
@@ -113,10 +117,13 @@ export async function collectHost(session: SshSession, wantSudo: boolean): Promi
     };
   }
   const sudoersRead = await readSudoers(runner, outputs.get('sudoers')?.result, facts, notes);
-  const keyFiles = passwd ? await readKeyFiles(runner, passwd, outputs.get('sshd-configs')?.result.stdout ?? '', facts, notes) : [];
+  const [keyFiles, jobs] = await Promise.all([
+    passwd ? readKeyFiles(runner, passwd, outputs.get('sshd-configs')?.result.stdout ?? '', facts, notes) : [],
+    readJobs(runner, passwd ?? [], facts, notes),
+  ]);
   if (passwd) facts.passwd = { source: facts.passwd!.source, value: { count: passwd.length } };
   return {
-    sudo, facts, notes, passwd, groups, sudoers: sudoersRead?.sudoers, sudoHost: sudoersRead?.host, sudoSelf, keyFiles,
+    sudo, facts, notes, passwd, groups, sudoers: sudoersRead?.sudoers, sudoHost: sudoersRead?.host, sudoSelf, keyFiles, jobs,
     shadow: shadowList?.length ? new Map(shadowList.map((s) => [s.name, s])) : undefined,
     lastlog: facts.lastlog?.error ? undefined : lastlog,
   };
@@ -149,6 +156,24 @@ async function readSudoers(runner: Runner, main: ExecResult | undefined, facts: 
     },
   };
   return { sudoers, host };
+}
+
+/** Which account runs which systemd service, cron job and at job (per-user crontabs and at jobs need root). */
+async function readJobs(runner: Runner, passwd: readonly PasswdEntry[], facts: Record<string, Fact>, notes: string[]): Promise<Jobs | undefined> {
+  const boundary = randomBytes(12).toString('hex');
+  const result = await runner.run(jobsScript(boundary), true);
+  const source = runner.sourceOf(jobsScript('<boundary>'), true);
+  const error = failure(result);
+  if (error) {
+    facts.jobs = { source, error };
+    notes.push(`services, cron and at jobs unknown: ${error}`);
+    return undefined;
+  }
+  const nameOf = new Map(passwd.map((u) => [u.uid, u.name]));
+  const jobs = parseJobs(result.stdout, boundary, (uid) => nameOf.get(uid));
+  facts.jobs = { source, value: jobs };
+  if (jobs.unreadable.length) notes.push(`per-user crontabs and at jobs were not all readable (needs root): ${jobs.unreadable.join(', ')}`);
+  return jobs;
 }
 
 /** AuthorizedKeysFile patterns of every sshd configuration in use (the default file and each daemon's -f). */
