@@ -78,7 +78,10 @@ async function estate(t: ExecutionContext): Promise<{ env: NodeJS.ProcessEnv; db
         },
         { kind: 'local', key: 'alice', name: 'alice', uid: '1000', privileged: false, reasons: [], enabled: true, details: { gecos: 'Alice "A", admin' }, source: 'getent passwd' },
       ],
-      facts: { software: { source: 'dpkg-query -W', value: { manager: 'dpkg', packages: [{ name: 'openssh-server', version: '1:9.2p1-2', arch: 'amd64' }] } } },
+      facts: {
+        software: { source: 'dpkg-query -W', value: { manager: 'dpkg', packages: [{ name: 'openssh-server', version: '1:9.2p1-2', arch: 'amd64' }] } },
+        jobs: { source: 'jobs script', value: { entries: [{ kind: 'cron', account: 'alice', name: 'alice:2', schedule: '@daily', command: 'backup "home", nightly', source: '/var/spool/cron/crontabs/alice:2' }], unreadable: [] } },
+      },
     };
     const totals = { probesDone: 2, hostsDone: 2, open: 1, closed: 1, filtered: 0 };
     for (const [at, open] of [[T0, [22]], [T1, [22, 80]]] as const) {
