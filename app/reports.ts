@@ -6,7 +6,7 @@ import { ACCOUNT_KINDS, type AccountView, logonState } from '../model/account.js
 import type { ScanRecord, Store } from '../store/store.js';
 import { DAY_MS } from '../onboarding/evaluate.js';
 import { globMatcher } from '../onboarding/patterns.js';
-import { JOB_KINDS, type JobEntry } from '../enum/ssh/parse-jobs.js';
+import { RUN_KINDS, type RunEntry } from '../enum/ssh/parse-runs.js';
 
 export const REPORTS = ['unmanaged', 'managed', 'stale', 'ssh-keys', 'software', 'dependencies'] as const;
 export type ReportName = (typeof REPORTS)[number];
@@ -266,9 +266,9 @@ export async function buildReport(store: Store, name: ReportName, options: Repor
       };
     }
     case 'dependencies': {
-      const [facts, accounts] = await Promise.all([store.latestFacts('jobs'), store.listAccounts()]);
+      const [facts, accounts] = await Promise.all([store.latestFacts('dependencies'), store.listAccounts()]);
       const accountOf = new Map(accounts.filter((a) => a.kind === 'local').map((a) => [`${a.address}\0${a.name}`, a]));
-      const rows = facts.flatMap(({ address, scanId, value }) => ((value as { entries?: JobEntry[] }).entries ?? []).map((e) => {
+      const rows = facts.flatMap(({ address, scanId, value }) => ((value as { entries?: RunEntry[] }).entries ?? []).map((e) => {
         const a = accountOf.get(`${address}\0${e.account}`);
         return {
           asset: hostOf.get(address) || null, address, account: e.account, kind: e.kind, name: e.name, schedule: e.schedule ?? null,
@@ -287,7 +287,7 @@ export async function buildReport(store: Store, name: ReportName, options: Repor
         summary: [
           count('rows', 'services and jobs', rows.length), count('accounts', 'accounts running them', accountsIn(rows)),
           count('assets', 'assets', distinct(rows.map((r) => r.address))),
-          ...JOB_KINDS.map((k) => count(k, { service: 'services', cron: 'cron jobs', at: 'at jobs' }[k], rows.filter((r) => r.kind === k).length)),
+          ...RUN_KINDS.map((k) => count(k, { service: 'services', cron: 'cron jobs', at: 'at jobs' }[k], rows.filter((r) => r.kind === k).length)),
           count('privileged', 'privileged accounts running them', accountsIn(rows.filter((r) => r.privileged === true))),
           count('unlisted', 'run by an account not in the account list (DynamicUser=, or missing)', rows.filter((r) => !r.accountListed).length),
         ],

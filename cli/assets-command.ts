@@ -202,7 +202,7 @@ function describeEnumeration(e: StoredEnumeration, evidence: boolean): string[] 
     const value = v as Record<string, unknown> & unknown[];
     if (key === 'software') return `${(value.packages as unknown[]).length} packages (${String(value.manager)})`;
     if (key === 'services') return `${(value.services as unknown[]).length} services (${String(value.manager)})`;
-    if (key === 'jobs') {
+    if (key === 'dependencies') {
       const entries = (v as { entries: Array<{ kind: string }> }).entries;
       const n = (kind: string) => entries.filter((e) => e.kind === kind).length;
       return `${n('service')} services, ${n('cron')} cron jobs, ${n('at')} at jobs with their accounts (surveyor report dependencies)`;

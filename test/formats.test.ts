@@ -80,7 +80,7 @@ async function estate(t: ExecutionContext): Promise<{ env: NodeJS.ProcessEnv; db
       ],
       facts: {
         software: { source: 'dpkg-query -W', value: { manager: 'dpkg', packages: [{ name: 'openssh-server', version: '1:9.2p1-2', arch: 'amd64' }] } },
-        jobs: { source: 'jobs script', value: { entries: [{ kind: 'cron', account: 'alice', name: 'alice:2', schedule: '@daily', command: 'backup "home", nightly', source: '/var/spool/cron/crontabs/alice:2' }], unreadable: [] } },
+        dependencies: { source: 'runs script', value: { entries: [{ kind: 'cron', account: 'alice', name: 'alice:2', schedule: '@daily', command: 'backup "home", nightly', source: '/var/spool/cron/crontabs/alice:2' }], unreadable: [] } },
       },
     };
     const totals = { probesDone: 2, hostsDone: 2, open: 1, closed: 1, filtered: 0 };

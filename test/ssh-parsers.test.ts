@@ -12,7 +12,7 @@ import { parsePackages, parseServices, parseSockets } from '../enum/ssh/parse-sy
 import { loadSudoers, parseSudoers } from '../enum/ssh/sudoers.js';
 import { grantsFor, rulesFor, SudoHost } from '../enum/ssh/sudoers-match.js';
 import { splitFiles } from '../enum/ssh/commands.js';
-import { parseJobs, redactCommand, runsByAccount } from '../enum/ssh/parse-jobs.js';
+import { parseRuns, redactCommand, runsByAccount } from '../enum/ssh/parse-runs.js';
 import { tempDir } from './helpers/cli.js';
 
 test('authorized_keys: every key, its options, size and fingerprint equal what ssh-keygen -l reads', (t) => {
@@ -148,8 +148,8 @@ test('sudoers includes: relative paths from the including file, %h as the short 
   t.deepEqual(sudoers.rules.map((r) => r.users[0]).sort(), ['a', 'b', 'c']);
 });
 
-/** What jobsScript prints, by hand: every case of unit resolution, crontabs and at jobs. */
-const JOBS = (b: string) => `${b} dirs /etc/systemd/system /run/systemd/system /usr/lib/systemd/system
+/** What runsScript prints, by hand: every case of unit resolution, crontabs and at jobs. */
+const RUNS = (b: string) => `${b} dirs /etc/systemd/system /run/systemd/system /usr/lib/systemd/system
 ${b} unit /etc/systemd/system/web.service\t
 [Service]
 User=www
@@ -221,8 +221,8 @@ ${b} unreadable /var/spool/at
 
 test('jobs: systemd resolution (search path order, drop-ins, masks, aliases, templates), crontabs and at jobs, secrets masked', (t) => {
   const b = 'f00dfeed';
-  const jobs = parseJobs(JOBS(b), b, (uid) => (uid === 1001 ? 'alice' : undefined));
-  const rows = jobs.entries.map((e) => [e.kind, e.account, e.group ?? null, e.name, e.schedule ?? null, e.command, e.source, e.dynamicUser ?? false]);
+  const runs = parseRuns(RUNS(b), b, (uid) => (uid === 1001 ? 'alice' : undefined));
+  const rows = runs.entries.map((e) => [e.kind, e.account, e.group ?? null, e.name, e.schedule ?? null, e.command, e.source, e.dynamicUser ?? false]);
   t.deepEqual(rows, [
     ['service', 'svc-web', 'webgrp', 'web.service', null, '/usr/bin/web --password=***', '/etc/systemd/system/web.service, /usr/lib/systemd/system/web.service.d/10-a.conf, /etc/systemd/system/web.service.d/20-b.conf', false],
     ['service', 'dyn', null, 'dyn.service', null, '/bin/true', '/usr/lib/systemd/system/dyn.service', true],
@@ -234,9 +234,9 @@ test('jobs: systemd resolution (search path order, drop-ins, masks, aliases, tem
     ['at', 'alice', null, 'job 1 (queue a)', new Date(0x01a3c5e0 * 60_000).toISOString(), 'echo hello', '/var/spool/cron/atjobs/a0000101a3c5e0', false],
     ['at', 'uid 4242', null, 'job 2 (queue b)', new Date(0x019a2b3c * 60_000).toISOString(), '/usr/bin/run --pass ***', '/var/spool/cron/atjobs/b00002019a2b3c', false],
   ]);
-  t.deepEqual(jobs.unreadable, ['/var/spool/at']);
-  for (const secret of ['hunter2', 's3cret', 'abc123', 'pw123']) t.false(JSON.stringify(jobs).includes(secret), secret);
-  t.deepEqual(runsByAccount(jobs.entries).get('alice'), { services: 1, cronJobs: 1, atJobs: 1 });
+  t.deepEqual(runs.unreadable, ['/var/spool/at']);
+  for (const secret of ['hunter2', 's3cret', 'abc123', 'pw123']) t.false(JSON.stringify(runs).includes(secret), secret);
+  t.deepEqual(runsByAccount(runs.entries).get('alice'), { services: 1, cronJobs: 1, atJobs: 1 });
   t.is(redactCommand('mysqldump -uroot -pTopSecret db | gzip'), 'mysqldump -uroot -p*** db | gzip');
   t.is(redactCommand('mkdir -p /var/x && API_KEY="a b" run'), 'mkdir -p /var/x && API_KEY=*** run');
 });

@@ -6,7 +6,7 @@
 import type { AccountObservation } from '../types.js';
 import type { Collected } from './collect.js';
 import type { GroupEntry, PasswdEntry } from './parse-accounts.js';
-import { runsByAccount } from './parse-jobs.js';
+import { runsByAccount } from './parse-runs.js';
 import { rulesFor, SudoUser } from './sudoers-match.js';
 
 export const ADMIN_GROUPS = ['sudo', 'wheel', 'admin'] as const;
@@ -29,7 +29,7 @@ export function accountsOf(c: Collected, connectedAs: string): AccountObservatio
   const passwdSource = c.facts.passwd?.source ?? 'getent passwd';
   const out: AccountObservation[] = [];
   const privilegeOf = new Map<string, string[]>();
-  const runs = c.jobs ? runsByAccount(c.jobs.entries) : undefined;
+  const runs = c.runs ? runsByAccount(c.runs.entries) : undefined;
   for (const u of c.passwd) {
     const memberOf = groups.filter((g) => g.members.includes(u.name)).map((g) => g.name);
     const primary = groupByGid.get(u.gid)?.name;

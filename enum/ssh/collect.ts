@@ -6,8 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Fact } from '../types.js';
-import { catFilesScript, commandLine, HostCommand, jobsScript, listDirsScript, splitFiles, STAGE_ONE } from './commands.js';
-import { Jobs, parseJobs } from './parse-jobs.js';
+import { catFilesScript, commandLine, HostCommand, runsScript, listDirsScript, splitFiles, STAGE_ONE } from './commands.js';
+import { HostRuns, parseRuns } from './parse-runs.js';
 import { parseAuthorizedKeys, AuthorizedKey } from './keys.js';
 import { GroupEntry, LastlogEntry, parseGroup, parseLastlog, parsePasswd, parseShadow, PasswdEntry, ShadowEntry } from './parse-accounts.js';
 import {
@@ -40,7 +40,7 @@ export interface Collected {
   readonly sudoSelf?: string;
   readonly keyFiles: KeyFile[];
   /** Services, cron jobs and at jobs with the accounts they run as (absent when the script failed). */
-  readonly jobs?: Jobs;
+  readonly runs?: HostRuns;
 }
 
 class Runner {
@@ -117,13 +117,13 @@ export async function collectHost(session: SshSession, wantSudo: boolean): Promi
     };
   }
   const sudoersRead = await readSudoers(runner, outputs.get('sudoers')?.result, facts, notes);
-  const [keyFiles, jobs] = await Promise.all([
+  const [keyFiles, runs] = await Promise.all([
     passwd ? readKeyFiles(runner, passwd, outputs.get('sshd-configs')?.result.stdout ?? '', facts, notes) : [],
-    readJobs(runner, passwd ?? [], facts, notes),
+    readRuns(runner, passwd ?? [], facts, notes),
   ]);
   if (passwd) facts.passwd = { source: facts.passwd!.source, value: { count: passwd.length } };
   return {
-    sudo, facts, notes, passwd, groups, sudoers: sudoersRead?.sudoers, sudoHost: sudoersRead?.host, sudoSelf, keyFiles, jobs,
+    sudo, facts, notes, passwd, groups, sudoers: sudoersRead?.sudoers, sudoHost: sudoersRead?.host, sudoSelf, keyFiles, runs,
     shadow: shadowList?.length ? new Map(shadowList.map((s) => [s.name, s])) : undefined,
     lastlog: facts.lastlog?.error ? undefined : lastlog,
   };
@@ -159,21 +159,21 @@ async function readSudoers(runner: Runner, main: ExecResult | undefined, facts: 
 }
 
 /** Which account runs which systemd service, cron job and at job (per-user crontabs and at jobs need root). */
-async function readJobs(runner: Runner, passwd: readonly PasswdEntry[], facts: Record<string, Fact>, notes: string[]): Promise<Jobs | undefined> {
+async function readRuns(runner: Runner, passwd: readonly PasswdEntry[], facts: Record<string, Fact>, notes: string[]): Promise<HostRuns | undefined> {
   const boundary = randomBytes(12).toString('hex');
-  const result = await runner.run(jobsScript(boundary), true);
-  const source = runner.sourceOf(jobsScript('<boundary>'), true);
+  const result = await runner.run(runsScript(boundary), true);
+  const source = runner.sourceOf(runsScript('<boundary>'), true);
   const error = failure(result);
   if (error) {
-    facts.jobs = { source, error };
+    facts.dependencies = { source, error };
     notes.push(`services, cron and at jobs unknown: ${error}`);
     return undefined;
   }
   const nameOf = new Map(passwd.map((u) => [u.uid, u.name]));
-  const jobs = parseJobs(result.stdout, boundary, (uid) => nameOf.get(uid));
-  facts.jobs = { source, value: jobs };
-  if (jobs.unreadable.length) notes.push(`per-user crontabs and at jobs were not all readable (needs root): ${jobs.unreadable.join(', ')}`);
-  return jobs;
+  const runs = parseRuns(result.stdout, boundary, (uid) => nameOf.get(uid));
+  facts.dependencies = { source, value: runs };
+  if (runs.unreadable.length) notes.push(`per-user crontabs and at jobs were not all readable (needs root): ${runs.unreadable.join(', ')}`);
+  return runs;
 }
 
 /** AuthorizedKeysFile patterns of every sshd configuration in use (the default file and each daemon's -f). */

@@ -111,7 +111,7 @@ export const AT_SPOOLS = ['/var/spool/cron/atjobs', '/var/spool/at', '/var/spool
  * of /etc/cron.d; per-user crontabs; and of each at job only its `# atrun uid=` line and its commands, never the
  * environment at saved with it. A spool that exists but cannot be read is named ("unreadable").
  */
-export function jobsScript(boundary: string): string {
+export function runsScript(boundary: string): string {
   const q = (paths: readonly string[]) => paths.map(shellQuote).join(' ');
   const unitLines = `sed -e ':a' -e '/\\\\$/N' -e 's/\\\\\\n/ /' -e 'ta' "$f" | grep -E '^[[:space:]]*(\\[|(User|Group|DynamicUser|ExecStart)[[:space:]]*=)'`;
   return [

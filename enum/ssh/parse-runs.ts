@@ -1,5 +1,5 @@
 /**
- * Which account runs what on a Linux host, from the output of `jobsScript`: systemd services that name their
+ * Which account runs what on a Linux host, from the output of `runsScript`: systemd services that name their
  * account (User=, Group=, DynamicUser=), cron jobs (system crontabs with a user field, /etc/cron.d, per-user
  * crontabs) and at jobs. Commands are kept with likely secrets masked (`redactCommand`); a crontab's environment
  * lines and an at job's saved environment are never kept.
@@ -7,11 +7,11 @@
 import { posix } from 'node:path';
 import { splitFiles } from './commands.js';
 
-export const JOB_KINDS = ['service', 'cron', 'at'] as const;
-export type JobKind = (typeof JOB_KINDS)[number];
+export const RUN_KINDS = ['service', 'cron', 'at'] as const;
+export type RunKind = (typeof RUN_KINDS)[number];
 
-export interface JobEntry {
-  readonly kind: JobKind;
+export interface RunEntry {
+  readonly kind: RunKind;
   /** The account it runs as: User= (root when only Group= is set), the crontab's user, the at job's owner. */
   readonly account: string;
   readonly group?: string;
@@ -26,8 +26,8 @@ export interface JobEntry {
   readonly dynamicUser?: boolean;
 }
 
-export interface Jobs {
-  readonly entries: JobEntry[];
+export interface HostRuns {
+  readonly entries: RunEntry[];
   /** Spools or files that exist but could not be read (per-user crontabs and at jobs need root). */
   readonly unreadable: string[];
 }
@@ -99,7 +99,7 @@ function specifiers(value: string, unit: string): string {
  * name); drop-ins (`NAME.d/*.conf`, and for an instance those of its template) apply in file-name order, the first
  * directory's file of a given name winning; a template counts once per instance that is enabled.
  */
-function services(files: readonly UnitFile[], dirs: readonly string[]): JobEntry[] {
+function services(files: readonly UnitFile[], dirs: readonly string[]): RunEntry[] {
   const rank = (f: UnitFile) => dirs.indexOf(f.dir);
   const mains = new Map<string, UnitFile>();
   const dropIns = new Map<string, Map<string, UnitFile>>();
@@ -115,7 +115,7 @@ function services(files: readonly UnitFile[], dirs: readonly string[]): JobEntry
     } else if (!mains.has(f.name)) mains.set(f.name, f);
   }
   for (const [name, f] of mains) if (/@[^.]+\.service$/.test(name) && f.target) instances.set(name, f.target);
-  const out: JobEntry[] = [];
+  const out: RunEntry[] = [];
   const emit = (unit: string, main: UnitFile | undefined, dropInUnits: readonly string[]) => {
     if (!main || main.target === '/dev/null') return;
     const confs = new Map<string, UnitFile>();
@@ -148,8 +148,8 @@ function services(files: readonly UnitFile[], dirs: readonly string[]): JobEntry
 const CRON_LINE = /^(@\w+|(?:\S+\s+){4}\S+)\s+(.*)$/;
 
 /** One crontab file's jobs: with a user field (system crontabs) or run by `owner` (a per-user crontab). */
-function cronJobs(text: string, path: string, owner?: string): JobEntry[] {
-  const out: JobEntry[] = [];
+function cronJobs(text: string, path: string, owner?: string): RunEntry[] {
+  const out: RunEntry[] = [];
   text.split('\n').forEach((raw, i) => {
     const line = raw.trim();
     // Comments, blank lines and environment settings (which may hold secrets) are not jobs.
@@ -176,7 +176,7 @@ function cronJobs(text: string, path: string, owner?: string): JobEntry[] {
  * 1970 in 8), its `# atrun uid=` line says whose it is, and its commands follow the `cd ... || { ... }` block (at
  * 3.2) or sit in a here-document (older at).
  */
-function atJob(text: string, path: string, userOf: (uid: number) => string | undefined): JobEntry | undefined {
+function atJob(text: string, path: string, userOf: (uid: number) => string | undefined): RunEntry | undefined {
   const file = posix.basename(path);
   const m = /^([a-zA-Z=])([0-9a-f]{5})([0-9a-f]{8})$/.exec(file);
   const uid = /^# atrun uid=(\d+)/m.exec(text)?.[1];
@@ -201,10 +201,10 @@ export function cronFileName(name: string): boolean {
   return /^[A-Za-z0-9_-]+$/.test(name);
 }
 
-/** Parses `jobsScript`'s output. `userOf`: the account name of a uid (at jobs record a uid). */
-export function parseJobs(text: string, boundary: string, userOf: (uid: number) => string | undefined): Jobs {
+/** Parses `runsScript`'s output. `userOf`: the account name of a uid (at jobs record a uid). */
+export function parseRuns(text: string, boundary: string, userOf: (uid: number) => string | undefined): HostRuns {
   const units: UnitFile[] = [];
-  const entries: JobEntry[] = [];
+  const entries: RunEntry[] = [];
   const unreadable: string[] = [];
   let unitDirs: string[] = [];
   for (const [header, body] of splitFiles(text, boundary)) {
@@ -228,7 +228,7 @@ export function parseJobs(text: string, boundary: string, userOf: (uid: number) 
 }
 
 /** How many services, cron jobs and at jobs each account runs. */
-export function runsByAccount(entries: readonly JobEntry[]): Map<string, { services: number; cronJobs: number; atJobs: number }> {
+export function runsByAccount(entries: readonly RunEntry[]): Map<string, { services: number; cronJobs: number; atJobs: number }> {
   const out = new Map<string, { services: number; cronJobs: number; atJobs: number }>();
   for (const e of entries) {
     const c = out.get(e.account) ?? { services: 0, cronJobs: 0, atJobs: 0 };

@@ -1,6 +1,6 @@
 /**
  * Which account runs what, read by the SSH enumeration of the lab's sshd (this host), compared with the host's own
- * tools (test/helpers/jobs-truth.ts: systemd-analyze, crontab -l, atq and at -c; systemctl needs a running systemd,
+ * tools (test/helpers/runs-truth.ts: systemd-analyze, crontab -l, atq and at -c; systemctl needs a running systemd,
  * which this host has not). The lab put units (User= and Group=, a drop-in overriding User=, DynamicUser=), a
  * cron.d file, a crontab and an at job among the host's own; the comparison covers every service and job of the
  * host. Then the accounts' counts, the dependencies report, the rule fields, an unprivileged credential (per-user
@@ -11,12 +11,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerInfo } from '../fixtures/lab/types.js';
 import { jsonLines, recordingCli, RunResult, tempDir } from './helpers/cli.js';
-import { atTruth, cronTruth, servicesTruth } from './helpers/jobs-truth.js';
+import { atTruth, cronTruth, servicesTruth } from './helpers/runs-truth.js';
 import { labTest, truthOf } from './helpers/lab.js';
 
 type Entry = { kind: string; account: string; group?: string; name: string; schedule?: string; command: string; source: string; dynamicUser?: boolean };
 type Account = { kind: string; name: string; privileged: boolean; details: { runs?: { services: number; cronJobs: number; atJobs: number } } };
-type Truth = { jobs: { cronSecret: string; units: string[] } };
+type Truth = { runs: { cronSecret: string; units: string[] } };
 
 const outputs: string[] = [];
 const run = recordingCli(outputs);
@@ -46,7 +46,7 @@ function adminScan(t: ExecutionContext, info: ServerInfo): Promise<{ dir: string
     await ok(t, dir, ['creds', 'add', '--name', 'lab-admin', '--username', admin.username, '--password-stdin', '--elevate', 'sudo', '--scope', `${info.address}/32`], `${admin.password}\n`);
     await ok(t, dir, ['scan', info.address, '--ports', '22', '--creds', 'lab-admin', '--format', 'jsonl']);
     const shown = JSON.parse(await ok(t, dir, ['assets', 'show', info.address, '--format', 'json'])) as { enumerations: Array<{ facts: Record<string, { value?: { entries: Entry[] } }> }> };
-    return { dir, entries: shown.enumerations[0]!.facts.jobs!.value!.entries };
+    return { dir, entries: shown.enumerations[0]!.facts.dependencies!.value!.entries };
   })();
   return scanned;
 }
@@ -61,7 +61,7 @@ labTest('ssh', 'jobs: the services that name their account equal systemd-analyze
   const { entries } = await adminScan(t, info);
   const other = foreign(info);
   const truth = servicesTruth().filter((s) => !other(s.unit) && !other(s.account));
-  t.true(truthOf<Truth>(info).jobs.units.every((u) => truth.some((s) => s.unit === u)), 'the lab\'s units are among them');
+  t.true(truthOf<Truth>(info).runs.units.every((u) => truth.some((s) => s.unit === u)), 'the lab\'s units are among them');
   const ours = entries.filter((e) => e.kind === 'service' && !e.name.includes('@') && !other(e.name) && !other(e.account));
   t.deepEqual(ours.map((e) => `${e.name} ${e.account} ${e.group ?? '-'}`).sort(), truth.map((s) => `${s.unit} ${s.account} ${s.group ?? '-'}`).sort());
   const report = ours.find((e) => e.name.endsWith('-report.service'))!;
@@ -79,7 +79,7 @@ labTest('ssh', 'jobs: cron jobs equal the system crontabs and crontab -l -u of e
   for (const c of cronTruthList) {
     t.true(cron.some((e) => e.account === c.account && e.schedule === c.schedule && sameCommand(e.command, c.command)), `${c.account} ${c.command}`);
   }
-  const secret = truthOf<Truth>(info).jobs.cronSecret;
+  const secret = truthOf<Truth>(info).runs.cronSecret;
   t.true(cronTruthList.some((c) => c.command.includes(secret)), 'the lab\'s cron job holds the secret');
   t.true(cron.some((e) => e.command.includes('DB_PASSWORD=***')));
   const at = entries.filter((e) => e.kind === 'at' && !other(e.account));
@@ -122,14 +122,14 @@ labTest('ssh', 'jobs: without root the per-user crontabs and at jobs are named u
   const scan = jsonLines(await ok(t, dir, ['scan', info.address, '--ports', '22', '--creds', 'alice', '--format', 'jsonl']))[0] as { enumerations: Array<{ notes: string[] }> };
   t.true(scan.enumerations[0]!.notes.some((n) => /^per-user crontabs and at jobs were not all readable \(needs root\): .*\/var\/spool\/cron\/crontabs/.test(n)), scan.enumerations[0]!.notes.join('\n'));
   const shown = JSON.parse(await ok(t, dir, ['assets', 'show', info.address, '--format', 'json'])) as { enumerations: Array<{ facts: Record<string, { value?: { entries: Entry[] } }> }> };
-  const entries = shown.enumerations[0]!.facts.jobs!.value!.entries;
-  for (const unit of truthOf<Truth>(info).jobs.units) t.true(entries.some((e) => e.name === unit), unit);
+  const entries = shown.enumerations[0]!.facts.dependencies!.value!.entries;
+  for (const unit of truthOf<Truth>(info).runs.units) t.true(entries.some((e) => e.name === unit), unit);
   t.false(entries.some((e) => e.kind === 'at'));
 });
 
 labTest('ssh', 'jobs: the cron job\'s secret is in no output and not in the database', async (t, info) => {
   const { dir } = await adminScan(t, info);
-  const secret = truthOf<Truth>(info).jobs.cronSecret;
+  const secret = truthOf<Truth>(info).runs.cronSecret;
   await ok(t, dir, ['assets', 'show', info.address, '--evidence']);
   for (const text of [...outputs, readFileSync(join(dir, 's.db')).toString('latin1')]) t.false(text.includes(secret), 'the secret appeared');
 });
