@@ -74,8 +74,8 @@ async function build(t: ExecutionContext): Promise<Built> {
   ].join('\n'));
   // What the runs script prints on the first host: a service, a DynamicUser= one, a cron.d job and a user's crontab.
   const runs = parseRuns([
-    'B dirs /usr/lib/systemd/system', 'B unit /usr/lib/systemd/system/app.service\t', '[Service]', 'User=alice', 'ExecStart=/opt/app/run',
-    'B unit /usr/lib/systemd/system/dyn.service\t', '[Service]', 'DynamicUser=yes', 'ExecStart=/bin/true',
+    'B dirs /usr/lib/systemd/system', 'B unit /usr/lib/systemd/system/app.service', '[Service]', 'User=alice', 'ExecStart=/opt/app/run',
+    'B unit /usr/lib/systemd/system/dyn.service', '[Service]', 'DynamicUser=yes', 'ExecStart=/bin/true',
     'B cron /etc/cron.d/jobs', '0 1 * * * hx_admin /usr/local/bin/rotate-logs', 'B crontab /var/spool/cron/crontabs/alice', '*/10 * * * * /usr/bin/sync-data',
   ].join('\n'), 'B', () => undefined);
   const collected: Collected = {

@@ -4,14 +4,14 @@
  */
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAuthorizedKeys } from '../enum/ssh/keys.js';
 import { parseLastlog, parsePasswd, parseShadow } from '../enum/ssh/parse-accounts.js';
 import { parsePackages, parseServices, parseSockets } from '../enum/ssh/parse-system.js';
 import { loadSudoers, parseSudoers } from '../enum/ssh/sudoers.js';
 import { grantsFor, rulesFor, SudoHost } from '../enum/ssh/sudoers-match.js';
-import { splitFiles } from '../enum/ssh/commands.js';
+import { runsScript, splitFiles } from '../enum/ssh/commands.js';
 import { parseRuns, redactCommand, runsByAccount } from '../enum/ssh/parse-runs.js';
 import { tempDir } from './helpers/cli.js';
 
@@ -150,47 +150,49 @@ test('sudoers includes: relative paths from the including file, %h as the short 
 
 /** What runsScript prints, by hand: every case of unit resolution, crontabs and at jobs. */
 const RUNS = (b: string) => `${b} dirs /etc/systemd/system /run/systemd/system /usr/lib/systemd/system
-${b} unit /etc/systemd/system/web.service\t
+${b} unit /etc/systemd/system/web.service
 [Service]
 User=www
 ExecStart=/usr/bin/web --password=hunter2
-${b} unit /usr/lib/systemd/system/web.service\t
+${b} unit /usr/lib/systemd/system/web.service
 [Service]
 User=nobody
-${b} unit /usr/lib/systemd/system/web.service.d/10-a.conf\t
+${b} unit /usr/lib/systemd/system/web.service.d/10-a.conf
 [Service]
 Group=webgrp
-${b} unit /etc/systemd/system/web.service.d/20-b.conf\t
+${b} unit /etc/systemd/system/web.service.d/20-b.conf
 [Service]
 User=
 User=svc-web
-${b} unit /usr/lib/systemd/system/worker@.service\t
+${b} unit /usr/lib/systemd/system/worker@.service
 [Service]
 User=%i
 ExecStart=/usr/bin/worker %I
-${b} unit /etc/systemd/system/multi-user.target.wants/worker@alice.service\t/usr/lib/systemd/system/worker@.service
+${b} link /etc/systemd/system/multi-user.target.wants/worker@alice.service\t/usr/lib/systemd/system/worker@.service
+${b} unit /etc/systemd/system/multi-user.target.wants/worker@alice.service
 [Service]
 User=%i
 ExecStart=/usr/bin/worker %I
-${b} unit /etc/systemd/system/masked.service\t/dev/null
-${b} unit /usr/lib/systemd/system/masked.service\t
+${b} link /etc/systemd/system/masked.service\t/dev/null
+${b} unit /usr/lib/systemd/system/masked.service
 [Service]
 User=masked
-${b} unit /usr/lib/systemd/system/alias.service\t/usr/lib/systemd/system/web.service
+${b} link /usr/lib/systemd/system/alias.service\t/usr/lib/systemd/system/web.service
+${b} unit /usr/lib/systemd/system/alias.service
 [Service]
 User=nobody
-${b} unit /usr/lib/systemd/system/dyn.service\t
+${b} unit /usr/lib/systemd/system/dyn.service
 [Service]
 DynamicUser=yes
 ExecStart=/bin/true
-${b} unit /usr/lib/systemd/system/plain.service\t
+${b} unit /usr/lib/systemd/system/plain.service
 [Service]
 ExecStart=/bin/plain
-${b} unit /usr/lib/systemd/system/grouponly.service\t
+${b} unit /usr/lib/systemd/system/grouponly.service
 [Service]
 Group=adm
 ExecStart=/bin/g
-${b} unit /usr/lib/systemd/system/unitsection.service\t
+${b} unit /usr/lib/systemd/system/unitsection.service
 [Unit]
 User=nope
 ${b} cron /etc/crontab
@@ -239,6 +241,28 @@ test('jobs: systemd resolution (search path order, drop-ins, masks, aliases, tem
   t.deepEqual(runsByAccount(runs.entries).get('alice'), { services: 1, cronJobs: 1, atJobs: 1 });
   t.is(redactCommand('mysqldump -uroot -pTopSecret db | gzip'), 'mysqldump -uroot -p*** db | gzip');
   t.is(redactCommand('mkdir -p /var/x && API_KEY="a b" run'), 'mkdir -p /var/x && API_KEY=*** run');
+});
+
+test('jobs: the runs script itself over real unit files: links, continued lines, a file ending in a backslash, a name with a blank', (t) => {
+  const dir = tempDir(t);
+  const [etc, lib] = [join(dir, 'etc'), join(dir, 'lib')];
+  mkdirSync(join(etc, 'multi-user.target.wants'), { recursive: true });
+  mkdirSync(join(lib, 'app.service.d'), { recursive: true });
+  writeFileSync(join(lib, 'app.service'), '[Unit]\nDescription=x\n[Service]\nExecStart=/usr/bin/app \\\n  --flag \\\n  --other\nUser=app\n');
+  writeFileSync(join(lib, 'app.service.d', 'z.conf'), '[Service]\nExecStart=\nExecStart=/usr/bin/app2 \\');
+  writeFileSync(join(lib, 'b c.service'), '[Service]\nUser=bc\n');
+  writeFileSync(join(lib, 'tmpl@.service'), '[Service]\nUser=%i\nExecStart=/bin/t %I\n');
+  symlinkSync(join(lib, 'tmpl@.service'), join(etc, 'multi-user.target.wants', 'tmpl@svc-x.service'));
+  symlinkSync('/dev/null', join(etc, 'masked.service'));
+  writeFileSync(join(lib, 'masked.service'), '[Service]\nUser=nobody\n');
+  const b = 'c0ffee00';
+  const out = execFileSync('sh', ['-c', runsScript(b, [etc, lib])]).toString();
+  const services = parseRuns(out, b, () => undefined).entries.filter((e) => e.kind === 'service');
+  t.deepEqual(services.map((e) => [e.name, e.account, e.command]), [
+    ['app.service', 'app', '/usr/bin/app2'],
+    ['b c.service', 'bc', ''],
+    ['tmpl@svc-x.service', 'svc-x', '/bin/t svc/x'],
+  ]);
 });
 
 test('passwd and shadow: fields, locks, expiry and password age', (t) => {

@@ -203,7 +203,8 @@ export function cronFileName(name: string): boolean {
 
 /** Parses `runsScript`'s output. `userOf`: the account name of a uid (at jobs record a uid). */
 export function parseRuns(text: string, boundary: string, userOf: (uid: number) => string | undefined): HostRuns {
-  const units: UnitFile[] = [];
+  const unitTexts = new Map<string, string>();
+  const targets = new Map<string, string>();
   const entries: RunEntry[] = [];
   const unreadable: string[] = [];
   let unitDirs: string[] = [];
@@ -212,11 +213,12 @@ export function parseRuns(text: string, boundary: string, userOf: (uid: number) 
     const section = header.slice(0, space);
     const rest = header.slice(space + 1);
     if (section === 'dirs') unitDirs = rest.split(' ').filter(Boolean);
-    else if (section === 'unit') {
-      const [path, target = ''] = rest.split('\t');
-      const dir = unitDirs.find((d) => path!.startsWith(`${d}/`)) ?? posix.dirname(path!);
-      units.push({ path: path!, dir, name: posix.basename(path!), target, text: body });
-    } else if (section === 'cron') {
+    else if (section === 'link') {
+      const tab = rest.indexOf('\t');
+      targets.set(rest.slice(0, tab), rest.slice(tab + 1));
+      if (!unitTexts.has(rest.slice(0, tab))) unitTexts.set(rest.slice(0, tab), '');
+    } else if (section === 'unit') unitTexts.set(rest, body);
+    else if (section === 'cron') {
       if (posix.dirname(rest) === '/etc' || cronFileName(posix.basename(rest))) entries.push(...cronJobs(body, rest));
     } else if (section === 'crontab') entries.push(...cronJobs(body, rest, posix.basename(rest)));
     else if (section === 'at') {
@@ -224,6 +226,9 @@ export function parseRuns(text: string, boundary: string, userOf: (uid: number) 
       if (job) entries.push(job);
     } else if (section === 'unreadable') unreadable.push(rest);
   }
+  const units = [...unitTexts].map(([path, body]): UnitFile => ({
+    path, dir: unitDirs.find((d) => path.startsWith(`${d}/`)) ?? posix.dirname(path), name: posix.basename(path), target: targets.get(path) ?? '', text: body,
+  }));
   return { entries: [...services(units, unitDirs), ...entries], unreadable };
 }
 
