@@ -33,7 +33,8 @@ export function accountsOf(c: Collected, connectedAs: string): AccountObservatio
   for (const u of c.passwd) {
     const memberOf = groups.filter((g) => g.members.includes(u.name)).map((g) => g.name);
     const primary = groupByGid.get(u.gid)?.name;
-    const all = [...new Set([...(primary ? [primary] : []), ...memberOf])];
+    const sudoUser = sudoUserOf(u, groups);
+    const all = sudoUser.groups;
     const reasons: string[] = [];
     if (u.uid === 0) reasons.push('uid 0 (getent passwd)');
     for (const g of ADMIN_GROUPS) {
@@ -41,7 +42,7 @@ export function accountsOf(c: Collected, connectedAs: string): AccountObservatio
       else if (primary === g) reasons.push(`primary group ${g} (getent passwd)`);
     }
     if (c.sudoers) {
-      for (const r of rulesFor(sudoUserOf(u, groups), c.sudoers, c.sudoHost)) reasons.push(`sudoers: ${r.text} (${r.file}:${r.line})`);
+      for (const r of rulesFor(sudoUser, c.sudoers, c.sudoHost)) reasons.push(`sudoers: ${r.text} (${r.file}:${r.line})`);
     } else if (u.name === connectedAs && c.sudoSelf && /may run the following commands/.test(c.sudoSelf)) {
       reasons.push('sudo -l lists commands it may run');
     }

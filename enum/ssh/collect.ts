@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Fact } from '../types.js';
-import { catFilesScript, commandLine, HostCommand, runsScript, listDirsScript, splitFiles, STAGE_ONE } from './commands.js';
+import { catFilesScript, commandLine, HostCommand, listDirsScript, runsScript, splitFiles, STAGE_ONE } from './commands.js';
 import { HostRuns, parseRuns } from './parse-runs.js';
 import { parseAuthorizedKeys, AuthorizedKey } from './keys.js';
 import { GroupEntry, LastlogEntry, parseGroup, parseLastlog, parsePasswd, parseShadow, PasswdEntry, ShadowEntry } from './parse-accounts.js';
