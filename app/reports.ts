@@ -6,8 +6,9 @@ import { ACCOUNT_KINDS, type AccountView, logonState } from '../model/account.js
 import type { ScanRecord, Store } from '../store/store.js';
 import { DAY_MS } from '../onboarding/evaluate.js';
 import { globMatcher } from '../onboarding/patterns.js';
+import { RUN_KINDS, type RunEntry } from '../enum/ssh/parse-runs.js';
 
-export const REPORTS = ['unmanaged', 'managed', 'stale', 'ssh-keys', 'software'] as const;
+export const REPORTS = ['unmanaged', 'managed', 'stale', 'ssh-keys', 'software', 'dependencies'] as const;
 export type ReportName = (typeof REPORTS)[number];
 
 /** A list (the reasons an account is privileged) is an array in JSON and joined with "; " elsewhere. */
@@ -262,6 +263,34 @@ export async function buildReport(store: Store, name: ReportName, options: Repor
         description: 'Packages from the latest credentialed enumeration of each asset.',
         columns: [col('package', 'Package'), col('version', 'Version'), col('arch', 'Arch'), col('manager', 'Manager'), col('asset', 'Asset'), col('address', 'Address'), col('scan', 'Scan')],
         rows,
+      };
+    }
+    case 'dependencies': {
+      const [facts, accounts] = await Promise.all([store.latestFacts('dependencies'), store.listAccounts()]);
+      const accountOf = new Map(accounts.filter((a) => a.kind === 'local').map((a) => [`${a.address}\0${a.name}`, a]));
+      const rows = facts.flatMap(({ address, scanId, value }) => ((value as { entries?: RunEntry[] }).entries ?? []).map((e) => {
+        const a = accountOf.get(`${address}\0${e.account}`);
+        return {
+          asset: hostOf.get(address) || null, address, account: e.account, kind: e.kind, name: e.name, schedule: e.schedule ?? null,
+          command: e.command, source: e.source, accountListed: a !== undefined, privileged: a?.privileged ?? null, scan: scanId,
+        };
+      })).sort((x, y) => x.address.localeCompare(y.address) || x.account.localeCompare(y.account) || x.kind.localeCompare(y.kind) || x.name.localeCompare(y.name));
+      const accountsIn = (list: typeof rows) => distinct(list.map((r) => `${r.address}\0${r.account}`));
+      return {
+        ...base, title: 'Accounts that run services and jobs', parameters: {},
+        description: 'Which account runs each systemd service (User=, Group=, DynamicUser=), cron job and at job, from the latest SSH '
+          + 'enumeration of each asset: what to check before an account\'s password is rotated or the account disabled.',
+        columns: [col('asset', 'Asset'), col('address', 'Address'), col('account', 'Account'), col('kind', 'Kind'), col('name', 'Name'),
+          col('schedule', 'Schedule'), col('command', 'Command'), col('source', 'Source'), col('accountListed', 'Account listed'),
+          col('privileged', 'Privileged'), col('scan', 'Scan')],
+        rows,
+        summary: [
+          count('rows', 'services and jobs', rows.length), count('accounts', 'accounts running them', accountsIn(rows)),
+          count('assets', 'assets', distinct(rows.map((r) => r.address))),
+          ...RUN_KINDS.map((k) => count(k, { service: 'services', cron: 'cron jobs', at: 'at jobs' }[k], rows.filter((r) => r.kind === k).length)),
+          count('privileged', 'privileged accounts running them', accountsIn(rows.filter((r) => r.privileged === true))),
+          count('unlisted', 'run by an account not in the account list (DynamicUser=, or missing)', rows.filter((r) => !r.accountListed).length),
+        ],
       };
     }
   }

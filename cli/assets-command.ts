@@ -136,7 +136,7 @@ async function assetShow(argv: string[]): Promise<number> {
       port: p.port, protocol: p.protocol, state: p.state, rttMs: p.rttMs, scanId: p.scanId, lastSeen: p.lastSeen,
       ...(p.service ? {
         service: p.service.service, product: p.service.product, version: p.service.version, info: p.service.info, cpe: p.service.cpe,
-        confidence: p.service.confidence, sources: p.service.sources, ...(values.evidence ? { outcomes: p.service.outcomes } : {}),
+        namingContexts: p.service.namingContexts, confidence: p.service.confidence, sources: p.service.sources, ...(values.evidence ? { outcomes: p.service.outcomes } : {}),
       } : {}),
     }));
     if (format === 'csv') {
@@ -179,6 +179,7 @@ async function assetShow(argv: string[]): Promise<number> {
       const what = [p.service ?? 'unknown', p.product, p.version, p.info ? `(${p.info})` : undefined].filter(Boolean).join(' ');
       const older = p.scanId !== asset.lastScanId ? `  (last seen by scan ${p.scanId}, ${p.lastSeen})` : '';
       out.push(`  ${`${p.port}/${p.protocol}`.padEnd(9)}${p.state.padEnd(7)}${what}${older}`);
+      if (p.namingContexts?.length) out.push(`      naming contexts: ${p.namingContexts.join('; ')}`);
       if (p.sources) for (const [field, rule] of Object.entries(p.sources)) out.push(`      ${field.padEnd(8)} <- ${rule}`);
       for (const o of (p as { outcomes?: Array<{ probe: string; status: string; error?: string; elapsedMs: number; evidence: unknown[] }> }).outcomes ?? []) {
         out.push(`      probe ${o.probe}: ${o.status}${o.error ? ` (${o.error})` : ''}, ${o.elapsedMs} ms`);
@@ -201,6 +202,11 @@ function describeEnumeration(e: StoredEnumeration, evidence: boolean): string[] 
     const value = v as Record<string, unknown> & unknown[];
     if (key === 'software') return `${(value.packages as unknown[]).length} packages (${String(value.manager)})`;
     if (key === 'services') return `${(value.services as unknown[]).length} services (${String(value.manager)})`;
+    if (key === 'dependencies') {
+      const entries = (v as { entries: Array<{ kind: string }> }).entries;
+      const n = (kind: string) => entries.filter((e) => e.kind === kind).length;
+      return `${n('service')} services, ${n('cron')} cron jobs, ${n('at')} at jobs with their accounts (surveyor report dependencies)`;
+    }
     if (key === 'groups' || key === 'shadow' || key === 'sockets' || key === 'interfaces' || key === 'disks') return `${value.length} entries`;
     const text = JSON.stringify(v);
     return text.length > 120 ? `${text.slice(0, 117)}...` : text;

@@ -50,7 +50,7 @@ Commands:
   jobs add|list|show|run|pause|resume|remove|history
                              scheduled discovery jobs, run by workers of their workgroup
   worker [--workgroup W]     run jobs until stopped;  workers: the workers and who holds the rule role
-  report NAME                unmanaged, managed, stale, ssh-keys, software (also as html)
+  report NAME                unmanaged, managed, stale, ssh-keys, software, dependencies (also as html)
   lab up|status|down         real servers on loopback to try surveyor against (root)
   help COMMAND [SUB]         the options of one command (help assets show: of its subcommand)
 

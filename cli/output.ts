@@ -7,7 +7,7 @@ import { csvField, renderTable, SCHEMA_VERSION } from '../app/formats.js';
 import type { Format } from './args.js';
 
 export interface PortRecord extends Pick<PortResult, 'port' | 'state' | 'rttMs'> {
-  readonly service?: { readonly service: string | null; readonly product?: string; readonly version?: string };
+  readonly service?: { readonly service: string | null; readonly product?: string; readonly version?: string; readonly namingContexts?: readonly string[] };
   /** From the store (`assets`): the scan that last saw the port and when it ended. */
   readonly scanId?: number;
   readonly lastSeen?: string;
@@ -43,6 +43,7 @@ function portJson(p: PortRecord): Record<string, unknown> {
   if (p.service?.service) out.service = p.service.service;
   if (p.service?.product) out.product = p.service.product;
   if (p.service?.version) out.version = p.service.version;
+  if (p.service?.namingContexts?.length) out.namingContexts = p.service.namingContexts;
   if (p.scanId !== undefined) out.scanId = p.scanId;
   if (p.lastSeen !== undefined) out.lastSeen = p.lastSeen;
   return out;

@@ -21,6 +21,9 @@ Reports for auditors, from the stored data:
   ssh-keys    authorized keys per account and asset, weak keys flagged, the same key on several hosts counted
   software    installed packages across assets, --name GLOB to filter (e.g. "openssh*"); --by package gives one
               row per package with its host count and versions (default --by host: one row per host and package)
+  dependencies which account runs each systemd service, cron job and at job (from SSH enumerations), with its
+              command, where it is defined, and whether the account is privileged: what to check before a password
+              is rotated or an account disabled
 
 Every report starts with summary counts (table: a header block; json: "summary"; jsonl and csv: rows only,
 one per line).
@@ -32,6 +35,7 @@ examples:
   surveyor report unmanaged --format html --output unmanaged.html
   surveyor report stale --days 30 --format csv
   surveyor report software --by package --name "openssh*"
+  surveyor report dependencies --format csv
 `;
 
 export async function reportCommand(argv: string[]): Promise<number> {

@@ -23,7 +23,8 @@ import { parseRules } from '../profiles/rules.js';
 import { parseAuthorizedKeys } from '../enum/ssh/keys.js';
 import { parseGroup, parseLastlog, parsePasswd, parseShadow } from '../enum/ssh/parse-accounts.js';
 import { parseCpuinfo, parseIp, parseOsRelease, parsePackages, parsePairs, parseServices, parseSockets } from '../enum/ssh/parse-system.js';
-import { parseSudoers, rulesFor } from '../enum/ssh/sudoers.js';
+import { parseSudoers } from '../enum/ssh/sudoers.js';
+import { grantsFor } from '../enum/ssh/sudoers-match.js';
 import { InputError } from '../scanner/errors.js';
 import { dnKey, fileTimeToIso, intervalSeconds, rdnValue, sidToString } from '../enum/ldap/codecs.js';
 import { completeRanges } from '../enum/ldap/search.js';
@@ -64,8 +65,8 @@ const TARGETS: Target[] = [
   },
   {
     name: 'sudoers',
-    seeds: [Buffer.from('User_Alias A = x, %g, !y : B = A\nA ALL=(ALL) ALL\n%sudo ALL=ALL\\\n ,z\n@includedir /etc/sudoers.d\n')],
-    run: (b) => rulesFor({ name: 'x', uid: 1, groups: ['g'], gids: [1] }, parseSudoers(b.toString('utf8'), 'fuzz')),
+    seeds: [Buffer.from('User_Alias A = x, %g, !y : B = A\nHost_Alias H = h*, 192.0.2.0/24, !fd00::/64\nA H=(ALL) ALL : !H = NOPASSWD: /bin/ls\n%sudo ALL=ALL\\\n ,z\n@includedir /etc/sudoers.d\n')],
+    run: (b) => grantsFor({ name: 'x', uid: 1, groups: ['g'], gids: [1] }, parseSudoers(b.toString('utf8'), 'fuzz'), { hostname: 'h1', fqdn: 'h1.example', addresses: ['192.0.2.2/24', 'fd00::2/64'] }),
   },
   {
     name: 'host command output',

@@ -11,7 +11,7 @@ export interface AssetPort {
   readonly scanId: number;
   /** When that scan ended (while it runs, its last heartbeat); the store always sets it. */
   readonly lastSeen?: string;
-  readonly service?: Pick<ServiceProfile, 'service' | 'product' | 'version' | 'info' | 'cpe' | 'confidence' | 'sources' | 'outcomes'>;
+  readonly service?: Pick<ServiceProfile, 'service' | 'product' | 'version' | 'info' | 'cpe' | 'namingContexts' | 'confidence' | 'sources' | 'outcomes'>;
 }
 
 export interface AssetView {

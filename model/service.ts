@@ -25,6 +25,8 @@ export interface ServiceProfile {
   readonly version?: string;
   readonly info?: string;
   readonly cpe?: string;
+  /** A directory server's naming contexts, from its rootDSE (`dc=example,dc=test`). */
+  readonly namingContexts?: readonly string[];
   readonly confidence: number;
   /** Which rule (or probe) set each field. */
   readonly sources: Readonly<Record<string, string>>;

@@ -8,7 +8,7 @@ import { InputError } from '../scanner/errors.js';
 import { parseToken } from '../scanner/targets/parse.js';
 import { fieldNames, fieldSpec, OPERATORS, ValueShape } from './fields.js';
 import { unsupportedRegex, compileRegex } from './patterns.js';
-import { didYouMean } from './suggest.js';
+import { closest, didYouMean } from './suggest.js';
 
 export const RULE_SCHEMA = 1;
 export const RULE_KINDS = ['asset', 'account'] as const;
@@ -201,6 +201,22 @@ function checkAction(c: Checker, path: string, node: unknown): Action | undefine
   }
 }
 
+/**
+ * The kind a rule with a missing or misspelled kind most likely means: the one "did you mean" suggests, else the
+ * one its condition and actions fit best (fewest problems; asset on a tie).
+ */
+function likelyKind(given: unknown, when: unknown, then: unknown, ruleNames: ReadonlySet<string>): RuleKind {
+  const suggested = typeof given === 'string' ? closest(given, RULE_KINDS) : undefined;
+  if (suggested) return suggested as RuleKind;
+  const onboards = Array.isArray(then) && then.some((a) => isMap(a) && 'onboard' in a);
+  const problems = (kind: RuleKind) => {
+    const trial = new Checker();
+    checkCondition(trial, 'when', kind, when, ruleNames);
+    return trial.problems.length + (kind === 'asset' && onboards ? 1 : 0);
+  };
+  return RULE_KINDS.reduce((best, k) => (problems(k) < problems(best) ? k : best));
+}
+
 /** The problem of an onboard action naming a workgroup that does not exist, with the command that makes it. */
 export function unknownWorkgroup(workgroup: string, known: readonly string[]): string {
   return `no workgroup "${workgroup}"${didYouMean(workgroup, [...known])}; add it with: surveyor workgroups add ${JSON.stringify(workgroup)} --site SITE`;
@@ -236,13 +252,16 @@ export function checkRules(doc: unknown, workgroups?: readonly string[]): { rule
     }
     for (const k of Object.keys(r)) if (!RULE_KEYS.includes(k)) c.add(`${path}.${k}`, `unknown key "${k}"${didYouMean(k, RULE_KEYS)}`);
     if (typeof r.name !== 'string' || !NAME.test(r.name)) c.add(`${path}.name`, r.name === undefined ? 'missing: every rule needs a name' : `${typeOf(r.name)} is not a rule name (letters, digits, blanks, ".", "_", "-"; at most 80)`);
-    const kind = r.kind as RuleKind;
-    if (!RULE_KINDS.includes(kind)) c.add(`${path}.kind`, r.kind === undefined ? 'missing: asset or account' : `${typeOf(r.kind)} is not asset or account${typeof r.kind === 'string' ? didYouMean(r.kind, [...RULE_KINDS]) : ''}`);
+    const given = r.kind as RuleKind;
+    if (!RULE_KINDS.includes(given)) c.add(`${path}.kind`, r.kind === undefined ? 'missing: asset or account' : `${typeOf(r.kind)} is not asset or account${typeof r.kind === 'string' ? didYouMean(r.kind, [...RULE_KINDS]) : ''}`);
+    // A bad kind still gets its condition and actions checked, as the kind it most likely means, so that one run
+    // names every problem.
+    const kind = RULE_KINDS.includes(given) ? given : likelyKind(r.kind, r.when, r.then, names);
     if (r.enabled !== undefined && typeof r.enabled !== 'boolean') c.add(`${path}.enabled`, `true or false, not ${typeOf(r.enabled)}`);
     if (r.order !== undefined && (typeof r.order !== 'number' || !Number.isInteger(r.order))) c.add(`${path}.order`, `a whole number, not ${typeOf(r.order)}`);
     if (r.description !== undefined && typeof r.description !== 'string') c.add(`${path}.description`, `text, not ${typeOf(r.description)}`);
     if (r.when === undefined) c.add(`${path}.when`, 'missing: the condition that selects');
-    else if (RULE_KINDS.includes(kind)) checkCondition(c, `${path}.when`, kind, r.when, names);
+    else checkCondition(c, `${path}.when`, kind, r.when, names);
     const then = r.then;
     const actions: Action[] = [];
     if (!Array.isArray(then) || !then.length) c.add(`${path}.then`, then === undefined ? 'missing: a list of actions' : `a non-empty list of actions, not ${typeOf(then)}`);

@@ -80,6 +80,11 @@ export const ASSET_READERS: Readonly<Record<string, Reader<AssetSubject>>> = {
 };
 
 const detail = (s: AccountSubject, key: string): unknown => s.view.details[key];
+/** What an account runs (`details.runs`, from an SSH enumeration): a count, or undefined where it was not read. */
+const runs = (s: AccountSubject, kind: 'services' | 'cronJobs' | 'atJobs'): number | undefined => {
+  const value = (s.view.details.runs as Record<string, unknown> | undefined)?.[kind];
+  return typeof value === 'number' ? value : undefined;
+};
 /** A directory flag (`details.flags`, userAccountControl in AD). */
 const flag = (s: AccountSubject, name: string): boolean | undefined => {
   const flags = s.view.details.flags as Record<string, unknown> | undefined;
@@ -114,6 +119,9 @@ export const ACCOUNT_READERS: Readonly<Record<string, Reader<AccountSubject>>> =
   smartcardRequired: (s) => flag(s, 'smartcardRequired'),
   'key.type': (s) => (s.view.kind === 'ssh-key' ? detail(s, 'type') ?? undefined : undefined),
   'key.bits': (s) => (s.view.kind === 'ssh-key' ? detail(s, 'bits') ?? undefined : undefined),
+  services: (s) => runs(s, 'services'),
+  cronJobs: (s) => runs(s, 'cronJobs'),
+  atJobs: (s) => runs(s, 'atJobs'),
   group: (s) => s.groups,
   tag: (s) => s.tags,
   firstSeen: (s) => s.view.firstSeen,

@@ -14,17 +14,14 @@ export function editDistance(a: string, b: string): number {
 }
 
 /**
- * `; did you mean "in"?` or an empty string when nothing is close. A known name the given one starts with (or that
- * starts with it) wins: "inside" means "in" more likely than "inCidr". Otherwise the nearest by edit distance, within
- * a third of the word's letters.
+ * The known name `given` most likely means, or undefined when nothing is close. A known name the given one starts
+ * with (or that starts with it) wins: "inside" means "in" more likely than "inCidr". Otherwise the nearest by edit
+ * distance, within a third of the word's letters.
  */
-export function didYouMean(given: string, known: readonly string[]): string {
+export function closest(given: string, known: readonly string[]): string | undefined {
   const g = given.toLowerCase();
   const prefixed = known.filter((k) => k.length >= 2 && (g.startsWith(k.toLowerCase()) || k.toLowerCase().startsWith(g)) && g.length >= 2);
-  if (prefixed.length) {
-    const best = prefixed.reduce((a, b) => (Math.abs(a.length - g.length) <= Math.abs(b.length - g.length) ? a : b));
-    return `; did you mean "${best}"?`;
-  }
+  if (prefixed.length) return prefixed.reduce((a, b) => (Math.abs(a.length - g.length) <= Math.abs(b.length - g.length) ? a : b));
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const k of known) {
@@ -34,5 +31,11 @@ export function didYouMean(given: string, known: readonly string[]): string {
       bestDistance = d;
     }
   }
-  return best !== undefined && bestDistance <= Math.max(1, Math.floor(given.length / 3)) ? `; did you mean "${best}"?` : '';
+  return best !== undefined && bestDistance <= Math.max(1, Math.floor(given.length / 3)) ? best : undefined;
+}
+
+/** `; did you mean "in"?` (see `closest`), or an empty string when nothing is close. */
+export function didYouMean(given: string, known: readonly string[]): string {
+  const best = closest(given, known);
+  return best === undefined ? '' : `; did you mean "${best}"?`;
 }

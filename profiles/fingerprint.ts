@@ -9,6 +9,7 @@ import type { FieldSource, OsProfile, ServiceName, ServiceProfile } from '../mod
 import { runProbe } from '../probes/core/probe.js';
 import { firstProbes, followUps, probe, ProbeName } from '../probes/registry.js';
 import { certificateNames } from '../probes/tls/probe.js';
+import { namingContextsOf } from './naming-contexts.js';
 import { applyRules, builtInRules, Claim, compareClaims, Field, Rule } from './rules.js';
 
 export interface HostProfile {
@@ -122,9 +123,10 @@ export function profilePort(port: number, outcomes: readonly ProbeOutcome[], rul
   const { values, sources } = pick(forService, ['product', 'version', 'info', 'cpe'], ['product']);
   const sourceText: Record<string, string> = { service: best?.rule ?? 'none' };
   for (const [k, c] of Object.entries(sources)) sourceText[k] = c!.rule;
+  const namingContexts = namingContextsOf(outcomes);
   return {
     service: {
-      port, protocol: 'tcp', service, ...values,
+      port, protocol: 'tcp', service, ...values, ...(namingContexts ? { namingContexts } : {}),
       confidence: best?.confidence ?? 0,
       sources: sourceText,
       outcomes,

@@ -185,20 +185,30 @@ export async function listMemberships(db: Queryable, kind?: MembershipKind): Pro
   return (await db.all(sql`${membershipSelect(db)} ${kind ? sql`WHERE ms.kind = ${kind}` : sql``}`)).map(membershipFromRow);
 }
 
-export async function listSoftware(db: Queryable, assetIds?: readonly number[]): Promise<Array<{ assetId: number; address: string; name: string; version: string; arch: string; manager: string; scanId: number }>> {
-  const software = (column: string) => jsonText(db.dialect, column, ['software', 'value']);
-  const rows = await db.all<{ asset_id: number; address: string; scan_id: number; software: string | null }>(sql`WITH latest AS (SELECT asset_id, max(scan_id) AS scan_id FROM scan_enumerations
-       WHERE status = 'success' AND ${software('facts')} IS NOT NULL GROUP BY asset_id)
-     SELECT e.asset_id, a.address, e.scan_id, ${software('e.facts')} AS software
+/**
+ * One fact's value (`facts.KEY.value`) from each asset's latest successful enumeration that has it (when two
+ * credentials enumerated an asset in that scan, the first row's). Only that value is read out of the facts.
+ */
+export async function latestFacts(db: Queryable, key: string, assetIds?: readonly number[]): Promise<Array<{ assetId: number; address: string; scanId: number; value: unknown }>> {
+  const fact = (column: string) => jsonText(db.dialect, column, [key, 'value']);
+  const rows = await db.all<{ asset_id: number; address: string; scan_id: number; value: string | null }>(sql`WITH latest AS (SELECT asset_id, max(scan_id) AS scan_id FROM scan_enumerations
+       WHERE status = 'success' AND ${fact('facts')} IS NOT NULL GROUP BY asset_id)
+     SELECT e.asset_id, a.address, e.scan_id, ${fact('e.facts')} AS value
      FROM scan_enumerations e JOIN latest l ON l.asset_id = e.asset_id AND l.scan_id = e.scan_id JOIN assets a ON a.id = e.asset_id
-     WHERE ${software('e.facts')} IS NOT NULL ${assetIds ? sql`AND ${inIds('e.asset_id', assetIds)}` : sql``}`);
-  const out: Array<{ assetId: number; address: string; name: string; version: string; arch: string; manager: string; scanId: number }> = [];
+     WHERE ${fact('e.facts')} IS NOT NULL ${assetIds ? sql`AND ${inIds('e.asset_id', assetIds)}` : sql``}`);
   const seen = new Set<number>();
+  const out: Array<{ assetId: number; address: string; scanId: number; value: unknown }> = [];
   for (const r of rows) {
-    if (seen.has(r.asset_id) || !r.software) continue;
+    if (seen.has(r.asset_id) || !r.value) continue;
     seen.add(r.asset_id);
-    const sw = JSON.parse(r.software) as { manager?: string; packages?: Array<{ name: string; version?: string; arch?: string }> };
-    for (const p of sw.packages ?? []) out.push({ assetId: r.asset_id, address: r.address, name: p.name, version: p.version ?? '', arch: p.arch ?? '', manager: sw.manager ?? '', scanId: r.scan_id });
+    out.push({ assetId: r.asset_id, address: r.address, scanId: r.scan_id, value: JSON.parse(r.value) });
   }
   return out;
+}
+
+export async function listSoftware(db: Queryable, assetIds?: readonly number[]): Promise<Array<{ assetId: number; address: string; name: string; version: string; arch: string; manager: string; scanId: number }>> {
+  return (await latestFacts(db, 'software', assetIds)).flatMap(({ assetId, address, scanId, value }) => {
+    const sw = value as { manager?: string; packages?: Array<{ name: string; version?: string; arch?: string }> };
+    return (sw.packages ?? []).map((p) => ({ assetId, address, name: p.name, version: p.version ?? '', arch: p.arch ?? '', manager: sw.manager ?? '', scanId }));
+  });
 }

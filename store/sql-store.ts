@@ -10,6 +10,7 @@ import { currentOwner, ownerGone, ScanOwner } from './owner.js';
 import { checkOwnDatabase, inspectDbFile, NoDatabaseError } from './sqlite-inspect.js';
 import { compareAddresses } from '../scanner/targets/ip.js';
 import { covers } from '../profiles/diff.js';
+import { namingContextsOf } from '../profiles/naming-contexts.js';
 import { LATEST_SCHEMA, MIGRATIONS, MIGRATIONS_TABLE, postgresDdl } from './migrations.js';
 import { type Db, KyselyDb, type Queryable, type Row } from './db.js';
 import { openSqlite } from './sqlite-db.js';
@@ -19,6 +20,7 @@ import type { StoredCredential } from '../vault/credentials.js';
 import type { AccountView } from '../model/account.js';
 import type { AssetPort, AssetView } from '../model/asset.js';
 import type { HostKeyPin } from '../model/host-key.js';
+import type { ProbeOutcome } from '../model/evidence.js';
 import { latestEnumerations, latestHostFacts, listAccounts, writeEnumerations } from './accounts.js';
 import { withCredentialedFacts } from '../profiles/credentialed.js';
 import { listDirectoryComputers, recordDirectory } from './directory.js';
@@ -289,13 +291,16 @@ export class SqlStore implements Store {
         ports: (portsOf.get(a.id) ?? []).map((r) => {
           const sv = serviceOf.get(`${a.id}/${r.scan_id}/${r.port}`);
           const port: AssetPort = { port: r.port, protocol: r.protocol, state: r.state, rttMs: r.rtt_ms, scanId: r.scan_id, lastSeen: r.seen_at };
-          return sv ? {
+          if (!sv) return port;
+          const outcomes = JSON.parse(sv.outcomes) as ProbeOutcome[];
+          const namingContexts = namingContextsOf(outcomes);
+          return {
             ...port,
             service: {
               service: sv.service as never, product: sv.product ?? undefined, version: sv.version ?? undefined, info: sv.info ?? undefined,
-              cpe: sv.cpe ?? undefined, confidence: sv.confidence, sources: JSON.parse(sv.sources), outcomes: JSON.parse(sv.outcomes),
+              cpe: sv.cpe ?? undefined, ...(namingContexts ? { namingContexts } : {}), confidence: sv.confidence, sources: JSON.parse(sv.sources), outcomes,
             },
-          } : port;
+          };
         }),
         os: hostOf.get(a.id)?.os ? JSON.parse(hostOf.get(a.id)!.os!) : undefined,
         domain: hostOf.get(a.id)?.domain ? JSON.parse(hostOf.get(a.id)!.domain!) : undefined,
@@ -382,6 +387,10 @@ export class SqlStore implements Store {
 
   latestEnumerations(address: string): Promise<StoredEnumeration[]> {
     return latestEnumerations(this.db, address);
+  }
+
+  latestFacts(key: string, assetIds?: readonly number[]) {
+    return onboarding.latestFacts(this.db, key, assetIds);
   }
 
   listSoftware(assetIds?: readonly number[]) {

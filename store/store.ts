@@ -167,6 +167,8 @@ export interface Store extends HostKeyStore {
   /** Writes a directory scan's server asset, enumeration, accounts and computers in one transaction. */
   recordDirectory(scanId: number, observation: DirectoryObservation): Promise<void>;
   listDirectoryComputers(domain?: string): Promise<DirectoryComputerView[]>;
+  /** One fact's value (`facts.KEY.value`) per asset, from each asset's latest successful enumeration that has it. */
+  latestFacts(key: string, assetIds?: readonly number[]): Promise<Array<{ assetId: number; address: string; scanId: number; value: unknown }>>;
   /** Installed packages per asset, from each asset's latest successful enumeration that listed them. */
   listSoftware(assetIds?: readonly number[]): Promise<Array<{ assetId: number; address: string; name: string; version: string; arch: string; manager: string; scanId: number }>>;
   addWorkgroup(name: string, site: string, description: string | null, at: string): Promise<void>;

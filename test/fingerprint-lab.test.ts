@@ -3,6 +3,7 @@
  * facts compared with the ground truth its own tools wrote (dpkg-query, ssh-keygen, openssl, SQL, ldapsearch).
  */
 import test from 'ava';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -10,7 +11,7 @@ import { labServer, labTest, truthOf } from './helpers/lab.js';
 import { jsonLines, runCli, tempDir } from './helpers/cli.js';
 import type { ServerInfo } from '../fixtures/lab/types.js';
 
-type Port = { port: number; service?: string; product?: string; version?: string; state: string };
+type Port = { port: number; service?: string; product?: string; version?: string; state: string; namingContexts?: string[] };
 type Asset = { address: string; hostnames: string[]; ports: Port[]; os?: { family?: string; name?: string; version?: string }; domain?: string };
 
 let scan: Promise<Map<string, Asset>> | null = null;
@@ -70,6 +71,29 @@ labTest('pop3', 'fingerprint: Dovecot POP3', async (t, info) => {
 labTest('ldap', 'fingerprint: OpenLDAP from its rootDSE', async (t, info) => {
   const { port } = await portOf(info, 'ldap');
   t.like(port, { service: 'ldap', product: 'OpenLDAP' });
+});
+
+/** The rootDSE's naming contexts as ldapsearch reads them (LDIF: a base64 value after "::"). */
+function namingContextsByLdapsearch(info: ServerInfo): string[] {
+  const out = execFileSync('ldapsearch', ['-x', '-LLL', '-o', 'ldif-wrap=no', '-H', `ldap://${info.address}:${info.ports.ldap}`, '-s', 'base', '-b', '', 'namingContexts']).toString();
+  return out.split('\n').flatMap((l) => {
+    const m = /^namingContexts(::?) (.*)$/.exec(l);
+    return m ? [m[1] === '::' ? Buffer.from(m[2]!, 'base64').toString('utf8') : m[2]!] : [];
+  });
+}
+
+labTest('ldap', 'fingerprint: the naming contexts of the rootDSE on the service, in scan, assets and assets show output, as ldapsearch reads them', async (t, info) => {
+  const truth = namingContextsByLdapsearch(info);
+  t.true(truth.length > 0, 'ldapsearch lists naming contexts');
+  const { port } = await portOf(info, 'ldap');
+  t.deepEqual(port.namingContexts, truth);
+  const listed = await runCli(['assets', '--db', scanDb!, '--format', 'json']);
+  const asset = (JSON.parse(listed.stdout) as { assets: Asset[] }).assets.find((a) => a.address === info.address)!;
+  t.deepEqual(asset.ports.find((p) => p.port === info.ports.ldap)?.namingContexts, truth);
+  const shown = await runCli(['assets', 'show', info.address, '--format', 'json', '--db', scanDb!]);
+  t.deepEqual((JSON.parse(shown.stdout) as { ports: Port[] }).ports.find((p) => p.port === info.ports.ldap)?.namingContexts, truth);
+  const table = await runCli(['assets', 'show', info.address, '--db', scanDb!]);
+  t.true(table.stdout.includes(`naming contexts: ${truth.join('; ')}`), table.stdout);
 });
 
 labTest('rdp', 'fingerprint: RDP, xrdp\'s protocol choice, and the certificate name it presents after selecting TLS', async (t, info) => {

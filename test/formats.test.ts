@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { openStore } from '../store/open-store.js';
 import type { EnumerationRecord } from '../enum/types.js';
 import { runCli, tempDir, dirEnv } from './helpers/cli.js';
+import { REPORTS } from '../app/reports.js';
 
 const HOST = '127.106.0.1';
 const OTHER = '127.106.0.2';
@@ -77,7 +78,10 @@ async function estate(t: ExecutionContext): Promise<{ env: NodeJS.ProcessEnv; db
         },
         { kind: 'local', key: 'alice', name: 'alice', uid: '1000', privileged: false, reasons: [], enabled: true, details: { gecos: 'Alice "A", admin' }, source: 'getent passwd' },
       ],
-      facts: { software: { source: 'dpkg-query -W', value: { manager: 'dpkg', packages: [{ name: 'openssh-server', version: '1:9.2p1-2', arch: 'amd64' }] } } },
+      facts: {
+        software: { source: 'dpkg-query -W', value: { manager: 'dpkg', packages: [{ name: 'openssh-server', version: '1:9.2p1-2', arch: 'amd64' }] } },
+        dependencies: { source: 'runs script', value: { entries: [{ kind: 'cron', account: 'alice', name: 'alice:2', schedule: '@daily', command: 'backup "home", nightly', source: '/var/spool/cron/crontabs/alice:2' }], unreadable: [] } },
+      },
     };
     const totals = { probesDone: 2, hostsDone: 2, open: 1, closed: 1, filtered: 0 };
     for (const [at, open] of [[T0, [22]], [T1, [22, 80]]] as const) {
@@ -128,7 +132,7 @@ test('every listing in every format its help advertises: json, jsonl and csv par
     { words: ['assets', 'show'], args: [HOST] },
     { words: ['assets', 'diff'], args: ['--from', '1', '--to', '2'] },
     { words: ['accounts'] },
-    ...['unmanaged', 'managed', 'stale', 'ssh-keys', 'software'].map((r) => ({ words: ['report'], args: [r] })),
+    ...REPORTS.map((r) => ({ words: ['report'], args: [r] })),
     { words: ['creds', 'list'], help: ['creds'] },
     { words: ['workgroups', 'list'], help: ['workgroups'] },
     { words: ['rules', 'list'], help: ['rules'] },

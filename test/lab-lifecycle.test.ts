@@ -36,6 +36,12 @@ function leftovers(tag = TAG): string[] {
   const groups = spawnSync('getent', ['group'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith(`sv${tag}`));
   found.push(...users.map((u) => `user ${u.split(':')[0]}`), ...groups.map((g) => `group ${g.split(':')[0]}`));
   if (existsSync('/etc/sudoers.d') && readdirSync('/etc/sudoers.d').some((f) => f.startsWith(`sv${tag}`))) found.push('a sudoers file');
+  // The SSH server's services and jobs: unit files, a cron.d file, a crontab, an at job (owned by the lab's user).
+  for (const dir of ['/etc/systemd/system', '/etc/cron.d', '/var/spool/cron/crontabs']) {
+    if (existsSync(dir)) found.push(...readdirSync(dir).filter((f) => f.startsWith(`sv${tag}`)).map((f) => `${dir}/${f}`));
+  }
+  const atq = spawnSync('atq', [], { encoding: 'utf8' }).stdout ?? '';
+  found.push(...atq.split('\n').filter((l) => new RegExp(`\\ssv${tag}\\S*$`).test(l)).map((l) => `at job ${l}`));
   return found;
 }
 

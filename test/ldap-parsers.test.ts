@@ -5,6 +5,7 @@ import { normalizePin, parseDirectoryUrl } from '../enum/ldap/connect.js';
 import { MembershipGraph } from '../enum/ldap/membership.js';
 import { completeRanges, Row } from '../enum/ldap/search.js';
 import { InputError } from '../scanner/errors.js';
+import { namingContextsOf } from '../profiles/naming-contexts.js';
 
 test('SIDs decode from their binary form ([MS-DTYP] 2.4.2.2)', (t) => {
   // S-1-5-21-2373686211-2046929597-637280470-512 written out field by field.
@@ -95,4 +96,12 @@ test('group walks give the shortest path to each group and survive cycles', (t) 
   t.deepEqual(alice.find((r) => r.group === 'CN=Admins,DC=x')!.via, ['CN=T0,DC=x', 'CN=DA,DC=x', 'CN=Admins,DC=x']);
   t.deepEqual(graph.groupsOf('cn=BOB,dc=x').map((r) => r.group), ['CN=DA,DC=x', 'CN=Admins,DC=x'], 'DNs compare case-insensitively; extra links (primary groups) count');
   t.deepEqual(graph.membersOf('CN=Admins,DC=x').sort(), ['CN=alice,DC=x', 'CN=bob,DC=x', 'CN=direct,DC=x']);
+});
+
+test('naming contexts from the rootDSE evidence: split at "; ", never at an escaped ";" inside a DN', (t) => {
+  const outcome = (value: string) => [{ probe: 'ldap', port: 389, status: 'success' as const, elapsedMs: 1, evidence: [{ kind: 'attribute' as const, name: 'ldap.namingContexts', value }] }];
+  t.deepEqual(namingContextsOf(outcome('dc=lab,dc=test')), ['dc=lab,dc=test']);
+  t.deepEqual(namingContextsOf(outcome('DC=lab,DC=test; CN=Configuration,DC=lab,DC=test')), ['DC=lab,DC=test', 'CN=Configuration,DC=lab,DC=test']);
+  t.deepEqual(namingContextsOf(outcome('o=a\\; b; o=c')), ['o=a\\; b', 'o=c']);
+  t.is(namingContextsOf([]), undefined);
 });

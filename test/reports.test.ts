@@ -19,6 +19,7 @@ import { accountsOf } from '../enum/ssh/accounts.js';
 import type { Collected } from '../enum/ssh/collect.js';
 import { parseAuthorizedKeys } from '../enum/ssh/keys.js';
 import { parseLastlog } from '../enum/ssh/parse-accounts.js';
+import { type RunEntry, parseRuns } from '../enum/ssh/parse-runs.js';
 import type { EnumerationRecord } from '../enum/types.js';
 import { evaluateEstate } from '../onboarding/decide.js';
 import { compileRules } from '../onboarding/evaluate.js';
@@ -27,6 +28,7 @@ import { accountSubject, assetSubject } from '../onboarding/subjects.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { runCli, tempDir } from './helpers/cli.js';
+import { REPORTS } from '../app/reports.js';
 
 const DAY = 86_400_000;
 const NOW = Date.now();
@@ -42,7 +44,7 @@ const RECENT = NOW - 2 * DAY;
 /** The command the real enumeration records for authorized_keys: long, with a random marker. */
 const KEY_SOURCE = `sudo -n sh -c 'for f in /root/.ssh/authorized_keys /home/*/.ssh/authorized_keys; do echo "3f9c1e7a5b2d4c6e8a0b1c2d3e4f5a6b $f"; cat "$f"; done' # <AuthorizedKeysFile of each user>`;
 
-interface Built { db: string; dir: string; keys: Array<{ type: string; bits: number; fingerprint: string }>; enumeration: EnumerationRecord }
+interface Built { db: string; dir: string; keys: Array<{ type: string; bits: number; fingerprint: string }>; enumeration: EnumerationRecord; runs: RunEntry[] }
 
 /** Three real keys for hx_admin, from ssh-keygen; the fingerprints ssh-keygen -l gives are the ground truth. */
 function makeKeys(dir: string): { text: string; truth: Array<{ type: string; bits: number; fingerprint: string }> } {
@@ -70,8 +72,14 @@ async function build(t: ExecutionContext): Promise<Built> {
     'carol            pts/1    127.103.0.9                                ' + lastlogDate(RECENT),
     'hx_admin                                                             **Never logged in**',
   ].join('\n'));
+  // What the runs script prints on the first host: a service, a DynamicUser= one, a cron.d job and a user's crontab.
+  const runs = parseRuns([
+    'B dirs /usr/lib/systemd/system', 'B unit /usr/lib/systemd/system/app.service', '[Service]', 'User=alice', 'ExecStart=/opt/app/run',
+    'B unit /usr/lib/systemd/system/dyn.service', '[Service]', 'DynamicUser=yes', 'ExecStart=/bin/true',
+    'B cron /etc/cron.d/jobs', '0 1 * * * hx_admin /usr/local/bin/rotate-logs', 'B crontab /var/spool/cron/crontabs/alice', '*/10 * * * * /usr/bin/sync-data',
+  ].join('\n'), 'B', () => undefined);
   const collected: Collected = {
-    sudo: true, notes: [],
+    sudo: true, notes: [], runs,
     facts: { 'authorized-keys': { source: KEY_SOURCE }, passwd: { source: 'getent passwd' } },
     passwd: [
       { name: 'root', uid: 0, gid: 0, gecos: 'root', home: '/root', shell: '/bin/bash' },
@@ -88,7 +96,7 @@ async function build(t: ExecutionContext): Promise<Built> {
   const software = (pkgs: Array<[string, string]>) => ({ source: 'dpkg-query -W', value: { manager: 'dpkg', packages: pkgs.map(([name, version]) => ({ name, version, arch: 'amd64' })) } });
   const enumeration: EnumerationRecord = {
     method: 'ssh', port: 22, credential: 'lab-root', status: 'success', notes: [], elapsedMs: 10, accounts,
-    facts: { software: software([['openssh-server', '1:9.2p1-2'], ['sudo', '1.9.13']]) },
+    facts: { software: software([['openssh-server', '1:9.2p1-2'], ['sudo', '1.9.13']]), dependencies: { source: 'runs script', value: runs } },
   };
   const db = join(dir, 's.db');
   const store = await openStore(db, { create: true });
@@ -105,7 +113,7 @@ async function build(t: ExecutionContext): Promise<Built> {
   } finally {
     await store.close();
   }
-  return { db, dir, keys: truth, enumeration };
+  return { db, dir, keys: truth, enumeration, runs: runs.entries };
 }
 
 async function withStore<T>(db: string, fn: (s: Store) => Promise<T>): Promise<T> {
@@ -196,7 +204,7 @@ test('report unmanaged identifies each SSH key, says briefly who found it (the c
 test('every report starts with summary counts; software --by package counts hosts per package', async (t) => {
   const { db } = await build(t);
   const [software, accounts] = await withStore(db, (s) => Promise.all([s.listSoftware(), s.listAccounts({ privileged: true })]));
-  for (const name of ['unmanaged', 'managed', 'stale', 'ssh-keys', 'software']) {
+  for (const name of REPORTS) {
     const r = await json(t, db, name);
     t.is(typeof r.summary, 'object', name);
     t.true(Object.values(r.summary).every((v) => Number.isInteger(v)), name);
@@ -222,6 +230,30 @@ test('every report starts with summary counts; software --by package counts host
     t.is(r.code, 2, args.join(' '));
     t.regex(r.stderr, args[2] === 'pkg' ? /"pkg"/ : /--by/);
   }
+});
+
+test('report dependencies: one row per account and what it runs, with whether the account is listed and privileged; rule fields count them', async (t) => {
+  const { db, runs } = await build(t);
+  const report = await json(t, db, 'dependencies');
+  const accounts = (JSON.parse(await ok(t, ['accounts', '--format', 'json', '--db', db])) as { accounts: Row[] }).accounts.filter((a) => a.kind === 'local');
+  const byName = new Map(accounts.map((a) => [a.name, a]));
+  t.deepEqual(report.rows.map((r) => [r.address, r.account, r.kind, r.name, r.schedule, r.command, r.source, r.accountListed, r.privileged]).sort(),
+    runs.map((e) => ['127.103.0.1', e.account, e.kind, e.name, e.schedule ?? null, e.command, e.source, byName.has(e.account), (byName.get(e.account)?.privileged as boolean | undefined) ?? null]).sort());
+  t.like(report.summary, { rows: 4, accounts: 3, assets: 1, service: 2, cron: 2, at: 0, privileged: 2, unlisted: 1 });
+  t.deepEqual((byName.get('alice')!.details as Row).runs, { services: 1, cronJobs: 1, atJobs: 0 } as unknown as Row);
+  for (const format of ['csv', 'html', 'jsonl']) await ok(t, ['report', 'dependencies', '--format', format, '--db', db]);
+  // "runs N services": the rule fields read the counts; an account that runs nothing has 0, not absent.
+  const select = (when: unknown) => withStore(db, async (store) => {
+    const { rules, problems } = checkRules({ schema: 1, rules: [{ name: 'case', kind: 'account', when, then: [{ tag: 'hit' }] }] });
+    t.deepEqual(problems, []);
+    const assets = (await store.listAssets()).map((v) => assetSubject(v, new Map()));
+    const byId = new Map(assets.map((a) => [a.id, a]));
+    const subjects = (await store.listAccounts()).filter((a) => a.kind === 'local').map((v) => accountSubject(v, byId.get(v.assetId)!));
+    return evaluateEstate(compileRules(rules, NOW), assets, subjects, { explain: true }).results.map((r) => r.label.split(' ')[1]).sort();
+  });
+  t.deepEqual(await select({ field: 'services', op: 'gte', value: 1 }), ['alice']);
+  t.deepEqual(await select({ field: 'cronJobs', op: 'gte', value: 1 }), ['alice', 'hx_admin']);
+  t.deepEqual(await select({ field: 'atJobs', op: 'eq', value: 0 }), ['alice', 'bob', 'carol', 'hx_admin', 'root']);
 });
 
 test('the HTML report sorts, filters and searches offline: an inline script, no external URL', async (t) => {

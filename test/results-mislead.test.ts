@@ -11,6 +11,7 @@ import { diffAssets } from '../app/assets.js';
 import { openStore } from '../store/open-store.js';
 import type { HostObservation, NewScan, Store } from '../store/store.js';
 import { jsonLines, runCli, tempDir } from './helpers/cli.js';
+import { REPORTS } from '../app/reports.js';
 
 const totals = { probesDone: 1, hostsDone: 1, open: 1, closed: 0, filtered: 0 };
 
@@ -113,7 +114,7 @@ test('assets diff refuses a directory scan given by number (exit 2, naming it)',
 const READING = [
   ['assets'], ['assets', 'show', '127.101.3.1'], ['assets', 'diff'], ['scans'], ['accounts'], ['creds', 'list'], ['hostkeys', 'list'],
   ['workgroups', 'list'], ['rules', 'list'], ['rules', 'runs'], ['rules', 'show', '1'], ['directory', 'computers'],
-  ...['unmanaged', 'managed', 'stale', 'ssh-keys', 'software'].map((r) => ['report', r]),
+  ...REPORTS.map((r) => ['report', r]),
 ];
 
 test('every reading command refuses a missing database with exit 2 and creates nothing', async (t) => {

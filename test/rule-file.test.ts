@@ -175,3 +175,35 @@ test('a JSON rule file is read as JSON: a trailing comma is refused with its lin
   // The same text as YAML (a .yaml name) is YAML's business: it parses.
   t.notThrows(() => parseRuleFile(trailing, 'r.yaml'));
 });
+
+// Issue 21: a misspelled kind stopped the checks of the rule's fields; the rule is checked as the kind it most
+// likely means (the suggestion, else the kind its condition and actions fit best), so every problem shows at once.
+test('a misspelled or missing kind: the fields are checked all the same, every problem with its line', (t) => {
+  const text = `schema: 1
+rules:
+  - name: a
+    kind: acount
+    when: { field: account.nosuchfield, op: inside, value: x }
+    then: [ { tag: x } ]
+  - name: b
+    kind: 42
+    when: { all: [ { field: privileged, op: eq, value: true }, { field: nmae, op: eq, value: x } ] }
+    then: [ { onboard: { workgroup: w } } ]
+  - name: c
+    when: { field: hostname, op: contains, value: 7 }
+    then: [ { tag: y } ]
+`;
+  const err = t.throws(() => parseRuleFile(text, 'k.yaml'), { instanceOf: InputError })!;
+  const lines = err.message.split('\n').slice(1);
+  const expect = [
+    /rules\[0\]\.kind: string "acount" is not asset or account; did you mean "account"\? \(line 4\)/,
+    /rules\[0\]\.when\.field: unknown account field "account\.nosuchfield"/,
+    /rules\[0\]\.when\.op: unknown operator "inside"; did you mean "in"\? \(line 5\)/,
+    /rules\[1\]\.kind: number 42 is not asset or account \(line 8\)/,
+    // privileged and onboard fit an account rule: nmae is checked against the account fields
+    /rules\[1\]\.when\.all\[1\]\.field: unknown account field "nmae"; did you mean "name"\? \(line 9\)/,
+    /rules\[2\]\.kind: missing: asset or account/,
+  ];
+  for (const re of expect) t.true(lines.some((l) => re.test(l)), `expected a line matching ${re}\n${err.message}`);
+  t.is(lines.length, expect.length, err.message);
+});

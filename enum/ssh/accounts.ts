@@ -1,12 +1,26 @@
 /**
  * Local accounts and SSH keys from what was collected, with privilege decided by the rule of the issue: uid 0,
  * membership in an admin group (sudo, wheel, admin), or a sudoers rule that applies; each reason names its source.
+ * Each local account also counts the services, cron jobs and at jobs it runs (`details.runs`).
  */
 import type { AccountObservation } from '../types.js';
 import type { Collected } from './collect.js';
-import { rulesFor } from './sudoers.js';
+import type { GroupEntry, PasswdEntry } from './parse-accounts.js';
+import { runsByAccount } from './parse-runs.js';
+import { rulesFor, SudoUser } from './sudoers-match.js';
 
 export const ADMIN_GROUPS = ['sudo', 'wheel', 'admin'] as const;
+
+/** A user as sudoers sees it: its name and uid, and the names and ids of its groups, the primary one first. */
+export function sudoUserOf(u: PasswdEntry, groups: readonly GroupEntry[]): SudoUser {
+  const primary = groups.find((g) => g.gid === u.gid);
+  const memberOf = groups.filter((g) => g.members.includes(u.name));
+  return {
+    name: u.name, uid: u.uid,
+    groups: [...new Set([...(primary ? [primary.name] : []), ...memberOf.map((g) => g.name)])],
+    gids: [...new Set([u.gid, ...memberOf.map((g) => g.gid)])],
+  };
+}
 
 export function accountsOf(c: Collected, connectedAs: string): AccountObservation[] {
   if (!c.passwd) return [];
@@ -15,10 +29,12 @@ export function accountsOf(c: Collected, connectedAs: string): AccountObservatio
   const passwdSource = c.facts.passwd?.source ?? 'getent passwd';
   const out: AccountObservation[] = [];
   const privilegeOf = new Map<string, string[]>();
+  const runs = c.runs ? runsByAccount(c.runs.entries) : undefined;
   for (const u of c.passwd) {
     const memberOf = groups.filter((g) => g.members.includes(u.name)).map((g) => g.name);
     const primary = groupByGid.get(u.gid)?.name;
-    const all = [...new Set([...(primary ? [primary] : []), ...memberOf])];
+    const sudoUser = sudoUserOf(u, groups);
+    const all = sudoUser.groups;
     const reasons: string[] = [];
     if (u.uid === 0) reasons.push('uid 0 (getent passwd)');
     for (const g of ADMIN_GROUPS) {
@@ -26,8 +42,7 @@ export function accountsOf(c: Collected, connectedAs: string): AccountObservatio
       else if (primary === g) reasons.push(`primary group ${g} (getent passwd)`);
     }
     if (c.sudoers) {
-      const gids = groups.filter((g) => all.includes(g.name)).map((g) => g.gid);
-      for (const r of rulesFor({ name: u.name, uid: u.uid, groups: all, gids }, c.sudoers)) reasons.push(`sudoers: ${r.text} (${r.file}:${r.line})`);
+      for (const r of rulesFor(sudoUser, c.sudoers, c.sudoHost)) reasons.push(`sudoers: ${r.text} (${r.file}:${r.line})`);
     } else if (u.name === connectedAs && c.sudoSelf && /may run the following commands/.test(c.sudoSelf)) {
       reasons.push('sudo -l lists commands it may run');
     }
@@ -52,6 +67,7 @@ export function accountsOf(c: Collected, connectedAs: string): AccountObservatio
         loginShell: !/(nologin|false|sync|shutdown|halt)$/.test(u.shell),
         ...(shadow ? { password: shadow.password, passwordMaxDays: shadow.maxDays ?? null, expires: shadow.expires ?? null, expired } : {}),
         ...(last?.at ? { lastLogonFrom: last.from ?? null } : {}),
+        ...(runs ? { runs: runs.get(u.name) ?? { services: 0, cronJobs: 0, atJobs: 0 } } : {}),
       },
       source: passwdSource,
     });

@@ -1,18 +1,21 @@
 /**
  * Runs the host commands over an authenticated session and turns their output into facts, each carrying the
  * command it came from. Follow-up rounds fetch what the first round names: sudoers includes, the sshd
- * configurations of running daemons, and every authorized_keys file they point to.
+ * configurations of running daemons, and every authorized_keys file they point to; and which accounts run the
+ * host's services, cron jobs and at jobs.
  */
 import { randomBytes } from 'node:crypto';
 import type { Fact } from '../types.js';
-import { catFilesScript, commandLine, HostCommand, listDirsScript, splitFiles, STAGE_ONE } from './commands.js';
+import { catFilesScript, commandLine, HostCommand, listDirsScript, runsScript, splitFiles, STAGE_ONE } from './commands.js';
+import { HostRuns, parseRuns } from './parse-runs.js';
 import { parseAuthorizedKeys, AuthorizedKey } from './keys.js';
 import { GroupEntry, LastlogEntry, parseGroup, parseLastlog, parsePasswd, parseShadow, PasswdEntry, ShadowEntry } from './parse-accounts.js';
 import {
-  parseCpuinfo, parseIp, parseKeyValues, parseMeminfo, parseOsRelease, parsePackages, parsePairs, parseServices, parseSockets, parseUname,
+  NetworkInterface, parseCpuinfo, parseIp, parseKeyValues, parseMeminfo, parseOsRelease, parsePackages, parsePairs, parseServices, parseSockets, parseUname,
 } from './parse-system.js';
 import type { ExecResult, SshSession } from './session.js';
-import { emptySudoers, includedFileName, parseSudoers, Sudoers } from './sudoers.js';
+import { loadSudoers, Sudoers } from './sudoers.js';
+import { SudoHost, sudoHostFrom, sudoHostNames } from './sudoers-match.js';
 
 const LIMIT = { timeoutMs: 60_000, maxBytes: 32 * 1024 * 1024 };
 
@@ -32,8 +35,12 @@ export interface Collected {
   readonly shadow?: Map<string, ShadowEntry>;
   readonly lastlog?: Map<string, LastlogEntry>;
   readonly sudoers?: Sudoers;
+  /** The host's names and addresses, for the host lists of sudoers (absent when the host name is unknown). */
+  readonly sudoHost?: SudoHost;
   readonly sudoSelf?: string;
   readonly keyFiles: KeyFile[];
+  /** Services, cron jobs and at jobs with the accounts they run as (absent when the script failed). */
+  readonly runs?: HostRuns;
 }
 
 class Runner {
@@ -109,43 +116,64 @@ export async function collectHost(session: SshSession, wantSudo: boolean): Promi
       },
     };
   }
-  const sudoers = await readSudoers(runner, outputs.get('sudoers')?.result, facts, notes);
-  const keyFiles = passwd ? await readKeyFiles(runner, passwd, outputs.get('sshd-configs')?.result.stdout ?? '', facts, notes) : [];
+  const sudoersRead = await readSudoers(runner, outputs.get('sudoers')?.result, facts, notes);
+  const [keyFiles, runs] = await Promise.all([
+    passwd ? readKeyFiles(runner, passwd, outputs.get('sshd-configs')?.result.stdout ?? '', facts, notes) : [],
+    readRuns(runner, passwd ?? [], facts, notes),
+  ]);
   if (passwd) facts.passwd = { source: facts.passwd!.source, value: { count: passwd.length } };
   return {
-    sudo, facts, notes, passwd, groups, sudoers, sudoSelf, keyFiles,
+    sudo, facts, notes, passwd, groups, sudoers: sudoersRead?.sudoers, sudoHost: sudoersRead?.host, sudoSelf, keyFiles, runs,
     shadow: shadowList?.length ? new Map(shadowList.map((s) => [s.name, s])) : undefined,
     lastlog: facts.lastlog?.error ? undefined : lastlog,
   };
 }
 
-async function readSudoers(runner: Runner, main: ExecResult | undefined, facts: Record<string, Fact>, notes: string[]): Promise<Sudoers | undefined> {
+async function readSudoers(runner: Runner, main: ExecResult | undefined, facts: Record<string, Fact>, notes: string[]): Promise<{ sudoers: Sudoers; host?: SudoHost } | undefined> {
   const source = runner.sourceOf('cat /etc/sudoers', true);
   if (!main || failure(main) || !main.stdout.trim()) {
     facts.sudoers = { source, error: main ? failure(main) ?? 'no output' : 'not run' };
     notes.push('sudoers was not readable (needs root): sudo rights come from admin groups and the user\'s own sudo -l only');
     return undefined;
   }
-  const sudoers = parseSudoers(main.stdout, '/etc/sudoers', emptySudoers());
-  const files = ['/etc/sudoers'];
-  const seen = new Set(files);
   const boundary = randomBytes(12).toString('hex');
-  for (let depth = 0; depth < 4 && sudoers.includes.length; depth++) {
-    const pending = sudoers.includes.splice(0);
-    const dirs = pending.filter((i) => i.kind === 'dir').map((i) => i.path);
-    const listed = dirs.length ? (await runner.run(listDirsScript(dirs), true)).stdout.split('\n').filter(Boolean) : [];
-    const next = [...pending.filter((i) => i.kind === 'file').map((i) => i.path), ...listed.filter((p) => includedFileName(p.slice(p.lastIndexOf('/') + 1)))]
-      .filter((p) => !seen.has(p)).sort();
-    if (!next.length) break;
-    next.forEach((p) => seen.add(p));
-    const texts = splitFiles((await runner.run(catFilesScript(next, boundary), true)).stdout, boundary);
-    for (const [path, text] of texts) {
-      parseSudoers(text, path, sudoers);
-      files.push(path);
-    }
+  const hostname = (facts.os?.value as { hostname?: string } | undefined)?.hostname ?? '';
+  const { sudoers, files } = await loadSudoers(main.stdout, '/etc/sudoers', {
+    listDirs: async (dirs) => (await runner.run(listDirsScript(dirs), true)).stdout.split('\n').filter(Boolean),
+    readFiles: async (paths) => splitFiles((await runner.run(catFilesScript(paths, boundary), true)).stdout, boundary),
+  }, hostname.split('.')[0]!);
+  // Whether this sudo matches the canonical host name (its fqdn option, on in Debian's build): sudo -V as root says.
+  const version = await runner.run('sudo -V', true);
+  const host = sudoHostFrom(facts.os?.value as { hostname?: string; fqdn?: string } | undefined, (facts.interfaces?.value ?? []) as NetworkInterface[],
+    version.code === 0 ? version.stdout : undefined);
+  if (!host) notes.push('the host name is unknown: sudoers rules are matched by their user lists only');
+  const names = host ? sudoHostNames(host, sudoers) : undefined;
+  facts.sudoers = {
+    source: `${source}; ${runner.sourceOf('sudo -V', true)}`,
+    value: {
+      files, rules: sudoers.rules.map((r) => ({ file: r.file, line: r.line, text: r.text })),
+      ...(host && names ? { host: { name: names.long, shortName: names.short, fqdnOption: names.fqdn, addresses: host.addresses } } : {}),
+    },
+  };
+  return { sudoers, host };
+}
+
+/** Which account runs which systemd service, cron job and at job (per-user crontabs and at jobs need root). */
+async function readRuns(runner: Runner, passwd: readonly PasswdEntry[], facts: Record<string, Fact>, notes: string[]): Promise<HostRuns | undefined> {
+  const boundary = randomBytes(12).toString('hex');
+  const result = await runner.run(runsScript(boundary), true);
+  const source = runner.sourceOf(runsScript('<boundary>'), true);
+  const error = failure(result);
+  if (error) {
+    facts.dependencies = { source, error };
+    notes.push(`services, cron and at jobs unknown: ${error}`);
+    return undefined;
   }
-  facts.sudoers = { source, value: { files, rules: sudoers.rules.map((r) => ({ file: r.file, line: r.line, text: r.text })) } };
-  return sudoers;
+  const nameOf = new Map(passwd.map((u) => [u.uid, u.name]));
+  const runs = parseRuns(result.stdout, boundary, (uid) => nameOf.get(uid));
+  facts.dependencies = { source, value: runs };
+  if (runs.unreadable.length) notes.push(`per-user crontabs and at jobs were not all readable (needs root): ${runs.unreadable.join(', ')}`);
+  return runs;
 }
 
 /** AuthorizedKeysFile patterns of every sshd configuration in use (the default file and each daemon's -f). */

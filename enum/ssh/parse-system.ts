@@ -62,15 +62,21 @@ export interface NetworkInterface {
   readonly name: string;
   readonly mac?: string;
   readonly state?: string;
+  /** The interface flags (`UP`, `LOOPBACK`, `BROADCAST`, ...). */
+  readonly flags?: readonly string[];
   readonly addresses: string[];
 }
 
 /** `ip -o link show` and `ip -o addr show`. */
 export function parseIp(linkText: string, addrText: string): NetworkInterface[] {
-  const byName = new Map<string, { name: string; mac?: string; state?: string; addresses: string[] }>();
+  const byName = new Map<string, { name: string; mac?: string; state?: string; flags?: string[]; addresses: string[] }>();
   for (const line of linkText.split('\n')) {
-    const m = /^\d+:\s+([^:@\s]+)(?:@\S+)?:\s+<[^>]*>.*?(?:state (\S+))?.*?link\/\S+(?: ([0-9a-f:]{17}))?/.exec(line);
-    if (m) byName.set(m[1]!, { name: m[1]!, state: m[2], mac: m[3] && m[3] !== '00:00:00:00:00:00' ? m[3] : undefined, addresses: [] });
+    const m = /^\d+:\s+([^:@\s]+)(?:@\S+)?:\s+<([^>]*)>.*?(?:state (\S+))?.*?link\/\S+(?: ([0-9a-f:]{17}))?/.exec(line);
+    if (m) {
+      byName.set(m[1]!, {
+        name: m[1]!, state: m[3], flags: m[2]!.split(',').filter(Boolean), mac: m[4] && m[4] !== '00:00:00:00:00:00' ? m[4] : undefined, addresses: [],
+      });
+    }
   }
   for (const line of addrText.split('\n')) {
     const m = /^\d+:\s+(\S+)\s+inet6?\s+(\S+)/.exec(line);

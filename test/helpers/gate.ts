@@ -5,11 +5,14 @@
 import test, { ExecutionContext } from 'ava';
 import { canCreateNamespaces } from '../../fixtures/estate/netns.js';
 
-/** A serial test that needs root (mounting a tmpfs): in CI it always runs, elsewhere without root it skips saying why. */
-export function rootTest(title: string, body: (t: ExecutionContext) => Promise<void> | void): void {
+/**
+ * A serial test that needs root (mounting a tmpfs, or what `why` says): in CI it always runs, elsewhere without
+ * root it skips saying why.
+ */
+export function rootTest(title: string, body: (t: ExecutionContext) => Promise<void> | void, why = 'to mount a tmpfs'): void {
   if (process.getuid?.() === 0) test.serial(title, body);
-  else if (process.env.CI === 'true') test.serial(title, (t) => t.fail('CI must run this test, but it needs root (mount)'));
-  else test.skip(`${title} (skipped: needs root to mount a tmpfs)`, body);
+  else if (process.env.CI === 'true') test.serial(title, (t) => t.fail(`CI must run this test, but it needs root (${why})`));
+  else test.skip(`${title} (skipped: needs root ${why})`, body);
 }
 
 export function namespaceTest(title: string, body: (t: ExecutionContext) => Promise<void> | void): void {
