@@ -191,9 +191,11 @@ export async function listSoftware(db: Queryable, assetIds?: readonly number[]):
        WHERE status = 'success' AND ${software('facts')} IS NOT NULL GROUP BY asset_id)
      SELECT e.asset_id, a.address, e.scan_id, ${software('e.facts')} AS software
      FROM scan_enumerations e JOIN latest l ON l.asset_id = e.asset_id AND l.scan_id = e.scan_id JOIN assets a ON a.id = e.asset_id
-     WHERE ${software('e.facts')} IS NOT NULL ${assetIds ? sql`AND ${inIds('e.asset_id', assetIds)}` : sql``}`);
+     WHERE ${software('e.facts')} IS NOT NULL ${assetIds ? sql`AND ${inIds('e.asset_id', assetIds)}` : sql``}
+     ORDER BY CASE WHEN e.method = 'ssh' THEN 0 ELSE 1 END, e.credential`);
   const out: Array<{ assetId: number; address: string; name: string; version: string; arch: string; manager: string; scanId: number }> = [];
   const seen = new Set<number>();
+  // One list per asset: an SSH enumeration's (the package manager's own) before an SNMP agent's of the same scan.
   for (const r of rows) {
     if (seen.has(r.asset_id) || !r.software) continue;
     seen.add(r.asset_id);
