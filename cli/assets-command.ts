@@ -185,7 +185,7 @@ function describeEnumeration(e: StoredEnumeration, evidence: boolean): string[] 
     const value = v as Record<string, unknown> & unknown[];
     if (key === 'software') return `${(value.packages as unknown[]).length} packages (${String(value.manager)})`;
     if (key === 'services') return `${(value.services as unknown[]).length} services (${String(value.manager)})`;
-    if (key === 'groups' || key === 'shadow' || key === 'sockets' || key === 'interfaces' || key === 'disks') return `${value.length} entries`;
+    if (Array.isArray(value)) return `${value.length} entries`;
     const text = JSON.stringify(v);
     return text.length > 120 ? `${text.slice(0, 117)}...` : text;
   };
@@ -193,6 +193,7 @@ function describeEnumeration(e: StoredEnumeration, evidence: boolean): string[] 
     out.push(`      ${key.padEnd(16)} ${fact.error ? `unavailable: ${fact.error}` : brief(key, fact.value)}`);
     if (evidence) out.push(`        <- ${fact.source}`);
   }
+  if (e.method === 'snmp') return out; // an agent lists no accounts
   const privileged = e.accounts.filter((a) => a.privileged && a.kind === 'local');
   out.push(`      accounts         ${e.accounts.filter((a) => a.kind === 'local').length} local (${privileged.length} privileged: ${privileged.map((a) => a.name).join(', ') || '-'}), ${e.accounts.filter((a) => a.kind === 'ssh-key').length} SSH keys; see surveyor accounts --asset ${e.address}`);
   return out;
