@@ -60,7 +60,7 @@ export async function enumerateSnmp(o: SnmpEnumerateOptions): Promise<Enumeratio
       return done(err.status, [err.message, ...(err.status === 'timeout' ? [silenceNote(security)] : [])]);
     }
     const facts: Record<string, Fact> = { system: { source: system.source, value: system.system } };
-    if (system.engine) facts.engine = { source: system.source, value: system.engine };
+    if (system.engine) facts.engine = { source: system.engineSource, value: system.engine };
     const notes: string[] = [];
     const absent: string[] = [];
     let incomplete = false;

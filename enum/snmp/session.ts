@@ -126,6 +126,15 @@ export class SnmpSession {
     });
   }
 
+  /**
+   * SNMPv3: the authoritative engine ID the agent gave in discovery (RFC 3414 4), which keys every authenticated
+   * answer after it; undefined before the first answer and for v2c. (net-snmp keeps it on the session, untyped.)
+   */
+  get discoveredEngineId(): Buffer | undefined {
+    const id = (this.session as unknown as { msgSecurityParameters?: { msgAuthoritativeEngineID?: unknown } }).msgSecurityParameters?.msgAuthoritativeEngineID;
+    return Buffer.isBuffer(id) && id.length ? id : undefined;
+  }
+
   close(): void {
     try {
       this.session.close();

@@ -70,6 +70,7 @@ export interface SystemRead {
   readonly system: SystemFacts;
   readonly engine?: EngineFacts;
   readonly source: string;
+  readonly engineSource: string;
 }
 
 /** The source of the scalars read: `get 1.3.6.1.2.1.1.1.0 (sysDescr.0), ...`. */
@@ -90,9 +91,12 @@ export async function readSystem(session: SnmpSession): Promise<SystemRead> {
     services: int(vb('sysServices')), agentUptimeSeconds: ticksToSeconds(int(vb('sysUpTime'))),
     hostUptimeSeconds: ticksToSeconds(int(vb('hrSystemUptime'))), memoryBytes: memoryKiB === undefined ? undefined : memoryKiB * 1024,
   };
-  const engineId = octets(vb('snmpEngineID'));
-  const engine = engineId?.length
+  // An agent without SNMP-FRAMEWORK-MIB in its view still told its engine ID to SNMPv3's discovery.
+  const served = octets(vb('snmpEngineID'));
+  const engineId = served?.length ? served : session.discoveredEngineId;
+  const engine = engineId
     ? { ...decodeEngineId(engineId), boots: int(vb('snmpEngineBoots')), timeSeconds: int(vb('snmpEngineTime')) }
     : undefined;
-  return { system, engine, source: SYSTEM_SOURCE };
+  const engineSource = served?.length || !engineId ? SYSTEM_SOURCE : 'SNMPv3 discovery: msgAuthoritativeEngineID (RFC 3414 4)';
+  return { system, engine, source: SYSTEM_SOURCE, engineSource };
 }

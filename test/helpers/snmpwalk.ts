@@ -2,7 +2,8 @@
  * Ground truth from net-snmp's own command-line tools, run by the tests: `snmpwalk`/`snmpget` with no MIB files
  * (MIBS=''), numeric OIDs (-On) and every octet string in hex (-Ox), parsed into values.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 
 export type ToolValue =
   | { readonly type: 'octets'; readonly value: Buffer }
@@ -34,14 +35,21 @@ function parse(out: string): Map<string, ToolValue> {
   return values;
 }
 
+const argv = (auth: ToolAuth, target: string, oids: readonly string[]) => [...auth, '-On', '-Ox', '-t', '2', '-r', '1', target, ...oids];
+const options = { env: { ...process.env, MIBS: '' }, encoding: 'utf8' } as const;
+
 function run(tool: string, auth: ToolAuth, target: string, oids: readonly string[]): Map<string, ToolValue> {
-  const out = execFileSync(tool, [...auth, '-On', '-Ox', '-t', '2', '-r', '1', target, ...oids], { env: { ...process.env, MIBS: '' }, encoding: 'utf8' });
-  return parse(out);
+  return parse(execFileSync(tool, argv(auth, target, oids), options));
 }
 
 /** Every varbind under `oid`, in the agent's order. */
 export function snmpwalk(auth: ToolAuth, target: string, oid: string): Map<string, ToolValue> {
   return run('snmpwalk', auth, target, [oid]);
+}
+
+/** snmpwalk without blocking the event loop: for an agent that runs in the test's own process. */
+export async function snmpwalkAsync(auth: ToolAuth, target: string, oid: string): Promise<Map<string, ToolValue>> {
+  return parse((await promisify(execFile)('snmpwalk', argv(auth, target, [oid]), options)).stdout);
 }
 
 export function snmpget(auth: ToolAuth, target: string, oids: readonly string[]): Map<string, ToolValue> {
