@@ -5,7 +5,7 @@
 import { csvField, renderTable, SCHEMA_VERSION } from './formats.js';
 import type { Cell, Report } from './reports.js';
 
-export const REPORT_FORMATS = ['table', 'csv', 'json', 'html'] as const;
+export const REPORT_FORMATS = ['table', 'jsonl', 'json', 'csv', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 function text(v: Cell | undefined): string {
@@ -125,6 +125,9 @@ export function renderReport(r: Report, format: ReportFormat): string {
         schema: SCHEMA_VERSION, report: r.name, title: r.title, generatedAt: r.generatedAt, dataAsOf: r.dataAsOf, noScanRecorded: r.scans.length === 0, parameters: r.parameters,
         summary: Object.fromEntries(r.summary.map((s) => [s.key, s.value])), scans: r.scans, rows: r.rows,
       }, null, 2) + '\n';
+    case 'jsonl':
+      // One row per line, each with the report's name and the time of its data (the summary is in json).
+      return r.rows.map((row) => JSON.stringify({ schema: SCHEMA_VERSION, report: r.name, dataAsOf: r.dataAsOf, ...row }) + '\n').join('');
     case 'csv':
       return [r.columns.map((c) => c.key).join(','), ...r.rows.map((row) => r.columns.map((c) => csvField(text(row[c.key]))).join(','))].join('\r\n') + '\r\n';
     case 'html':

@@ -8,7 +8,8 @@ import { lookupService } from 'node:dns/promises';
 import PQueue from 'p-queue';
 import { fingerprintHost, HostProfile } from '../profiles/fingerprint.js';
 import { builtInRules } from '../profiles/rules.js';
-import type { Store } from '../store/store.js';
+import type { ScanTotals, Store } from '../store/store.js';
+import type { RunLease } from '../model/job.js';
 import { planSweep, sweep, SweepOptions } from '../scanner/engine/sweep.js';
 import type { HostResult, SweepCounters, SweepTuning } from '../scanner/engine/types.js';
 import { Coverage } from '../scanner/targets/coverage.js';
@@ -175,6 +176,12 @@ export interface ScanControl {
   readonly signal?: AbortSignal;
   /** Also stops waiting for fingerprints and enumerations in flight: waiting hosts are stored with their ports. */
   readonly hardStop?: AbortSignal;
+  /**
+   * A unit of a job run: the hosts go into the run's scan record (which the job runner made and will finish), every
+   * batch fenced by the run's lease, and the totals written are the run's: those of its earlier units plus this
+   * one's. The scan record is neither made nor finished here, and no rules are applied.
+   */
+  readonly into?: { readonly scanId: number; readonly lease: RunLease; readonly totalsBefore: ScanTotals };
 }
 
 export interface ScanResult extends ScanSummary {
@@ -206,10 +213,11 @@ export async function runScan(store: Store, prepared: PreparedScan, control: Sca
 
   const credentials = await openCredentials(store, credNames);
   const ruleChoice = request.rules ?? 'stored';
-  const scanRules = ruleChoice === 'none' ? undefined : await rulesForScan(store, ruleChoice === 'stored' ? undefined : ruleChoice);
+  const into = control.into;
+  const scanRules = ruleChoice === 'none' || into ? undefined : await rulesForScan(store, ruleChoice === 'stored' ? undefined : ruleChoice);
   const probesTotal = prepared.probesTotal;
   const startedAt = new Date().toISOString();
-  const scanId = await store.createScan({
+  const scanId = into ? into.scanId : await store.createScan({
     startedAt,
     targets: include,
     exclusions: request.exclude ?? [],
@@ -231,9 +239,11 @@ export async function runScan(store: Store, prepared: PreparedScan, control: Sca
     probesTotal,
   });
   let latest: SweepCounters = { probesDone: 0, hostsDone: 0, open: 0, closed: 0, filtered: 0, retries: 0 };
-  const batcher = new StoreBatcher(store, scanId, () => latest);
+  const batcher = new StoreBatcher(store, scanId, () => (into ? addTotals(into.totalsBefore, latest) : latest));
   const coverage = new Coverage();
-  batcher.swept = () => coverage.ranges();
+  // A job run's coverage is its units, which the job runner records.
+  if (into) batcher.lease = into.lease;
+  else batcher.swept = () => coverage.ranges();
 
   // How a scan stops early: the stop signal or a batch the store cannot take stops the sweep and cancels
   // fingerprints and enumerations; the hard stop also stops waiting for those in flight, storing each waiting
@@ -399,7 +409,7 @@ export async function runScan(store: Store, prepared: PreparedScan, control: Sca
     }
   } catch (err) {
     await batcher.close().catch(() => {});
-    await store.finishScan(scanId, 'failed', latest, new Date().toISOString(), { note: (err as Error).message }).catch(() => {});
+    if (!into) await store.finishScan(scanId, 'failed', latest, new Date().toISOString(), { note: (err as Error).message }).catch(() => {});
     throw err;
   } finally {
     control.signal?.removeEventListener('abort', onStop);
@@ -410,13 +420,17 @@ export async function runScan(store: Store, prepared: PreparedScan, control: Sca
   const status = interrupted ? 'interrupted' : 'completed';
   try {
     await batcher.close();
-    await store.finishScan(scanId, status, summary.counters, new Date().toISOString(), {
-      note: stopReason ?? undefined, swept: interrupted ? coverage.ranges() : undefined,
-    });
+    if (!into) {
+      await store.finishScan(scanId, status, summary.counters, new Date().toISOString(), {
+        note: stopReason ?? undefined, swept: interrupted ? coverage.ranges() : undefined,
+      });
+    }
   } catch (err) {
+    if (into) throw storeFailure ?? err; // the job runner says what became of the run
     // The store refuses even the end of the scan: its process ends, so the next command marks it interrupted.
     throw new SurveyorError('store', `scan ${scanId} stopped: ${(storeFailure ?? (err as Error)).message}; what was stored before is kept, and the next surveyor command marks the scan interrupted`);
   }
+  if (storeFailure && into) throw storeFailure as Error;
   if (storeFailure) throw new SurveyorError('store', `scan ${scanId} stopped and marked interrupted: ${stopReason}; what was stored before is kept`);
   const done: ScanSummary = {
     scanId, status, stopReason, counters: summary.counters, elapsedMs: summary.elapsedMs, hostsTotal: targets.total, probesTotal,
@@ -434,6 +448,11 @@ export async function runScan(store: Store, prepared: PreparedScan, control: Sca
     return { ...done, rules: result };
   }
   return done;
+}
+
+/** The totals of a job run's earlier units plus those of the unit under way. */
+export function addTotals(a: ScanTotals, b: ScanTotals): ScanTotals {
+  return { probesDone: a.probesDone + b.probesDone, hostsDone: a.hostsDone + b.hostsDone, open: a.open + b.open, closed: a.closed + b.closed, filtered: a.filtered + b.filtered };
 }
 
 /** The name getnameinfo gives the address (hosts file first), or nothing when it only echoes the address. */

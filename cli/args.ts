@@ -99,5 +99,4 @@ export function addressArg(what: string, value: string | undefined): string {
   return value;
 }
 
-export const FORMATS = ['table', 'jsonl', 'json', 'csv'] as const;
-export type Format = (typeof FORMATS)[number];
+export { FORMATS, type Format } from '../app/formats.js';

@@ -3,7 +3,7 @@ import { openStore, resolveDbLocation } from '../store/open-store.js';
 import type { StoredEnumeration } from '../store/store.js';
 import { InputError } from '../scanner/errors.js';
 import { diffAssets, noScanNote, showAsset } from '../app/assets.js';
-import { renderTable, SCHEMA_VERSION } from '../app/formats.js';
+import { renderListing, renderTable, SCHEMA_VERSION } from '../app/formats.js';
 import { choiceOption, FORMATS, intOption, parseCommand } from './args.js';
 import { AssetWriter } from './output.js';
 import { fmt } from './progress.js';
@@ -22,12 +22,14 @@ Examples:
   surveyor assets --format csv > assets.csv
 `;
 
-export const ASSET_SHOW_HELP = `usage: surveyor assets show ADDRESS|NAME [--evidence] [--format table|json] [--db PATH]
+export const ASSET_SHOW_HELP = `usage: surveyor assets show ADDRESS|NAME [--evidence] [--format table|jsonl|json|csv] [--db PATH]
 
 One asset: its names, domain, OS, and every open port with its service, product and version, and where each
 field came from (the rule file and line, or the probe). The OS and names an SSH enumeration read on the host
 (os-release, uname -n, hostname -f) come first, above what banners suggest, with the credential and scan.
 --evidence adds every probe's outcome and raw evidence, and the command behind each credentialed field.
+--format json gives the whole record, jsonl the same on one line, csv one row per port (the columns of
+"surveyor assets --format csv", then the scan that last saw the port and when).
 A host name is looked up among the names stored with the assets (no DNS query).
 
 Examples:
@@ -35,14 +37,14 @@ Examples:
   surveyor assets show web.lab.test --evidence
 `;
 
-export const SCANS_HELP = `usage: surveyor scans [--db PATH] [--format table|jsonl|json]
+export const SCANS_HELP = `usage: surveyor scans [--db PATH] [--format table|jsonl|json|csv]
 
 Lists the scans in the store with their status (running, completed, interrupted, failed) and totals.
 `;
 
 const OPTIONS = { db: { type: 'string' }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
 
-export const ASSET_DIFF_HELP = `usage: surveyor assets diff [--from SCAN] [--to SCAN] [--format table|jsonl|json] [--db PATH]
+export const ASSET_DIFF_HELP = `usage: surveyor assets diff [--from SCAN] [--to SCAN] [--format table|jsonl|json|csv] [--db PATH]
 
 What changed between two network scans: hosts that appeared or went quiet, ports that opened or closed, services
 whose product or version changed, OS changes. By default --to is the latest finished (completed or interrupted)
@@ -96,21 +98,22 @@ export async function scansCommand(argv: string[]): Promise<number> {
     process.stdout.write(SCANS_HELP);
     return 0;
   }
-  const format = choiceOption('format', values.format, ['table', 'jsonl', 'json'] as const, 'table');
+  const format = choiceOption('format', values.format, FORMATS, 'table');
   const store = await openStore(resolveDbLocation(values.db));
   try {
     const scans = await store.listScans();
-    if (format === 'table') {
-      const rows = scans.map((s) => [
-        String(s.id), s.status, s.startedAt, s.finishedAt ?? '-', fmt(s.hostsTotal), `${fmt(s.totals.probesDone)}/${fmt(s.probesTotal)}`,
-        fmt(s.totals.open), s.targets.join(' '), s.note ?? '',
-      ]);
-      process.stdout.write(rows.length ? renderTable(['ID', 'STATUS', 'STARTED', 'FINISHED', 'HOSTS', 'PROBES', 'OPEN', 'TARGETS', 'NOTE'], rows) : 'no scans stored\n');
-      return 0;
-    }
-    const objects = scans.map((s) => ({ schema: SCHEMA_VERSION, ...s }));
-    if (format === 'json') process.stdout.write(JSON.stringify({ schema: SCHEMA_VERSION, scans: objects }, null, 2) + '\n');
-    else for (const o of objects) process.stdout.write(JSON.stringify(o) + '\n');
+    process.stdout.write(renderListing(format, {
+      key: 'scans', items: scans, json: (s) => ({ ...s }), empty: 'no scans stored',
+      columns: [
+        { name: 'id', value: (s) => s.id }, { name: 'kind', value: (s) => s.kind, only: 'csv' }, { name: 'status', value: (s) => s.status },
+        { name: 'started', value: (s) => s.startedAt }, { name: 'finished', value: (s) => s.finishedAt },
+        { name: 'hosts', value: (s) => (format === 'table' ? fmt(s.hostsTotal) : s.hostsTotal) },
+        { name: 'probes', value: (s) => `${fmt(s.totals.probesDone)}/${fmt(s.probesTotal)}`, only: 'table' },
+        { name: 'probes_done', value: (s) => s.totals.probesDone, only: 'csv' }, { name: 'probes_total', value: (s) => s.probesTotal, only: 'csv' },
+        { name: 'open', value: (s) => (format === 'table' ? fmt(s.totals.open) : s.totals.open) },
+        { name: 'targets', value: (s) => (format === 'table' ? s.targets.join(' ') : s.targets) }, { name: 'note', value: (s) => s.note },
+      ],
+    }));
     return 0;
   } finally {
     await store.close();
@@ -125,7 +128,7 @@ async function assetShow(argv: string[]): Promise<number> {
   }
   const address = positionals[0];
   if (!address || positionals.length > 1) throw new InputError('assets show: give exactly one ADDRESS or host NAME');
-  const format = choiceOption('format', values.format, ['table', 'json'] as const, 'table');
+  const format = choiceOption('format', values.format, FORMATS, 'table');
   const store = await openStore(resolveDbLocation(values.db));
   try {
     const { asset, enumerations } = await showAsset(store, address);
@@ -136,13 +139,26 @@ async function assetShow(argv: string[]): Promise<number> {
         confidence: p.service.confidence, sources: p.service.sources, ...(values.evidence ? { outcomes: p.service.outcomes } : {}),
       } : {}),
     }));
-    if (format === 'json') {
+    if (format === 'csv') {
+      // One row per port, the columns of "surveyor assets --format csv" and where each port's state comes from.
+      process.stdout.write(renderListing(format, {
+        key: 'ports', items: ports, json: (p) => p, empty: '',
+        columns: [
+          { name: 'address', value: () => asset.address }, { name: 'hostnames', value: () => asset.names.map((n) => n.name) },
+          { name: 'port', value: (p) => p.port }, { name: 'protocol', value: (p) => p.protocol }, { name: 'state', value: (p) => p.state },
+          { name: 'rtt_ms', value: (p) => p.rttMs }, { name: 'service', value: (p) => p.service }, { name: 'product', value: (p) => p.product },
+          { name: 'version', value: (p) => p.version }, { name: 'scan_id', value: (p) => p.scanId }, { name: 'last_seen', value: (p) => p.lastSeen },
+        ],
+      }));
+      return 0;
+    }
+    if (format === 'json' || format === 'jsonl') {
       const doc = {
         schema: SCHEMA_VERSION, address: asset.address, names: asset.names, domain: asset.domain, os: asset.os, firstSeen: asset.firstSeen,
         lastSeen: asset.lastSeen, lastScanId: asset.lastScanId, scanned: asset.scanned, directory: asset.directory ?? [], ports,
         enumerations: enumerations.map(({ accounts, ...e }) => ({ ...e, accounts: accounts.length })),
       };
-      process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+      process.stdout.write((format === 'json' ? JSON.stringify(doc, null, 2) : JSON.stringify(doc)) + '\n');
       return 0;
     }
     const out: string[] = [`${asset.address}  (first seen ${asset.firstSeen}, last seen ${asset.lastSeen}, scan ${asset.lastScanId})`];
@@ -206,20 +222,22 @@ async function assetDiff(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length) throw new InputError(`assets diff: unexpected "${positionals[0]}"`);
-  const format = choiceOption('format', values.format, ['table', 'jsonl', 'json'] as const, 'table');
+  const format = choiceOption('format', values.format, FORMATS, 'table');
   const from = intOption('from', values.from, 1, Number.MAX_SAFE_INTEGER);
   const to = intOption('to', values.to, 1, Number.MAX_SAFE_INTEGER);
   const store = await openStore(resolveDbLocation(values.db));
   try {
     const { from: fromId, to: toId, changes } = await diffAssets(store, { from, to });
-    if (format === 'json') process.stdout.write(JSON.stringify({ schema: SCHEMA_VERSION, from: fromId, to: toId, changes }, null, 2) + '\n');
-    else if (format === 'jsonl') for (const c of changes) process.stdout.write(JSON.stringify({ schema: SCHEMA_VERSION, from: fromId, to: toId, ...c }) + '\n');
-    else {
-      process.stdout.write(`changes from scan ${fromId} to scan ${toId}\n`);
-      process.stdout.write(changes.length
-        ? renderTable(['ADDRESS', 'CHANGE', 'PORT', 'BEFORE', 'AFTER'], changes.map((c) => [c.address, c.kind, c.port ? `${c.port}/tcp` : '-', c.before ?? '-', c.after ?? '-']))
-        : 'no changes\n');
-    }
+    if (format === 'table') process.stdout.write(`changes from scan ${fromId} to scan ${toId}\n`);
+    process.stdout.write(renderListing(format, {
+      key: 'changes', items: changes, json: (c) => ({ ...c }), envelope: { from: fromId, to: toId }, empty: 'no changes',
+      columns: [
+        { name: 'from', value: () => fromId, only: 'csv' }, { name: 'to', value: () => toId, only: 'csv' },
+        { name: 'address', value: (c) => c.address }, { name: 'change', value: (c) => c.kind },
+        { name: 'port', value: (c) => (c.port ? (format === 'table' ? `${c.port}/tcp` : c.port) : null) },
+        { name: 'before', value: (c) => c.before }, { name: 'after', value: (c) => c.after },
+      ],
+    }));
     return 0;
   } finally {
     await store.close();

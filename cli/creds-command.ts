@@ -5,7 +5,7 @@ import { findKey } from '../vault/key.js';
 import { CREDENTIAL_TYPES, Scope, Secret, Secrets, StoredCredential, validateName } from '../vault/credentials.js';
 import { InputError } from '../scanner/errors.js';
 import { addCredential, NewCredential, removeCredential, testCredential } from '../app/credentials.js';
-import { renderTable, SCHEMA_VERSION } from '../app/formats.js';
+import { FORMATS, renderListing } from '../app/formats.js';
 import { addressArg, choiceOption, intOption, parseCommand } from './args.js';
 import { readKeyFile, readSecret } from './secrets-input.js';
 import { SNMP_ONLY_OPTIONS, snmpCredentialInput } from './snmp-credential-input.js';
@@ -17,7 +17,7 @@ export const CREDS_HELP = `usage: surveyor creds add --name N --type ssh --usern
        surveyor creds add --name N --type snmp --community-stdin --scope CIDR,...|any [--replace]
        surveyor creds add --name N --type snmp --username U --auth md5|sha|sha224|sha256|sha384|sha512 --auth-stdin
                           [--priv des|aes|aes256b|aes256r --priv-stdin] --scope CIDR,...|any [--replace]
-       surveyor creds list [--format table|json]
+       surveyor creds list [--format table|jsonl|json|csv]
        surveyor creds remove NAME
        surveyor creds test NAME ADDRESS [--port 22] [--timeout-ms 10000]
 
@@ -156,16 +156,18 @@ async function credsList(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length) throw new InputError(`creds list: unexpected "${positionals[0]}"`);
-  const format = choiceOption('format', values.format, ['table', 'json'] as const, 'table');
+  const format = choiceOption('format', values.format, FORMATS, 'table');
   const store = await openStore(resolveDbLocation(values.db));
   try {
-    const creds = await store.listCredentials();
-    if (format === 'json') process.stdout.write(JSON.stringify({ schema: SCHEMA_VERSION, credentials: creds.map(publicView) }, null, 2) + '\n');
-    else if (!creds.length) process.stdout.write('no credentials stored\n');
-    else {
-      process.stdout.write(renderTable(['NAME', 'TYPE', 'USERNAME', 'AUTH', 'ELEVATE', 'SCOPE', 'UPDATED'],
-        creds.map((c) => [c.name, c.type, c.username || '-', c.auth, c.elevate ?? '-', c.scope.join(','), c.updatedAt])));
-    }
+    // Names, types and scopes only: a secret never leaves the vault in any format.
+    process.stdout.write(renderListing(format, {
+      key: 'credentials', items: await store.listCredentials(), json: publicView, empty: 'no credentials stored',
+      columns: [
+        { name: 'name', value: (c) => c.name }, { name: 'type', value: (c) => c.type }, { name: 'username', value: (c) => c.username },
+        { name: 'auth', value: (c) => c.auth }, { name: 'elevate', value: (c) => c.elevate }, { name: 'scope', value: (c) => (format === 'table' ? c.scope.join(',') : c.scope) },
+        { name: 'created', value: (c) => c.createdAt, only: 'csv' }, { name: 'updated', value: (c) => c.updatedAt },
+      ],
+    }));
     return 0;
   } finally {
     await store.close();

@@ -7,18 +7,20 @@ import type { DirectoryComputerRecord } from '../store/store.js';
 import { InputError } from '../scanner/errors.js';
 import { isIP } from 'node:net';
 import { directoryAddress, runDirectoryScan } from '../app/directory-scan.js';
-import { csvField, renderTable, SCHEMA_VERSION } from '../app/formats.js';
+import { FORMATS, renderListing, renderTable, SCHEMA_VERSION } from '../app/formats.js';
 import { choiceOption, intOption, parseCommand } from './args.js';
 
 export const DIRECTORY_HELP = `usage: surveyor directory scan ldap[s]://HOST[:PORT] --creds NAME [--base DN] [--ca-file PEM] [--pin-sha256 HEX]
                                 [--tls-name NAME] [--allow-plaintext-bind] [--privileged-group NAME]...
                                 [--timeout-ms 30000] [--no-resolve] [--format table|json] [--db PATH]
-       surveyor directory computers [--domain DOMAIN] [--format table|json|csv] [--db PATH]
+       surveyor directory computers [--domain DOMAIN] [--format table|jsonl|json|csv] [--db PATH]
 
 Reads a directory with an ldap credential (surveyor creds add --type ldap): users, groups with nested membership,
 privileged groups with each member's path into them, computers and (Active Directory) the password and lockout
 policy. Users are stored as accounts of kind "domain" on the directory server's asset (surveyor accounts --kind
 domain); computers whose DNS names resolve become assets, not yet scanned (surveyor scan --from-directory).
+"directory scan" prints its one result as a table or json; the accounts it found are then listed by
+"surveyor accounts --kind domain" and its computers by "directory computers", in any of the four formats.
 
 The password is only sent over TLS: ldaps://, or StartTLS on ldap://. The certificate must chain to the system's
 CAs (or --ca-file) and carry the host name (or --tls-name), unless --pin-sha256 pins it. A server that offers no TLS
@@ -125,25 +127,22 @@ async function directoryComputers(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length) throw new InputError(`directory computers: unexpected "${positionals[0]}"`);
-  const format = choiceOption('format', values.format, ['table', 'json', 'csv'] as const, 'table');
+  const format = choiceOption('format', values.format, FORMATS, 'table');
   const store = await openStore(resolveDbLocation(values.db));
   try {
-    const computers = await store.listDirectoryComputers(values.domain);
-    const out = (t: string) => process.stdout.write(t);
-    if (format === 'json') out(JSON.stringify({ schema: SCHEMA_VERSION, computers }, null, 2) + '\n');
-    else if (format === 'csv') {
-      out('domain,name,dns_host_name,address,operating_system,operating_system_version,enabled,last_logon,dn,last_seen\n');
-      for (const c of computers) {
-        out([c.domain, c.name, c.dnsHostName ?? '', c.address ?? '', c.operatingSystem ?? '', c.operatingSystemVersion ?? '', c.enabled, c.lastLogon ?? '', c.dn, c.lastSeen]
-          .map((v) => csvField(String(v))).join(',') + '\n');
-      }
-    } else if (!computers.length) out('no directory computers stored (run surveyor directory scan)\n');
-    else {
-      out(renderTable(['DOMAIN', 'NAME', 'DNS NAME', 'ADDRESS', 'OS', 'ENABLED', 'LAST LOGON'], computers.map((c) => [
-        c.domain, c.name, c.dnsHostName ?? '-', c.address ?? 'unresolved', [c.operatingSystem, c.operatingSystemVersion].filter(Boolean).join(' ') || '-',
-        c.enabled ? 'yes' : 'no', c.lastLogon?.slice(0, 19) ?? '-',
-      ])));
-    }
+    process.stdout.write(renderListing(format, {
+      key: 'computers', items: await store.listDirectoryComputers(values.domain), json: (c) => ({ ...c }),
+      empty: 'no directory computers stored (run surveyor directory scan)',
+      columns: [
+        { name: 'domain', value: (c) => c.domain }, { name: 'name', value: (c) => c.name }, { name: 'dns_host_name', value: (c) => c.dnsHostName },
+        { name: 'address', value: (c) => c.address ?? (format === 'table' ? 'unresolved' : null) },
+        { name: 'os', value: (c) => [c.operatingSystem, c.operatingSystemVersion].filter(Boolean).join(' '), only: 'table' },
+        { name: 'operating_system', value: (c) => c.operatingSystem, only: 'csv' }, { name: 'operating_system_version', value: (c) => c.operatingSystemVersion, only: 'csv' },
+        { name: 'enabled', value: (c) => (format === 'table' ? (c.enabled ? 'yes' : 'no') : c.enabled) },
+        { name: 'last_logon', value: (c) => (format === 'table' ? c.lastLogon?.slice(0, 19) : c.lastLogon) },
+        { name: 'dn', value: (c) => c.dn, only: 'csv' }, { name: 'last_seen', value: (c) => c.lastSeen, only: 'csv' },
+      ],
+    }));
     return 0;
   } finally {
     await store.close();

@@ -2,10 +2,10 @@
 import { openStore, resolveDbLocation } from '../store/open-store.js';
 import { InputError } from '../scanner/errors.js';
 import { acceptHostKeys } from '../app/hostkeys.js';
-import { renderTable, SCHEMA_VERSION } from '../app/formats.js';
+import { FORMATS, renderListing } from '../app/formats.js';
 import { addressArg, choiceOption, intOption, parseCommand } from './args.js';
 
-export const HOSTKEYS_HELP = `usage: surveyor hostkeys list [--format table|json] [--db PATH]
+export const HOSTKEYS_HELP = `usage: surveyor hostkeys list [--format table|jsonl|json|csv] [--db PATH]
        surveyor hostkeys accept ADDRESS [--port N] [--db PATH]
 
 SSH host keys are pinned the first time surveyor connects with a credential. When a server later shows another
@@ -30,15 +30,17 @@ export async function hostkeysCommand(argv: string[]): Promise<number> {
   const store = await openStore(resolveDbLocation(values.db));
   try {
     if (sub === 'list') {
-      const format = choiceOption('format', values.format, ['table', 'json'] as const, 'table');
-      const pins = await store.listHostKeys();
-      if (format === 'json') process.stdout.write(JSON.stringify({ schema: SCHEMA_VERSION, hostKeys: pins }, null, 2) + '\n');
-      else if (!pins.length) process.stdout.write('no host keys pinned\n');
-      else {
-        process.stdout.write(renderTable(['ADDRESS', 'PORT', 'TYPE', 'PINNED', 'LAST_SEEN', 'OFFERED (CHANGED)'], pins.map((p) => [
-          p.address, String(p.port), p.algorithm, p.sha256, p.lastSeen, p.offered ? `${p.offered.algorithm} ${p.offered.sha256} at ${p.offered.at}` : '-',
-        ])));
-      }
+      const format = choiceOption('format', values.format, FORMATS, 'table');
+      process.stdout.write(renderListing(format, {
+        key: 'hostKeys', items: await store.listHostKeys(), json: (p) => ({ ...p }), empty: 'no host keys pinned',
+        columns: [
+          { name: 'address', value: (p) => p.address }, { name: 'port', value: (p) => p.port }, { name: 'type', value: (p) => p.algorithm },
+          { name: 'pinned', value: (p) => p.sha256 }, { name: 'last_seen', value: (p) => p.lastSeen },
+          { name: 'offered (changed)', value: (p) => (p.offered ? `${p.offered.algorithm} ${p.offered.sha256} at ${p.offered.at}` : null), only: 'table' },
+          { name: 'offered_type', value: (p) => p.offered?.algorithm, only: 'csv' }, { name: 'offered_sha256', value: (p) => p.offered?.sha256, only: 'csv' },
+          { name: 'offered_at', value: (p) => p.offered?.at, only: 'csv' },
+        ],
+      }));
       return 0;
     }
     if (positionals.length > 1) throw new InputError('hostkeys accept: give exactly one ADDRESS');

@@ -4,10 +4,10 @@ import { SERVERS } from '../fixtures/lab/servers/index.js';
 import type { ServerInfo } from '../fixtures/lab/types.js';
 import { SurveyorError } from '../scanner/errors.js';
 import { choiceOption, intOption, parseCommand } from './args.js';
-import { renderTable } from '../app/formats.js';
+import { FORMATS, renderListing, renderTable } from '../app/formats.js';
 
 export const LAB_HELP = `usage: surveyor lab up [--only ssh,ldap,...] [--tag N] [--budget-s N]
-       surveyor lab status [--tag N] [--format table|json]
+       surveyor lab status [--tag N] [--format table|jsonl|json|csv]
        surveyor lab down [--tag N]
 
 Starts real servers from Debian's packages on loopback addresses 127.<tag>.0.x (default tag ${DEFAULT_TAG}), each
@@ -78,14 +78,24 @@ export async function labCommand(argv: string[]): Promise<number> {
       return status.every((s) => s.ready) ? 0 : 1;
     }
     if (action === 'status') {
-      const format = choiceOption('format', values.format, ['table', 'json'] as const, 'table');
+      const format = choiceOption('format', values.format, FORMATS, 'table');
       const status = await labStatus(tag);
-      if (!status) {
-        process.stdout.write(format === 'json' ? '{"schema":1,"servers":[]}\n' : `no lab is up at 127.${tag}.0.0/24\n`);
-        return format === 'json' ? 0 : 1;
+      if (!status && format === 'table') {
+        process.stdout.write(`no lab is up at 127.${tag}.0.0/24\n`);
+        return 1;
       }
-      if (format === 'json') process.stdout.write(JSON.stringify({ schema: 1, servers: status.map((s) => ({ ...s.info, ready: s.ready })) }, null, 2) + '\n');
-      else process.stdout.write(table(status) + usageText(status));
+      if (format === 'table') process.stdout.write(table(status!) + usageText(status!));
+      else {
+        process.stdout.write(renderListing(format, {
+          key: 'servers', items: status ?? [], json: (s) => ({ ...s.info, ready: s.ready }), empty: '',
+          columns: [
+            { name: 'name', value: (s) => s.info.name }, { name: 'title', value: (s) => s.info.title }, { name: 'address', value: (s) => s.info.address },
+            { name: 'ports', value: (s) => Object.entries(s.info.ports).map(([k, v]) => `${k}=${v}`) }, { name: 'netns', value: (s) => s.info.netns },
+            { name: 'ready', value: (s) => s.ready },
+          ],
+        }));
+      }
+      if (!status) return 0;
       return status.every((s) => s.ready) ? 0 : 1;
     }
     if (action === 'down') {

@@ -11,6 +11,8 @@ import { SCAN_HELP, scanCommand } from './scan-command.js';
 import { RULES_HELP, rulesCommand } from './rules-command.js';
 import { WORKGROUPS_HELP, workgroupsCommand } from './workgroups-command.js';
 import { REPORT_HELP, reportCommand } from './report-command.js';
+import { JOBS_HELP, jobsCommand, WORKERS_HELP, workersCommand } from './jobs-command.js';
+import { WORKER_HELP, workerCommand } from './worker-command.js';
 import { stdoutClosed, watchStdout } from './stdout.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
@@ -24,6 +26,9 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   rules: { run: rulesCommand, help: RULES_HELP },
   workgroups: { run: workgroupsCommand, help: WORKGROUPS_HELP },
   report: { run: reportCommand, help: REPORT_HELP },
+  jobs: { run: jobsCommand, help: JOBS_HELP },
+  worker: { run: workerCommand, help: WORKER_HELP },
+  workers: { run: workersCommand, help: WORKERS_HELP },
   lab: { run: labCommand, help: LAB_HELP },
 };
 
@@ -42,11 +47,16 @@ Commands:
   rules validate|apply|store|list|runs|show|undo
                              Smart Rules: onboard privileged accounts into workgroups, group, tag, exclude, notify
   workgroups add|list        the sites whose nodes rotate onboarded accounts
-  report NAME                unmanaged, managed, stale, ssh-keys, software (table, csv, json, html)
+  jobs add|list|show|run|pause|resume|remove|history
+                             scheduled discovery jobs, run by workers of their workgroup
+  worker [--workgroup W]     run jobs until stopped;  workers: the workers and who holds the rule role
+  report NAME                unmanaged, managed, stale, ssh-keys, software (also as html)
   lab up|status|down         real servers on loopback to try surveyor against (root)
   help COMMAND [SUB]         the options of one command (help assets show: of its subcommand)
 
-Common options: --db PATH (default: $SURVEYOR_DB or ./surveyor.db), --format table|jsonl|json|csv, --help.
+Common options: --db PATH (default: $SURVEYOR_DB or ./surveyor.db), --help, and --format table|jsonl|json|csv on
+every command that lists something (scan also xml, report also html). Two print one result, table or json:
+rules apply and directory scan.
 Exit codes: 0 done, 1 runtime failure, 2 bad input (nothing written), 3 scan completed but some host's credentialed
 enumeration failed, 130 interrupted (results so far stored).
 

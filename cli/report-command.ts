@@ -8,7 +8,7 @@ import { didYouMean } from '../onboarding/suggest.js';
 import { choiceOption, intOption, parseCommand } from './args.js';
 import { AtomicOutput, checkOutputPath } from './output-file.js';
 
-export const REPORT_HELP = `usage: surveyor report NAME [--format table|csv|json|html] [--output FILE] [--db PATH]
+export const REPORT_HELP = `usage: surveyor report NAME [--format table|jsonl|json|csv|html] [--output FILE] [--db PATH]
                        [--evidence] [--days N] [--name GLOB] [--by host|package]
 
 Reports for auditors, from the stored data:
@@ -22,7 +22,8 @@ Reports for auditors, from the stored data:
   software    installed packages across assets, --name GLOB to filter (e.g. "openssh*"); --by package gives one
               row per package with its host count and versions (default --by host: one row per host and package)
 
-Every report starts with summary counts (table: a header block; json: "summary"; csv: rows only).
+Every report starts with summary counts (table: a header block; json: "summary"; jsonl and csv: rows only,
+one per line).
 --format html writes one self-contained page (no external files) with the time of the data and its scans, the
 counts, and a table to sort (click a header), filter per column and search, offline.
 --output FILE writes the report to FILE (replaced whole, atomically) instead of stdout.

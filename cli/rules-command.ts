@@ -1,7 +1,7 @@
 /** `surveyor rules validate|apply|store|list|runs|undo`: Smart Rules over the stored estate. */
 import { ApplyResult, checkWorkgroups, undoRun } from '../app/apply-rules.js';
 import { applyRuleSet, listStoredRules, storeRuleSet } from '../app/rules.js';
-import { renderTable, SCHEMA_VERSION } from '../app/formats.js';
+import { FORMATS, renderListing, SCHEMA_VERSION } from '../app/formats.js';
 import { changeLine, resultLines } from '../onboarding/render.js';
 import { readRuleFile } from './rule-file-input.js';
 import { displayLocation, NoDatabaseError, openStore, resolveDbLocation } from '../store/open-store.js';
@@ -12,9 +12,9 @@ export const RULES_HELP = `usage: surveyor rules validate FILE [--db PATH]
        surveyor rules apply (FILE | --stored) [--dry-run] [--explain] [--misses] [--asset ADDRESS]...
                             [--limit N] [--format table|json] [--db PATH]
        surveyor rules store FILE [--db PATH]
-       surveyor rules list [--format table|json] [--db PATH]
-       surveyor rules runs [--format table|json] [--db PATH]
-       surveyor rules show RUN_ID [--format table|json] [--db PATH]
+       surveyor rules list [--format table|jsonl|json|csv] [--db PATH]
+       surveyor rules runs [--format table|jsonl|json|csv] [--db PATH]
+       surveyor rules show RUN_ID [--format table|jsonl|json|csv] [--db PATH]
        surveyor rules undo RUN_ID [--db PATH]
 
 Smart Rules select assets and accounts and act on them: onboard privileged accounts into a workgroup, put
@@ -72,7 +72,8 @@ export async function rulesCommand(argv: string[]): Promise<number> {
     process.stdout.write(RULES_HELP);
     return 0;
   }
-  const format = choiceOption('format', values.format, ['table', 'json'] as const, 'table');
+  // A rule run's result is one document (table or json); the stored lists are listings in all four formats.
+  const format = sub === 'apply' ? choiceOption('format', values.format, ['table', 'json'] as const, 'table') : choiceOption('format', values.format, FORMATS, 'table');
   const out = (t: string) => process.stdout.write(t);
   const needsFile = sub === 'validate' || sub === 'store' || (sub === 'apply' && !values.stored);
   const needsId = sub === 'undo' || sub === 'show';
@@ -120,27 +121,28 @@ export async function rulesCommand(argv: string[]): Promise<number> {
       }
       case 'list': {
         const stored = await listStoredRules(store);
-        if (!stored) {
-          out(format === 'json' ? JSON.stringify({ schema: SCHEMA_VERSION, ruleSet: null, rules: [] }, null, 2) + '\n' : 'no rule set stored (surveyor rules store FILE)\n');
-          return 0;
-        }
-        const { set, rules: rows } = stored;
-        if (format === 'json') out(JSON.stringify({ schema: SCHEMA_VERSION, ruleSet: { id: set.id, source: set.source, storedAt: set.storedAt, sha256: set.sha256 }, rules: rows }, null, 2) + '\n');
-        else {
-          out(`rule set ${set.id} from ${set.source}, stored ${set.storedAt}\n`);
-          out(renderTable(['ORDER', 'NAME', 'KIND', 'ENABLED', 'VERSION', 'ACTIONS'], rows.map((r) => [String(r.order), r.name, r.kind, r.enabled ? 'yes' : 'no', r.version, r.actions.join(', ')])));
-        }
+        if (stored && format === 'table') out(`rule set ${stored.set.id} from ${stored.set.source}, stored ${stored.set.storedAt}\n`);
+        const ruleSet = stored ? { id: stored.set.id, source: stored.set.source, storedAt: stored.set.storedAt, sha256: stored.set.sha256 } : null;
+        out(renderListing(format, {
+          key: 'rules', items: stored?.rules ?? [], json: (r) => ({ ...r }), envelope: { ruleSet }, empty: 'no rule set stored (surveyor rules store FILE)',
+          columns: [
+            { name: 'rule_set', value: () => ruleSet?.id, only: 'csv' },
+            { name: 'order', value: (r) => r.order }, { name: 'name', value: (r) => r.name }, { name: 'kind', value: (r) => r.kind },
+            { name: 'enabled', value: (r) => (format === 'table' ? (r.enabled ? 'yes' : 'no') : r.enabled) }, { name: 'version', value: (r) => r.version },
+            { name: 'actions', value: (r) => (format === 'table' ? r.actions.join(', ') : r.actions) },
+          ],
+        }));
         return 0;
       }
       case 'runs': {
-        const runs = await store.listRuleRuns();
-        if (format === 'json') out(JSON.stringify({ schema: SCHEMA_VERSION, runs }, null, 2) + '\n');
-        else if (!runs.length) out('no rule runs yet (surveyor rules apply FILE)\n');
-        else {
-          out(renderTable(['RUN', 'FINISHED', 'TRIGGER', 'SOURCE', 'CHANGES', 'UNDONE'], runs.map((r) => [
-            String(r.id), r.finishedAt, r.trigger, r.source, String(r.changes), r.undoneBy === null ? '-' : `by run ${r.undoneBy}`,
-          ])));
-        }
+        out(renderListing(format, {
+          key: 'runs', items: await store.listRuleRuns(), json: (r) => ({ ...r }), empty: 'no rule runs yet (surveyor rules apply FILE)',
+          columns: [
+            { name: 'run', value: (r) => r.id }, { name: 'finished', value: (r) => r.finishedAt }, { name: 'trigger', value: (r) => r.trigger },
+            { name: 'source', value: (r) => r.source }, { name: 'changes', value: (r) => r.changes },
+            { name: 'undone', value: (r) => (r.undoneBy === null ? null : format === 'table' ? `by run ${r.undoneBy}` : r.undoneBy) },
+          ],
+        }));
         return 0;
       }
       case 'show': {
@@ -148,11 +150,19 @@ export async function rulesCommand(argv: string[]): Promise<number> {
         const run = await store.getRuleRun(id);
         if (!run) throw new InputError(`rules show: no rule run ${id} (see "surveyor rules runs")`);
         const journal = await store.runJournal(id);
-        if (format === 'json') out(JSON.stringify({ schema: SCHEMA_VERSION, run, journal }, null, 2) + '\n');
-        else {
+        if (format === 'table') {
           out(`run ${run.id} (${run.trigger}, ${run.source}) finished ${run.finishedAt}; ${journal.length} change(s)${run.undoneBy === null ? '' : `; undone by run ${run.undoneBy}`}\n`);
           for (const c of journal) out(`  ${changeLine(c, false)}\n`);
+          return 0;
         }
+        // json: the run and its journal; jsonl: one change per line with its run; csv: one change per line, in words.
+        out(renderListing(format, {
+          key: 'journal', items: journal, json: (c) => ({ ...c }), envelope: { run: format === 'json' ? run : run.id }, empty: '',
+          columns: [
+            { name: 'run', value: () => run.id }, { name: 'at', value: (c) => c.at }, { name: 'action', value: (c) => c.action },
+            { name: 'subject', value: (c) => c.label }, { name: 'change', value: (c) => changeLine(c, false) },
+          ],
+        }));
         return 0;
       }
       case 'undo': {

@@ -83,7 +83,8 @@ Examples:
   surveyor scan 127.105.0-1.1-254 -p standard -oX scan.xml
 `;
 
-const OPTIONS = {
+/** The options of what a scan does, shared by `scan` and `jobs add` (a job keeps them for its runs). */
+export const SCAN_SETTING_OPTIONS = {
   ports: { type: 'string', short: 'p' },
   exclude: { type: 'string', multiple: true },
   'exclude-file': { type: 'string', multiple: true },
@@ -96,11 +97,6 @@ const OPTIONS = {
   rate: { type: 'string' },
   threads: { type: 'string' },
   states: { type: 'string' },
-  db: { type: 'string' },
-  format: { type: 'string' },
-  output: { type: 'string' },
-  'no-progress': { type: 'boolean' },
-  'stats-every': { type: 'string' },
   'no-fingerprint': { type: 'boolean' },
   'reverse-dns': { type: 'boolean' },
   'probe-timeout-ms': { type: 'string' },
@@ -110,6 +106,15 @@ const OPTIONS = {
   'snmp-timeout-ms': { type: 'string' },
   'snmp-retries': { type: 'string' },
   'snmp-concurrency': { type: 'string' },
+} as const;
+
+const OPTIONS = {
+  ...SCAN_SETTING_OPTIONS,
+  db: { type: 'string' },
+  format: { type: 'string' },
+  output: { type: 'string' },
+  'no-progress': { type: 'boolean' },
+  'stats-every': { type: 'string' },
   'ldap-ca-file': { type: 'string' },
   'allow-plaintext-bind': { type: 'boolean' },
   'from-directory': { type: 'boolean' },
@@ -117,6 +122,36 @@ const OPTIONS = {
   'no-rules': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+type SettingValues = { [K in keyof typeof SCAN_SETTING_OPTIONS]?: (typeof SCAN_SETTING_OPTIONS)[K] extends { multiple: true } ? string[] : (typeof SCAN_SETTING_OPTIONS)[K] extends { type: 'boolean' } ? boolean : string };
+
+/** The sweep's tuning and the scan's other settings from the options, each checked (bad input: exit 2). */
+export function scanSettings(values: SettingValues) {
+  const sweep: SweepSettings = {
+    ports: parsePorts(values.ports ?? 'default'),
+    timeoutMs: intOption('timeout-ms', values['timeout-ms'], 1, 600_000),
+    minTimeoutMs: intOption('min-timeout-ms', values['min-timeout-ms'], 1, 600_000),
+    retries: intOption('retries', values.retries, 0, 10),
+    concurrency: intOption('concurrency', values.concurrency, 1, 10_000),
+    perHost: intOption('per-host', values['per-host'], 1, 10_000),
+    ratePerSec: intOption('rate', values.rate, 0, 10_000_000),
+    threads: intOption('threads', values.threads, 0, 64),
+    reportStates: parseStates(values.states),
+  };
+  return {
+    sweep,
+    maxHosts: intOption('max-hosts', values['max-hosts'], 1, Number.MAX_SAFE_INTEGER),
+    fingerprint: !values['no-fingerprint'],
+    reverseDns: values['reverse-dns'] === true,
+    probeTimeoutMs: intOption('probe-timeout-ms', values['probe-timeout-ms'], 50, 120_000) ?? 3000,
+    credentials: [...new Set((values.creds ?? []).flatMap((c) => c.split(',')).map((c) => c.trim()).filter(Boolean))],
+    enumTimeoutMs: intOption('enum-timeout-ms', values['enum-timeout-ms'], 100, 600_000) ?? 15_000,
+    enumConcurrency: intOption('enum-concurrency', values['enum-concurrency'], 1, 1024) ?? 16,
+    snmpTimeoutMs: intOption('snmp-timeout-ms', values['snmp-timeout-ms'], 10, 60_000),
+    snmpRetries: intOption('snmp-retries', values['snmp-retries'], 0, 10),
+    snmpConcurrency: intOption('snmp-concurrency', values['snmp-concurrency'], 1, 4096),
+  };
+}
 
 /** The exit code of a scan that completed but could not enumerate some host with any of its credentials. */
 export const EXIT_ENUMERATION_FAILED = 3;
@@ -172,7 +207,6 @@ export async function scanCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const format = choiceOption('format', values.format, [...FORMATS, 'xml'] as const, 'table');
-  const ports = parsePorts(values.ports ?? 'default');
   const statsEveryMs = durationOption('stats-every', values['stats-every'], 100, 86_400_000);
   const exclusions = values.exclude ?? [];
   const ldapTls = tlsPolicy({ caFile: values['ldap-ca-file'], caOption: '--ldap-ca-file', allowPlaintextBind: values['allow-plaintext-bind'] === true });
@@ -184,34 +218,13 @@ export async function scanCommand(argv: string[]): Promise<number> {
     for (const name of found.names) include.push(name);
     if (!include.length) throw new InputError('scan --from-directory: no stored directory computer has a DNS name that resolves, and no other target was given (run surveyor directory scan first)');
   }
-  const maxHosts = intOption('max-hosts', values['max-hosts'], 1, Number.MAX_SAFE_INTEGER);
-  const sweep: SweepSettings = {
-    ports,
-    timeoutMs: intOption('timeout-ms', values['timeout-ms'], 1, 600_000),
-    minTimeoutMs: intOption('min-timeout-ms', values['min-timeout-ms'], 1, 600_000),
-    retries: intOption('retries', values.retries, 0, 10),
-    concurrency: intOption('concurrency', values.concurrency, 1, 10_000),
-    perHost: intOption('per-host', values['per-host'], 1, 10_000),
-    ratePerSec: intOption('rate', values.rate, 0, 10_000_000),
-    threads: intOption('threads', values.threads, 0, 64),
-    reportStates: parseStates(values.states),
-  };
+  const settings = scanSettings(values);
   // Targets resolved and the tuning checked before anything is written.
   const prepared = await prepareScan({
     targets: include,
     exclude: exclusions,
     excludeFiles: values['exclude-file'] ?? [],
-    maxHosts,
-    sweep,
-    fingerprint: !values['no-fingerprint'],
-    reverseDns: values['reverse-dns'] === true,
-    probeTimeoutMs: intOption('probe-timeout-ms', values['probe-timeout-ms'], 50, 120_000) ?? 3000,
-    credentials: [...new Set((values.creds ?? []).flatMap((c) => c.split(',')).map((c) => c.trim()).filter(Boolean))],
-    enumTimeoutMs: intOption('enum-timeout-ms', values['enum-timeout-ms'], 100, 600_000) ?? 15_000,
-    enumConcurrency: intOption('enum-concurrency', values['enum-concurrency'], 1, 1024) ?? 16,
-    snmpTimeoutMs: intOption('snmp-timeout-ms', values['snmp-timeout-ms'], 10, 60_000),
-    snmpRetries: intOption('snmp-retries', values['snmp-retries'], 0, 10),
-    snmpConcurrency: intOption('snmp-concurrency', values['snmp-concurrency'], 1, 4096),
+    ...settings,
     ldapTls,
   });
   const dbLocation = resolveDbLocation(values.db);

@@ -2,11 +2,11 @@
 import { openStore, resolveDbLocation } from '../store/open-store.js';
 import { InputError } from '../scanner/errors.js';
 import { addWorkgroup, checkWorkgroup } from '../app/workgroups.js';
-import { renderTable, SCHEMA_VERSION } from '../app/formats.js';
+import { FORMATS, renderListing } from '../app/formats.js';
 import { choiceOption, parseCommand } from './args.js';
 
 export const WORKGROUPS_HELP = `usage: surveyor workgroups add NAME --site SITE [--description TEXT] [--db PATH]
-       surveyor workgroups list [--format table|json] [--db PATH]
+       surveyor workgroups list [--format table|jsonl|json|csv] [--db PATH]
 
 A workgroup names the site whose scanner nodes will rotate the accounts onboarded into it. A rule's onboard
 action must name an existing workgroup: rule files naming another one are refused before anything is applied.
@@ -26,7 +26,7 @@ export async function workgroupsCommand(argv: string[]): Promise<number> {
     process.stdout.write(WORKGROUPS_HELP);
     return 0;
   }
-  const format = choiceOption('format', values.format, ['table', 'json'] as const, 'table');
+  const format = choiceOption('format', values.format, FORMATS, 'table');
   if (sub === 'add') {
     const name = positionals[0];
     if (positionals.length !== 1 || !name) throw new InputError('workgroups add: give one workgroup NAME');
@@ -39,10 +39,13 @@ export async function workgroupsCommand(argv: string[]): Promise<number> {
       process.stdout.write(`workgroup ${positionals[0]} added (site ${site})\n`);
       return 0;
     }
-    const groups = await store.listWorkgroups();
-    if (format === 'json') process.stdout.write(JSON.stringify({ schema: SCHEMA_VERSION, workgroups: groups }, null, 2) + '\n');
-    else if (!groups.length) process.stdout.write('no workgroups (surveyor workgroups add NAME --site SITE)\n');
-    else process.stdout.write(renderTable(['NAME', 'SITE', 'MANAGED', 'CREATED', 'DESCRIPTION'], groups.map((g) => [g.name, g.site, String(g.managed), g.createdAt, g.description ?? '-'])));
+    process.stdout.write(renderListing(format, {
+      key: 'workgroups', items: await store.listWorkgroups(), json: (g) => ({ ...g }), empty: 'no workgroups (surveyor workgroups add NAME --site SITE)',
+      columns: [
+        { name: 'name', value: (g) => g.name }, { name: 'site', value: (g) => g.site }, { name: 'managed', value: (g) => g.managed },
+        { name: 'created', value: (g) => g.createdAt }, { name: 'description', value: (g) => g.description },
+      ],
+    }));
     return 0;
   } finally {
     await store.close();

@@ -3,6 +3,7 @@
  * every `maxHosts` hosts), one batch at a time, so the sweep never waits on the disk.
  */
 import type { HostObservation, ScanTotals, Store } from './store.js';
+import type { RunLease } from '../model/job.js';
 
 /** How often the coverage of a running scan is written. */
 const SWEPT_EVERY_MS = 2000;
@@ -23,6 +24,8 @@ export class StoreBatcher {
    */
   swept: (() => string[]) | null = null;
   private sweptWrittenAt = 0;
+  /** A job run's lease: every batch is refused once another worker has taken the run (see store/jobs.ts). */
+  lease: RunLease | undefined;
 
   constructor(
     private readonly store: Store,
@@ -52,7 +55,7 @@ export class StoreBatcher {
       const due = this.swept !== null && (this.closing || Date.now() - this.sweptWrittenAt >= SWEPT_EVERY_MS);
       const swept = due ? this.swept!() : undefined;
       try {
-        await this.store.recordHosts(this.scanId, batch, this.totals(), swept);
+        await this.store.recordHosts(this.scanId, batch, this.totals(), swept, this.lease);
         if (due) this.sweptWrittenAt = Date.now();
         this.failure = null;
       } catch (err) {

@@ -259,6 +259,65 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE scans SET swept = '[]' WHERE status <> 'completed' AND coalesce(kind, 'network') = 'network';
     `,
   },
+  {
+    version: 7,
+    name: 'discovery jobs, their runs and units, and the workers that run them',
+    sql: `
+      CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        definition TEXT NOT NULL,
+        workgroup TEXT REFERENCES workgroups(name),
+        schedule TEXT,
+        apply_rules TEXT NOT NULL CHECK (apply_rules IN ('stored', 'none')),
+        paused INTEGER NOT NULL,
+        next_run_at TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE job_runs (
+        id INTEGER PRIMARY KEY,
+        job_id INTEGER NOT NULL REFERENCES jobs(id),
+        trigger TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'completed', 'failed', 'interrupted', 'stalled')),
+        note TEXT,
+        worker TEXT,
+        lease INTEGER NOT NULL,
+        attempts INTEGER NOT NULL,
+        workgroup TEXT,
+        scan_id INTEGER REFERENCES scans(id),
+        plan TEXT,
+        queued_at TEXT NOT NULL,
+        started_at TEXT,
+        finished_at TEXT,
+        units_total INTEGER,
+        units_done INTEGER NOT NULL,
+        progress TEXT,
+        rules TEXT NOT NULL CHECK (rules IN ('none', 'pending', 'applied', 'skipped')),
+        rule_run_id INTEGER REFERENCES rule_runs(id)
+      );
+      CREATE INDEX job_runs_job ON job_runs (job_id, id);
+      CREATE INDEX job_runs_state ON job_runs (state, id);
+      CREATE TABLE job_units (
+        run_id INTEGER NOT NULL REFERENCES job_runs(id),
+        unit INTEGER NOT NULL,
+        worker TEXT NOT NULL,
+        done_at TEXT NOT NULL,
+        counts TEXT NOT NULL,
+        PRIMARY KEY (run_id, unit)
+      );
+      CREATE TABLE workers (
+        name TEXT PRIMARY KEY,
+        workgroups TEXT NOT NULL,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started_at TEXT NOT NULL,
+        heartbeat_at TEXT NOT NULL,
+        stopped_at TEXT,
+        rules_leader INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -25,6 +25,8 @@ import { withSnmpDevice } from '../profiles/snmp-device.js';
 import { latestSnmpDevices } from './snmp-devices.js';
 import { listDirectoryComputers, recordDirectory } from './directory.js';
 import * as onboarding from './rule-tables.js';
+import { checkLease, type JobStore, SqlJobStore } from './jobs.js';
+import type { RunLease } from '../model/job.js';
 import type { Change, MembershipKind, OnboardingState, StoredMembership } from '../model/onboarding.js';
 import { acceptHostKeys, credentialFromRow, hostKeyFromRow, offerHostKey, pinHostKey, saveCredential } from './credentials.js';
 import type {
@@ -40,7 +42,11 @@ export interface SqlOpenOptions {
 }
 
 export class SqlStore implements Store {
-  private constructor(private readonly db: Db) {}
+  readonly jobs: JobStore;
+
+  private constructor(private readonly db: Db) {
+    this.jobs = new SqlJobStore(db);
+  }
 
   get location(): string {
     return this.db.location;
@@ -127,6 +133,14 @@ export class SqlStore implements Store {
     return row!.id;
   }
 
+  async adoptScan(scanId: number, lease: RunLease): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await checkLease(tx, lease);
+      await tx.run(sql`UPDATE scans SET status = 'running', owner = ${JSON.stringify(currentOwner())}, heartbeat_at = ${new Date().toISOString()},
+        finished_at = NULL, note = NULL WHERE id = ${scanId}`);
+    });
+  }
+
   /** Marks scans whose process is gone `interrupted`, keeping what they committed. */
   private async reapLostScans(): Promise<void> {
     const running = await this.db.all<{ id: number; owner: string | null; heartbeat_at: string | null }>(
@@ -139,8 +153,9 @@ export class SqlStore implements Store {
     }
   }
 
-  async recordHosts(scanId: number, hosts: readonly HostObservation[], totals: ScanTotals, swept?: readonly string[]): Promise<void> {
+  async recordHosts(scanId: number, hosts: readonly HostObservation[], totals: ScanTotals, swept?: readonly string[], lease?: RunLease): Promise<void> {
     await this.db.transaction(async (tx) => {
+      if (lease) await checkLease(tx, lease);
       // Multi-row statements: a batch of thousands of hosts costs a handful of round trips, not one per row.
       // Scans of one host may overlap (two nodes, two processes): the newest scan's view wins whatever order their
       // batches are written in, so an asset's and an account's last scan only move forward.
@@ -194,8 +209,9 @@ export class SqlStore implements Store {
     });
   }
 
-  async finishScan(scanId: number, status: Exclude<ScanStatus, 'running'>, totals: ScanTotals, finishedAt: string, end: ScanEnd = {}): Promise<void> {
+  async finishScan(scanId: number, status: Exclude<ScanStatus, 'running'>, totals: ScanTotals, finishedAt: string, end: ScanEnd = {}, lease?: RunLease): Promise<void> {
     await this.db.transaction(async (tx) => {
+      if (lease) await checkLease(tx, lease);
       await writeTotals(tx, scanId, totals);
       // A completed scan covered its targets (swept NULL); any other keeps the last coverage written, or the final one.
       const swept = status === 'completed' ? sql`NULL` : sql`coalesce(${end.swept ? JSON.stringify(end.swept) : null}, swept)`;

@@ -7,6 +7,8 @@ import type { NewScan, ScanEnd, ScanRecord, ScanSnapshot as SnapshotOf, ScanStat
 
 import type { AssetView } from '../model/asset.js';
 import type { HostKeyPin, HostKeyStore } from '../model/host-key.js';
+import type { RunLease } from '../model/job.js';
+import type { JobStore } from './jobs.js';
 import type { HostProfile } from '../profiles/fingerprint.js';
 import type { PortResult } from '../scanner/engine/types.js';
 import type { EnumerationRecord } from '../enum/types.js';
@@ -139,8 +141,13 @@ export interface Store extends HostKeyStore {
    * Writes a batch of observations and the running totals (and so the heartbeat) in one transaction, with the
    * addresses settled so far (see ScanRecord.swept) when given.
    */
-  recordHosts(scanId: number, hosts: readonly HostObservation[], totals: ScanTotals, swept?: readonly string[]): Promise<void>;
-  finishScan(scanId: number, status: Exclude<ScanStatus, 'running'>, totals: ScanTotals, finishedAt: string, end?: ScanEnd): Promise<void>;
+  recordHosts(scanId: number, hosts: readonly HostObservation[], totals: ScanTotals, swept?: readonly string[], lease?: RunLease): Promise<void>;
+  /** Ends a scan; with a job run's lease, only while the run is still this worker's (see store/jobs.ts). */
+  finishScan(scanId: number, status: Exclude<ScanStatus, 'running'>, totals: ScanTotals, finishedAt: string, end?: ScanEnd, lease?: RunLease): Promise<void>;
+  /** A job run's scan taken over by this process (its previous worker was lost): running again, owned by us. */
+  adoptScan(scanId: number, lease: RunLease): Promise<void>;
+  /** Discovery jobs, their runs and units, and workers. */
+  readonly jobs: JobStore;
   getScan(scanId: number): Promise<ScanRecord | undefined>;
   listScans(): Promise<ScanRecord[]>;
   /** Every asset, or those at `addresses`. */

@@ -62,7 +62,7 @@ test('bad input to rules, workgroups and report: exit 2, the reason named, nothi
     [['report', 'unmanagd'], /report: unknown report "unmanagd"; did you mean "unmanaged"\?/],
     [['report', 'stale', '--days', '0'], /bad --days "0": expected a whole number from 1 to 36500/],
     [['report', 'managed', '--days', '30'], /--days applies to the stale report/],
-    [['report', 'unmanaged', '--format', 'pdf'], /bad --format "pdf": expected one of table, csv, json, html/],
+    [['report', 'unmanaged', '--format', 'pdf'], /bad --format "pdf": expected one of table, jsonl, json, csv, html/],
     [['report', 'unmanaged', '--output', join(dir, 'no', 'such', 'dir', 'r.html')], /bad --output ".*r\.html": cannot be written \(ENOENT\)/],
     [['scan', HOST, '--ports', '9', '--apply-rules', join(dir, 'op.yaml'), '--no-progress'], /op\.yaml: 1 problem\(s\), nothing applied/],
     [['scan', HOST, '--ports', '9', '--apply-rules', join(dir, 'good.yaml'), '--no-rules'], /give --apply-rules FILE or --no-rules, not both/],

@@ -34,6 +34,9 @@ export function tnsLength(data: Buffer): number {
   const length = data.readUInt16BE(0);
   const type = data[4]!;
   if (!Object.values(TNS).includes(type as never)) throw new ProbeError('no-match', `not a TNS packet (type ${type})`);
+  // A listener leaves the packet and header checksums zero (checksumming is not negotiated in a CONNECT's reply):
+  // random bytes that happen to carry a reply type are not taken for TNS.
+  if (data.readUInt16BE(2) !== 0 || data.readUInt16BE(6) !== 0) throw new ProbeError('no-match', 'not a TNS packet (checksum fields are not zero)');
   if (length < 8 || length > 8192) throw new ProbeError('protocol-error', `TNS packet length ${length} out of range`);
   return data.length >= length ? length : 0;
 }
