@@ -251,6 +251,14 @@ test('an endless table answered slowly: every walk stops at its time limit', asy
   t.true(record.notes.filter((n) => n.includes('the walk\'s time limit (200 ms) ran out')).length >= 7, record.notes.join('\n'));
 });
 
+test('an agent that stops answering after the system group: the first walk times out and nothing more is asked', async (t) => {
+  const { agent, record } = await hostile(t, 'mute', { maxRows: 100, timeoutMs: 60_000 });
+  t.is(record.status, 'incomplete');
+  t.is(agent.walkRequests, 1, 'one unanswered request (no retries), then nothing');
+  t.like(record.facts.interfaces, { error: 'timeout: no answer on udp/' + agent.port + ' (1 attempt of 1000 ms)' });
+  t.true(record.notes.includes('not asked, the agent having stopped answering: addresses, storage, devices, software, processes, physical'), record.notes.join('\n'));
+});
+
 test('datagrams that are not SNMP are dropped, counted, and do not end the process', async (t) => {
   const { record } = await hostile(t, 'garbage', { maxRows: 5, timeoutMs: 60_000 });
   t.is(record.status, 'incomplete');

@@ -30,18 +30,14 @@ function silenceNote(security: SnmpSecurity): string {
     : `an SNMPv3 agent answers a wrong authentication passphrase or an unknown user with a report (auth-failed)${security.priv ? ', but drops a request it cannot decrypt: a wrong privacy passphrase is a timeout' : ''}`;
 }
 
-type Group = { key: string; read: (s: SnmpSession, b: WalkBounds) => Promise<Reading<unknown>>; empty: (v: unknown) => boolean };
-
-/** The MIB groups walked after the system scalars, in order; `physical` (ENTITY-MIB) also feeds the device type. */
-const GROUPS: readonly Group[] = [
-  { key: 'interfaces', read: readInterfaces, empty: (v) => (v as unknown[]).length === 0 },
-  { key: 'addresses', read: readAddresses, empty: (v) => (v as unknown[]).length === 0 },
-  { key: 'storage', read: readStorage, empty: (v) => (v as unknown[]).length === 0 },
-  { key: 'devices', read: readDevices, empty: (v) => (v as unknown[]).length === 0 },
-  { key: 'software', read: readSoftware, empty: (v) => (v as { packages: unknown[] }).packages.length === 0 },
-  { key: 'processes', read: readProcesses, empty: (v) => (v as unknown[]).length === 0 },
-  { key: 'physical', read: readPhysical, empty: (v) => (v as unknown[]).length === 0 },
+/** The MIB groups walked after the system scalars, in order, by fact name; `physical` also feeds the device type. */
+const GROUPS: ReadonlyArray<[string, (s: SnmpSession, b: WalkBounds) => Promise<Reading<unknown>>]> = [
+  ['interfaces', readInterfaces], ['addresses', readAddresses], ['storage', readStorage], ['devices', readDevices],
+  ['software', readSoftware], ['processes', readProcesses], ['physical', readPhysical],
 ];
+
+/** A group's value with no rows: an empty list, or a package list with no package. */
+const noRows = (v: unknown) => (Array.isArray(v) ? v : (v as { packages: unknown[] }).packages).length === 0;
 
 export async function enumerateSnmp(o: SnmpEnumerateOptions): Promise<EnumerationRecord> {
   const started = performance.now();
@@ -64,20 +60,26 @@ export async function enumerateSnmp(o: SnmpEnumerateOptions): Promise<Enumeratio
     const notes: string[] = [];
     const absent: string[] = [];
     let incomplete = false;
-    for (const group of GROUPS) {
+    for (const [i, [key, read]] of GROUPS.entries()) {
       try {
-        const reading = await group.read(session, o.walk ?? {});
+        const reading = await read(session, o.walk ?? {});
         if (reading.cuts.length) {
           incomplete = true;
-          notes.push(...reading.cuts.map((c) => `${group.key}: ${c}`));
+          notes.push(...reading.cuts.map((c) => `${key}: ${c}`));
         }
-        if (group.empty(reading.value) && !reading.cuts.length) absent.push(group.key);
-        else facts[group.key] = { source: reading.source, value: reading.value };
+        if (noRows(reading.value) && !reading.cuts.length) absent.push(key);
+        else facts[key] = { source: reading.source, value: reading.value };
       } catch (err) {
         if (!(err instanceof ProbeError)) throw err;
         incomplete = true;
-        facts[group.key] = { source: group.key, error: `${err.status}: ${err.message}` };
-        notes.push(`${group.key}: ${err.status}: ${err.message}`);
+        facts[key] = { source: key, error: `${err.status}: ${err.message}` };
+        notes.push(`${key}: ${err.status}: ${err.message}`);
+        // An agent that stopped answering would make every later group wait its whole timeout too.
+        if (err.status === 'timeout') {
+          const rest = GROUPS.slice(i + 1).map(([k]) => k);
+          if (rest.length) notes.push(`not asked, the agent having stopped answering: ${rest.join(', ')}`);
+          break;
+        }
       }
     }
     if (absent.length) notes.push(`not offered by the agent (no rows): ${absent.join(', ')}`);
