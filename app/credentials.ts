@@ -8,6 +8,7 @@ import { commandLine } from '../enum/ssh/commands.js';
 import { createKeyFile, loadKey, MissingKey, missingKeyError, VaultKey } from '../vault/key.js';
 import { Credential, CredentialType, openCredential, Scope, sealSecrets, Secrets, StoredCredential } from '../vault/credentials.js';
 import { InputError } from '../scanner/errors.js';
+import { snmpSecurity } from '../vault/snmp.js';
 
 export interface NewCredential {
   readonly name: string;
@@ -16,6 +17,8 @@ export interface NewCredential {
   readonly username: string;
   readonly secrets: Secrets;
   readonly elevate: 'sudo' | null;
+  /** How it authenticates, when the secrets do not say it (snmp: `community` or the SNMPv3 protocols). */
+  readonly auth?: StoredCredential['auth'];
   /** Addresses, CIDR blocks and ranges the credential may be sent to (`any`: everywhere). */
   readonly scope: readonly string[];
   /** Overwrite a credential of the same name. @default false */
@@ -49,7 +52,7 @@ export async function addCredential(store: Store, c: NewCredential): Promise<Add
   const now = new Date().toISOString();
   const identity = { name: c.name, type: c.type, username: c.username };
   const stored: StoredCredential = {
-    ...identity, auth: c.secrets.password !== undefined ? 'password' : 'key', elevate: c.elevate, scope: c.scope, keyId: key.id,
+    ...identity, auth: c.auth ?? (c.secrets.password !== undefined ? 'password' : 'key'), elevate: c.elevate, scope: c.scope, keyId: key.id,
     sealed: sealSecrets(key, identity, c.secrets), createdAt: now, updatedAt: now,
   };
   const result = await store.saveCredential(stored, c.replace === true);
@@ -71,7 +74,10 @@ export async function openCredentials(store: Store, names: readonly string[]): P
     wanted.push(stored);
   }
   const key = loadKey({ sealedCount: (await store.listCredentials()).length });
-  return wanted.map((stored) => ({ credential: openCredential(key, stored), scope: Scope.parse(stored.scope) }));
+  const opened = wanted.map((stored) => ({ credential: openCredential(key, stored), scope: Scope.parse(stored.scope) }));
+  // An snmp credential whose row cannot be read is refused before the scan starts, not on its first host.
+  for (const { credential } of opened) if (credential.type === 'snmp') snmpSecurity(credential);
+  return opened;
 }
 
 export interface CredentialTest {
@@ -100,6 +106,7 @@ export async function testCredential(store: Store, t: CredentialTest): Promise<C
   const port = t.port ?? 22;
   const timeoutMs = t.timeoutMs ?? 10_000;
   const [{ credential, scope }] = (await openCredentials(store, [t.name])) as [{ credential: Credential; scope: Scope }];
+  if (credential.type === 'snmp') throw new InputError(`creds test: ${t.name} is an snmp credential, and creds test speaks SSH; a scan with --creds ${t.name} asks SNMP (udp/161)`);
   if (!scope.contains(t.address)) throw new InputError(`creds test: ${t.address} is outside the scope of credential ${t.name} (${credential.scope.join(',')}); nothing was sent`);
   const opened = await openPinnedSession({ address: t.address, port, credential, pins: store, timeoutMs });
   if (!opened.session) {

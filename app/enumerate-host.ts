@@ -1,13 +1,15 @@
 /**
- * Credentialed enumeration of one swept host: SSH with the first ssh credential in scope that works, and LDAP when
- * the host's rootDSE showed a directory and an ldap credential is in scope. Each credential gets one attempt per
- * host and method, so a refused one cannot lock an account out.
+ * Credentialed enumeration of one swept host: SSH with the first ssh credential in scope that works, LDAP when
+ * the host's rootDSE showed a directory and an ldap credential is in scope, and SNMP (udp/161) with the first snmp
+ * credential in scope that the agent answers. Each credential gets one attempt per host and method, so a refused
+ * one cannot lock an account out.
  */
 import type { HostProfile } from '../profiles/fingerprint.js';
 import type { HostKeyStore } from '../model/host-key.js';
 import { enumerateSsh } from '../enum/ssh/enumerate.js';
 import { directoryUrl, TlsPolicy } from '../enum/ldap/connect.js';
 import { enumerateDirectory } from '../enum/ldap/enumerate.js';
+import { enumerateSnmp } from '../enum/snmp/enumerate.js';
 import type { EnumerationRecord } from '../enum/types.js';
 import type { Credential, Scope } from '../vault/credentials.js';
 
@@ -18,6 +20,8 @@ export interface HostEnumerationOptions {
   readonly tls: TlsPolicy;
   /** The name a directory's certificate must carry: a host name the admin gave as a target. */
   readonly tlsName?: string;
+  /** SNMP requests: the wait for one answer in ms and the resends (the scan's --snmp-timeout-ms, --snmp-retries). */
+  readonly snmp?: { readonly timeoutMs?: number; readonly retries?: number };
 }
 
 type ScopedCredential = { credential: Credential; scope: Scope };
@@ -56,5 +60,22 @@ export async function enumerateHost(
       if (record.status === 'success' || record.status === 'incomplete' || record.status === 'untrusted') break;
     }
   }
+  out.push(...(await enumerateSnmpHost(address, credentials, o)));
   return out.length ? out : undefined;
+}
+
+/** SNMP with each snmp credential in scope, in turn, until the agent answers one (v2c communities are tried so). */
+export async function enumerateSnmpHost(address: string, credentials: readonly ScopedCredential[], o: Pick<HostEnumerationOptions, 'snmp'>): Promise<EnumerationRecord[]> {
+  const out: EnumerationRecord[] = [];
+  for (const { credential } of credentials.filter((c) => c.credential.type === 'snmp' && c.scope.contains(address))) {
+    const record = await enumerateSnmp({ address, credential, timeoutMs: o.snmp?.timeoutMs, retries: o.snmp?.retries });
+    out.push(record);
+    if (record.status === 'success' || record.status === 'incomplete') break;
+  }
+  return out;
+}
+
+/** Whether an SNMP agent answered at all (a report refusing the credential is an answer; silence is `timeout`). */
+export function snmpAnswered(records: readonly EnumerationRecord[]): boolean {
+  return records.some((r) => r.method === 'snmp' && r.status !== 'timeout');
 }

@@ -30,9 +30,9 @@ export function jobSettings(s: Pick<ScanRequest, 'sweep' | 'maxHosts' | 'fingerp
 
 /** The scan a run of the job makes (the request `surveyor scan` would build from the same options). */
 export function scanRequestOf(d: JobDefinition): ScanRequest {
-  const { maxHosts, fingerprint, reverseDns, probeTimeoutMs, enumTimeoutMs, enumConcurrency, reportStates, ...sweep } = d.settings;
+  const { maxHosts, fingerprint, reverseDns, probeTimeoutMs, enumTimeoutMs, enumConcurrency, snmpTimeoutMs, snmpRetries, snmpConcurrency, reportStates, ...sweep } = d.settings;
   return {
-    targets: d.targets, exclude: d.exclude, maxHosts, fingerprint, reverseDns, probeTimeoutMs, enumTimeoutMs, enumConcurrency,
+    targets: d.targets, exclude: d.exclude, maxHosts, fingerprint, reverseDns, probeTimeoutMs, enumTimeoutMs, enumConcurrency, snmpTimeoutMs, snmpRetries, snmpConcurrency,
     credentials: d.credentials, sweep: { ...sweep, ports: d.ports, reportStates: reportStates ?? [] }, rules: 'none',
   };
 }

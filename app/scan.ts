@@ -21,7 +21,7 @@ import { TlsPolicy, tlsPolicy } from '../enum/ldap/connect.js';
 import type { Rule } from '../onboarding/rule-file.js';
 import { applyRules, ApplyResult } from './apply-rules.js';
 import { openCredentials } from './credentials.js';
-import { enumerateHost } from './enumerate-host.js';
+import { enumerateHost, enumerateSnmpHost, snmpAnswered } from './enumerate-host.js';
 import type { EventSink } from './events.js';
 import { rulesForScan } from './rules.js';
 import { StoreBatcher } from '../store/batcher.js';
@@ -51,6 +51,12 @@ export interface ScanRequest {
   readonly enumTimeoutMs?: number;
   /** Hosts enumerated at once. @default 16 */
   readonly enumConcurrency?: number;
+  /** SNMP: how long to wait for the answer to one request, in ms. @default 1500 */
+  readonly snmpTimeoutMs?: number;
+  /** SNMP: how many times an unanswered request is sent again. @default 1 */
+  readonly snmpRetries?: number;
+  /** SNMP: hosts with no open TCP port asked over SNMP at once (the others share enumConcurrency). @default 64 */
+  readonly snmpConcurrency?: number;
   /** How directories' certificates are trusted. @default the system's CAs, no plaintext bind */
   readonly ldapTls?: TlsPolicy;
   /**
@@ -123,6 +129,11 @@ export interface EnumerationCounts {
    * see. A credential refused on a host another credential then enumerated counts in `byStatus` only.
    */
   readonly hostsFailed: number;
+  /**
+   * Hosts no TCP port answered for (or only closed ones), asked over SNMP because an snmp credential's scope holds
+   * them, and how many of those an agent answered (they are recorded; the silent ones are not). Absent when none was asked.
+   */
+  readonly snmpOnly?: { readonly asked: number; readonly answered: number };
 }
 
 /** Whether a host's enumeration records leave a method without any usable result. */
@@ -197,6 +208,8 @@ export async function runScan(store: Store, prepared: PreparedScan, control: Sca
   const enumQueue = new PQueue({ concurrency: request.enumConcurrency ?? 16 });
   const ldapTls = request.ldapTls ?? tlsPolicy({ allowPlaintextBind: false });
   const sweepOptions = request.sweep;
+  const snmp = { timeoutMs: request.snmpTimeoutMs ?? 1500, retries: request.snmpRetries ?? 1 };
+  const snmpQueue = new PQueue({ concurrency: request.snmpConcurrency ?? 64 });
 
   const credentials = await openCredentials(store, credNames);
   const ruleChoice = request.rules ?? 'stored';
@@ -220,6 +233,7 @@ export async function runScan(store: Store, prepared: PreparedScan, control: Sca
       fingerprint,
       probeTimeoutMs,
       ...(credNames.length ? { credentials: credNames, enumTimeoutMs, enumConcurrency: enumQueue.concurrency } : {}),
+      ...(credentials.some((c) => c.credential.type === 'snmp') ? { snmpTimeoutMs: snmp.timeoutMs, snmpRetries: snmp.retries, snmpConcurrency: snmpQueue.concurrency } : {}),
     },
     hostsTotal: targets.total,
     probesTotal,
@@ -245,6 +259,7 @@ export async function runScan(store: Store, prepared: PreparedScan, control: Sca
     emit({ type: 'stopping', reason });
     abort.abort();
     enumQueue.clear();
+    snmpQueue.clear();
   };
   const onStop = () => stopScan(String(control.signal!.reason));
   const onHardStop = () => hardStop();
@@ -267,6 +282,12 @@ export async function runScan(store: Store, prepared: PreparedScan, control: Sca
   const byStatus: Partial<Record<ProbeStatus, number>> = {};
   let enumeratedHosts = 0;
   let failedHosts = 0;
+  // The sweep is TCP: a host in an snmp credential's scope that no TCP port answered is asked over UDP all the same.
+  const snmpCredentials = credentials.filter((c) => c.credential.type === 'snmp');
+  const snmpScope = (address: string) => snmpCredentials.some((c) => c.scope.contains(address));
+  /** Hosts the sweep reported (any reportable port), kept only while SNMP may ask the others. */
+  const reported = new Set<string>();
+  const snmpOnly = { asked: 0, answered: 0 };
   const record = (address: string, ports: HostResult['ports'], complete: boolean, profile?: HostProfile, enumerations?: EnumerationRecord[]) => {
     seen.push(address);
     if (enumerations?.length) {
@@ -293,6 +314,33 @@ export async function runScan(store: Store, prepared: PreparedScan, control: Sca
   let queued = 0;
   let enumQueued = 0;
   let enumDone = 0;
+  /**
+   * Asks a host with no open TCP port over SNMP only. An agent's answer makes it an asset; a silent host is recorded
+   * only when the sweep reported ports for it (closed ones, with --states).
+   */
+  const askSnmp = (address: string, ports: HostResult['ports'], complete: boolean) => {
+    snmpOnly.asked++;
+    waiting.set(address, { ports, complete });
+    emit({ type: 'enumerations', queued: ++enumQueued, done: enumDone });
+    // A silent host is left out, and counts as covered unless the scan stopped before it was asked.
+    const unrecorded = () => {
+      if (waiting.delete(address) && complete && !abort.signal.aborted) coverage.add(address);
+    };
+    void snmpQueue.add(async () => {
+      const records = abort.signal.aborted ? undefined
+        : await Promise.race([enumerateSnmpHost(address, credentials, { snmp }), aborted.then(() => undefined)]);
+      emit({ type: 'enumerations', queued: enumQueued, done: ++enumDone });
+      const answered = records !== undefined && !abort.signal.aborted && snmpAnswered(records);
+      if (answered) snmpOnly.answered++;
+      if (answered || ports.length) settle(address, undefined, answered ? records : undefined);
+      else unrecorded();
+    }).catch((err: unknown) => {
+      emit({ type: 'host-error', address, message: (err as Error).message });
+      emit({ type: 'enumerations', queued: enumQueued, done: ++enumDone });
+      if (ports.length) settle(address);
+      else unrecorded();
+    });
+  };
   try {
     try {
       summary = await sweep(targets, {
@@ -305,10 +353,13 @@ export async function runScan(store: Store, prepared: PreparedScan, control: Sca
         // Every host whose sweep ended is settled, but one waiting for its fingerprint only once it is recorded.
         // (onHost comes before onSwept for a host, from a worker too, so `waiting` already knows it.)
         onSwept: (address) => {
+          if (snmpCredentials.length && !reported.delete(address) && !abort.signal.aborted && snmpScope(address)) return askSnmp(address, [], true);
           if (!waiting.has(address)) coverage.add(address);
         },
         onHost: (host) => {
           const open = host.ports.filter((p) => p.state === 'open').map((p) => p.port);
+          if (snmpCredentials.length && host.complete) reported.add(host.address);
+          if (open.length === 0 && snmpCredentials.length && !abort.signal.aborted && snmpScope(host.address)) return askSnmp(host.address, host.ports, host.complete);
           const enumerate = credentials.length > 0 && open.length > 0;
           if ((!fingerprint && !reverseDns && !enumerate) || open.length === 0 || abort.signal.aborted) return record(host.address, host.ports, host.complete);
           queued++;
@@ -330,7 +381,7 @@ export async function runScan(store: Store, prepared: PreparedScan, control: Sca
             const enumerations = enumerate && !abort.signal.aborted
               ? (await Promise.race([
                 enumQueue.add(() => enumerateHost(host.address, sshPorts, profile, credentials, {
-                  pins: store, timeoutMs: enumTimeoutMs, tls: ldapTls, tlsName: targets.names.get(host.address)?.[0],
+                  pins: store, timeoutMs: enumTimeoutMs, tls: ldapTls, tlsName: targets.names.get(host.address)?.[0], snmp,
                 })),
                 aborted.then(() => undefined),
               ])) ?? undefined
@@ -346,8 +397,12 @@ export async function runScan(store: Store, prepared: PreparedScan, control: Sca
       });
       const sweptAt = performance.now();
       emit({ type: 'swept', counters: summary.counters });
-      await Promise.race([fingerprints.onIdle(), hardStopped]);
-      for (const address of [...waiting.keys()]) settle(address); // a hard stop: what the sweep found
+      await Promise.race([Promise.all([fingerprints.onIdle(), snmpQueue.onIdle()]), hardStopped]);
+      // A hard stop: what the sweep found. A host waiting on SNMP alone had nothing to find and is not recorded.
+      for (const [address, host] of [...waiting]) {
+        if (host.ports.length) settle(address);
+        else waiting.delete(address);
+      }
       fingerprintMs = performance.now() - sweptAt;
     } finally {
       emit({ type: 'settled' });
@@ -380,7 +435,7 @@ export async function runScan(store: Store, prepared: PreparedScan, control: Sca
   const done: ScanSummary = {
     scanId, status, stopReason, counters: summary.counters, elapsedMs: summary.elapsedMs, hostsTotal: targets.total, probesTotal,
     fingerprint, fingerprinted, fingerprintMs, addresses: seen,
-    enumerations: { byStatus, hosts: enumeratedHosts, hostsFailed: failedHosts },
+    enumerations: { byStatus, hosts: enumeratedHosts, hostsFailed: failedHosts, ...(snmpOnly.asked ? { snmpOnly } : {}) },
   };
   emit({ type: 'done', summary: done });
   if (scanRules && interrupted) {

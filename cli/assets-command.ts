@@ -207,7 +207,7 @@ function describeEnumeration(e: StoredEnumeration, evidence: boolean): string[] 
       const n = (kind: string) => entries.filter((e) => e.kind === kind).length;
       return `${n('service')} services, ${n('cron')} cron jobs, ${n('at')} at jobs with their accounts (surveyor report dependencies)`;
     }
-    if (key === 'groups' || key === 'shadow' || key === 'sockets' || key === 'interfaces' || key === 'disks') return `${value.length} entries`;
+    if (Array.isArray(value)) return `${value.length} entries`;
     const text = JSON.stringify(v);
     return text.length > 120 ? `${text.slice(0, 117)}...` : text;
   };
@@ -215,6 +215,7 @@ function describeEnumeration(e: StoredEnumeration, evidence: boolean): string[] 
     out.push(`      ${key.padEnd(16)} ${fact.error ? `unavailable: ${fact.error}` : brief(key, fact.value)}`);
     if (evidence) out.push(`        <- ${fact.source}`);
   }
+  if (e.method === 'snmp') return out; // an agent lists no accounts
   const privileged = e.accounts.filter((a) => a.privileged && a.kind === 'local');
   out.push(`      accounts         ${e.accounts.filter((a) => a.kind === 'local').length} local (${privileged.length} privileged: ${privileged.map((a) => a.name).join(', ') || '-'}), ${e.accounts.filter((a) => a.kind === 'ssh-key').length} SSH keys; see surveyor accounts --asset ${e.address}`);
   return out;

@@ -4,15 +4,19 @@ import { openStore, resolveDbLocation } from '../store/open-store.js';
 import { findKey } from '../vault/key.js';
 import { CREDENTIAL_TYPES, Scope, Secret, Secrets, StoredCredential, validateName } from '../vault/credentials.js';
 import { InputError } from '../scanner/errors.js';
-import { addCredential, removeCredential, testCredential } from '../app/credentials.js';
+import { addCredential, NewCredential, removeCredential, testCredential } from '../app/credentials.js';
 import { FORMATS, renderListing } from '../app/formats.js';
 import { addressArg, choiceOption, intOption, parseCommand } from './args.js';
 import { readKeyFile, readSecret } from './secrets-input.js';
+import { SNMP_ONLY_OPTIONS, snmpCredentialInput } from './snmp-credential-input.js';
 
 export const CREDS_HELP = `usage: surveyor creds add --name N --type ssh --username U (--password-stdin | --key FILE [--passphrase-stdin])
                           [--elevate sudo] --scope CIDR,...|any [--replace]
        surveyor creds add --name N --type ldap (--bind-dn DN | --username USER@DOMAIN | --username DOMAIN\\USER)
                           --password-stdin --scope CIDR,...|any [--replace]
+       surveyor creds add --name N --type snmp --community-stdin --scope CIDR,...|any [--replace]
+       surveyor creds add --name N --type snmp --username U --auth md5|sha|sha224|sha256|sha384|sha512 --auth-stdin
+                          [--priv des|aes|aes256b|aes256r --priv-stdin] --scope CIDR,...|any [--replace]
        surveyor creds list [--format table|jsonl|json|csv]
        surveyor creds remove NAME
        surveyor creds test NAME ADDRESS [--port 22] [--timeout-ms 10000]
@@ -29,6 +33,10 @@ addresses inside its --scope.
   --scope LIST       addresses, CIDR blocks and ranges the credential may be sent to ("any": everywhere)
   --bind-dn DN       (ldap) the DN of a simple bind; Active Directory also takes --username user@domain
   --replace          overwrite a credential of the same name
+  --community-stdin  (snmp) an SNMPv2c community
+  --auth, --priv     (snmp) an SNMPv3 user's authentication and privacy protocols; --auth-stdin and --priv-stdin
+                     read their passphrases (at least 8 characters): the authentication passphrase on the first line
+                     of standard input, the privacy passphrase on the second (at a terminal, two prompts)
 
 "creds test" connects once (checking the host key pin like a scan does), authenticates with exactly one attempt,
 and reports whether sudo -n works. Exit code 0 when the credential works, 1 when it does not.
@@ -39,6 +47,7 @@ const ADD_OPTIONS = {
   name: { type: 'string' }, type: { type: 'string' }, username: { type: 'string' }, 'password-stdin': { type: 'boolean' },
   key: { type: 'string' }, 'passphrase-stdin': { type: 'boolean' }, elevate: { type: 'string' }, scope: { type: 'string', multiple: true },
   replace: { type: 'boolean' }, db: { type: 'string' }, help: { type: 'boolean', short: 'h' }, 'bind-dn': { type: 'string' },
+  'community-stdin': { type: 'boolean' }, auth: { type: 'string' }, 'auth-stdin': { type: 'boolean' }, priv: { type: 'string' }, 'priv-stdin': { type: 'boolean' },
 } as const;
 
 export async function credsCommand(argv: string[]): Promise<number> {
@@ -83,10 +92,13 @@ async function credsAdd(argv: string[]): Promise<number> {
   if (positionals.length) throw new InputError(`creds add: unexpected "${positionals[0]}"`);
   const name = validateName(values.name);
   const type = choiceOption('type', values.type, CREDENTIAL_TYPES, 'ssh');
+  const scopeTokens = (values.scope ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  if (type === 'snmp') return saveCredential(values, await snmpCredential(values, name, scopeTokens));
+  const snmpOption = SNMP_ONLY_OPTIONS.find((o) => values[o] !== undefined);
+  if (snmpOption) throw new InputError(`creds add: --${snmpOption} is for --type snmp`);
   const username = type === 'ldap' ? ldapIdentity(values.username, values['bind-dn']) : sshUsername(values.username, values['bind-dn']);
   if (type === 'ldap' && (values.key !== undefined || values.elevate !== undefined)) throw new InputError('creds add: an ldap credential is a bind name and a password (--password-stdin); --key and --elevate are for ssh');
   const elevate = values.elevate === undefined ? null : choiceOption('elevate', values.elevate, ['sudo'] as const, 'sudo');
-  const scopeTokens = (values.scope ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
   Scope.parse(scopeTokens);
   const usesPassword = values['password-stdin'] === true;
   if (usesPassword === (values.key !== undefined)) throw new InputError('creds add: give exactly one of --password-stdin and --key FILE');
@@ -101,6 +113,22 @@ async function credsAdd(argv: string[]): Promise<number> {
     if (Array.isArray(parsed) || !parsed.isPrivateKey()) throw new InputError(`bad --key "${values.key}": holds no private key`);
     secrets = { privateKey: new Secret(privateKey), passphrase: passphrase === undefined ? undefined : new Secret(passphrase) };
   }
+  return saveCredential(values, { name, type, username, secrets, elevate, scope: scopeTokens });
+}
+
+/** An snmp credential from the options and standard input: everything else refused first. */
+async function snmpCredential(values: ParsedAddOptions, name: string, scope: string[]): Promise<NewCredentialInput> {
+  const other = (['password-stdin', 'key', 'passphrase-stdin', 'elevate', 'bind-dn'] as const).find((o) => values[o] !== undefined);
+  if (other) throw new InputError(`creds add: --${other} is not for --type snmp (give --community-stdin, or --username, --auth and --auth-stdin)`);
+  Scope.parse(scope);
+  return { name, type: 'snmp', elevate: null, scope, ...(await snmpCredentialInput(values)) };
+}
+
+type ParsedAddOptions = ReturnType<typeof parseCommand<typeof ADD_OPTIONS>>['values'];
+type NewCredentialInput = Omit<NewCredential, 'replace' | 'key'>;
+
+async function saveCredential(values: ParsedAddOptions, c: NewCredentialInput): Promise<number> {
+  const { name, type, username, elevate, scope: scopeTokens } = c;
   // Everything that can be refused is refused before the key file is made: the key found (not made) is checked,
   // then the database (by openStore, before it writes anything); a new key only when the store holds no
   // credential, since it could not open a stored one.
@@ -108,9 +136,9 @@ async function credsAdd(argv: string[]): Promise<number> {
   const store = await openStore(resolveDbLocation(values.db), { create: true });
   try {
     const { result, credential: stored, keyOrigin } = await addCredential(store, {
-      name, type, username, secrets, elevate, scope: scopeTokens, replace: values.replace === true, key: found,
+      ...c, replace: values.replace === true, key: found,
     });
-    process.stderr.write(`credential ${name} ${result} (${type}, user ${username}, ${stored.auth}${elevate ? ', sudo' : ''}, scope ${scopeTokens.join(',')}; sealed with the key from ${keyOrigin})\n`);
+    process.stderr.write(`credential ${name} ${result} (${type}, ${username ? `user ${username}` : 'no user'}, ${stored.auth}${elevate ? ', sudo' : ''}, scope ${scopeTokens.join(',')}; sealed with the key from ${keyOrigin})\n`);
     return 0;
   } finally {
     await store.close();

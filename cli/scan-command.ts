@@ -54,12 +54,18 @@ to) and @FILE lists (one target a line, # comments).
   --creds NAME           enumerate hosts with this stored credential (repeatable; see surveyor creds). ssh: OS,
                          hardware, software, services, users, groups, sudo rights and SSH keys; ldap: on hosts whose
                          rootDSE shows a directory, its users, groups and privileged paths (as surveyor directory
-                         scan). Only addresses in the credential's scope get it; one attempt per credential and host.
+                         scan); snmp: over udp/161, on every address in the credential's scope, open TCP port or not
+                         (an agent that answers makes an asset): system, interfaces, addresses, storage, devices,
+                         software, processes and physical inventory. Only addresses in the credential's scope get
+                         it; one attempt per credential and host.
   --ldap-ca-file PEM     CA certificates a directory's certificate must chain to (default: the system's)
   --allow-plaintext-bind send an ldap credential's password to a directory that offers no TLS
   --from-directory       also scan the computers earlier directory scans listed (their DNS names, resolved now)
   --enum-timeout-ms N    budget to connect and authenticate for one enumeration (default: 15000)
   --enum-concurrency N   hosts enumerated at once (default: 16)
+  --snmp-timeout-ms N    SNMP: wait for the answer to one request before sending it again (default: 1500)
+  --snmp-retries N       SNMP: times an unanswered request is sent again (default: 1)
+  --snmp-concurrency N   SNMP: hosts with no open TCP port asked at once (default: 64)
   --apply-rules FILE     apply these Smart Rules to the scanned hosts when the scan completes (default: the rule
                          set stored with "surveyor rules store", if any)
   --no-rules             apply no rules at the end of this scan
@@ -97,6 +103,9 @@ export const SCAN_SETTING_OPTIONS = {
   creds: { type: 'string', multiple: true },
   'enum-timeout-ms': { type: 'string' },
   'enum-concurrency': { type: 'string' },
+  'snmp-timeout-ms': { type: 'string' },
+  'snmp-retries': { type: 'string' },
+  'snmp-concurrency': { type: 'string' },
 } as const;
 
 const OPTIONS = {
@@ -138,6 +147,9 @@ export function scanSettings(values: SettingValues) {
     credentials: [...new Set((values.creds ?? []).flatMap((c) => c.split(',')).map((c) => c.trim()).filter(Boolean))],
     enumTimeoutMs: intOption('enum-timeout-ms', values['enum-timeout-ms'], 100, 600_000) ?? 15_000,
     enumConcurrency: intOption('enum-concurrency', values['enum-concurrency'], 1, 1024) ?? 16,
+    snmpTimeoutMs: intOption('snmp-timeout-ms', values['snmp-timeout-ms'], 10, 60_000),
+    snmpRetries: intOption('snmp-retries', values['snmp-retries'], 0, 10),
+    snmpConcurrency: intOption('snmp-concurrency', values['snmp-concurrency'], 1, 4096),
   };
 }
 
@@ -351,7 +363,8 @@ function summaryTable(s: ScanSummary, location: string, credentialed: boolean): 
 /** `2 hosts, 1 not enumerated (failed on every attempt); attempts: auth-failed 2, success 1`. */
 function enumerationLine(e: ScanSummary['enumerations']): string {
   const attempts = Object.entries(e.byStatus).sort(([a], [b]) => (a < b ? -1 : 1)).map(([status, n]) => `${status} ${fmt(n!)}`).join(', ');
-  return `${fmt(e.hosts)} hosts, ${fmt(e.hostsFailed)} not enumerated (failed on every attempt)${attempts ? `; attempts: ${attempts}` : ''}`;
+  const snmpOnly = e.snmpOnly ? `; asked over SNMP alone (no open TCP port): ${fmt(e.snmpOnly.asked)}, ${fmt(e.snmpOnly.answered)} answered` : '';
+  return `${fmt(e.hosts)} hosts, ${fmt(e.hostsFailed)} not enumerated (failed on every attempt)${attempts ? `; attempts: ${attempts}` : ''}${snmpOnly}`;
 }
 
 function enumerationSummary(e: EnumerationRecord): EnumerationSummary {

@@ -16,21 +16,37 @@ export const PRIVATE_KEY_FILE_MAX_BYTES = 64 * 1024;
  * Standard input, less one trailing newline: at most STDIN_SECRET_MAX_BYTES, one line, not empty. `read` stands
  * in for reading file descriptor 0 in tests; it returns undefined past the limit.
  */
-export function readSecretFromStdin(what: string, read: () => Buffer | undefined = () => readBounded(0, STDIN_SECRET_MAX_BYTES)): string {
+export function readSecretFromStdin(what: string, read?: () => Buffer | undefined): string {
+  return readSecretLinesFromStdin([what], read)[0]!;
+}
+
+/**
+ * Several secrets from standard input, one a line in the order of `whats` (an SNMPv3 user's authentication then
+ * privacy passphrase), at most STDIN_SECRET_MAX_BYTES in all, none empty.
+ */
+export function readSecretLinesFromStdin(whats: readonly string[], read: () => Buffer | undefined = () => readBounded(0, STDIN_SECRET_MAX_BYTES)): string[] {
+  const all = whats.map((w) => `the ${w}`).join(' and ');
   let bytes: Buffer | undefined;
   try {
     bytes = read();
   } catch (err) {
-    throw new InputError(`cannot read the ${what} from standard input (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new InputError(`cannot read ${all} from standard input (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   if (bytes === undefined) {
-    throw new InputError(`the ${what} on standard input is longer than ${formatBytes(STDIN_SECRET_MAX_BYTES)} (${STDIN_SECRET_MAX_BYTES} bytes), the limit for a secret: give the ${what} alone, on one line`);
+    const alone = whats.length === 1 ? `give the ${whats[0]} alone, on one line` : `give ${all}, one a line`;
+    throw new InputError(`${all} on standard input ${whats.length === 1 ? 'is' : 'are'} longer than ${formatBytes(STDIN_SECRET_MAX_BYTES)} (${STDIN_SECRET_MAX_BYTES} bytes), the limit for a secret: ${alone}`);
   }
-  const value = bytes.toString('utf8').replace(/\r?\n$/, '');
+  const text = bytes.toString('utf8').replace(/\r?\n$/, '');
   bytes.fill(0);
-  if (value === '') throw new InputError(`the ${what} on standard input is empty`);
-  if (value.includes('\n')) throw new InputError(`the ${what} on standard input has more than one line`);
-  return value;
+  const lines = text.split(/\r?\n/);
+  if (whats.length === 1 && lines.length > 1) throw new InputError(`the ${whats[0]} on standard input has more than one line`);
+  if (lines.length !== whats.length) {
+    throw new InputError(`standard input has ${lines.length} line${lines.length > 1 ? 's' : ''}, not ${whats.length}: give ${whats.map((w, i) => `the ${w} on line ${i + 1}`).join(' and ')}`);
+  }
+  lines.forEach((line, i) => {
+    if (line === '') throw new InputError(`the ${whats[i]} on standard input is empty`);
+  });
+  return lines;
 }
 
 /** The stream a hidden prompt reads: standard input when it is a terminal. */
@@ -52,6 +68,16 @@ export async function readSecret(what: string, input: TerminalInput = process.st
   const value = await promptHidden(`${what}: `, input, prompt);
   if (value === '') throw new InputError(`the ${what} typed at the terminal is empty`);
   return value;
+}
+
+/**
+ * Several secrets: at a terminal, one prompt without echo for each; otherwise one a line from standard input.
+ */
+export async function readSecrets(whats: readonly string[], input: TerminalInput = process.stdin, prompt: NodeJS.WritableStream = process.stderr): Promise<string[]> {
+  if (!input.isTTY) return readSecretLinesFromStdin(whats);
+  const out: string[] = [];
+  for (const what of whats) out.push(await readSecret(what, input, prompt));
+  return out;
 }
 
 /**

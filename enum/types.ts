@@ -33,7 +33,7 @@ export interface Fact<T = unknown> {
 }
 
 export interface EnumerationRecord {
-  readonly method: 'ssh' | 'ldap';
+  readonly method: 'ssh' | 'ldap' | 'snmp';
   readonly port: number;
   readonly credential: string;
   readonly status: ProbeStatus;

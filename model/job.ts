@@ -31,6 +31,9 @@ export interface JobScanSettings {
   readonly probeTimeoutMs: number;
   readonly enumTimeoutMs: number;
   readonly enumConcurrency: number;
+  readonly snmpTimeoutMs?: number;
+  readonly snmpRetries?: number;
+  readonly snmpConcurrency?: number;
 }
 
 /** When a job runs by itself: a cron expression (UTC), a fixed interval, or only when asked. */

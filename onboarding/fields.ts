@@ -18,7 +18,7 @@ export const ASSET_FIELDS: Readonly<Record<string, FieldSpec>> = {
   'os.family': { type: 'string', description: 'OS family (Linux, Windows, ...)' },
   'os.name': { type: 'string', description: 'OS name (Debian GNU/Linux, Windows Server 2019 Standard, ...)' },
   'os.version': { type: 'version', description: 'OS version' },
-  deviceType: { type: 'string', description: 'device type from the fingerprint' },
+  deviceType: { type: 'string', description: 'device type from the fingerprint or an SNMP agent (general purpose, network device, router, switch, firewall, printer, ...)' },
   port: { type: 'numbers', description: 'open TCP ports' },
   service: { type: 'strings', description: 'identified services on open ports (ssh, ldap, smb, ...)' },
   product: { type: 'strings', description: 'identified products (OpenSSH, nginx, ...)' },

@@ -187,7 +187,7 @@ export async function listMemberships(db: Queryable, kind?: MembershipKind): Pro
 
 /**
  * One fact's value (`facts.KEY.value`) from each asset's latest successful enumeration that has it (when two
- * credentials enumerated an asset in that scan, the first row's). Only that value is read out of the facts.
+ * credentials enumerated an asset in that scan, an SSH enumeration's before another method's). Only that value is read out of the facts.
  */
 export async function latestFacts(db: Queryable, key: string, assetIds?: readonly number[]): Promise<Array<{ assetId: number; address: string; scanId: number; value: unknown }>> {
   const fact = (column: string) => jsonText(db.dialect, column, [key, 'value']);
@@ -195,7 +195,9 @@ export async function latestFacts(db: Queryable, key: string, assetIds?: readonl
        WHERE status = 'success' AND ${fact('facts')} IS NOT NULL GROUP BY asset_id)
      SELECT e.asset_id, a.address, e.scan_id, ${fact('e.facts')} AS value
      FROM scan_enumerations e JOIN latest l ON l.asset_id = e.asset_id AND l.scan_id = e.scan_id JOIN assets a ON a.id = e.asset_id
-     WHERE ${fact('e.facts')} IS NOT NULL ${assetIds ? sql`AND ${inIds('e.asset_id', assetIds)}` : sql``}`);
+     WHERE ${fact('e.facts')} IS NOT NULL ${assetIds ? sql`AND ${inIds('e.asset_id', assetIds)}` : sql``}
+     ORDER BY CASE WHEN e.method = 'ssh' THEN 0 ELSE 1 END, e.credential`);
+  // One value per asset: an SSH enumeration's (the host's own tools) before an SNMP agent's of the same scan.
   const seen = new Set<number>();
   const out: Array<{ assetId: number; address: string; scanId: number; value: unknown }> = [];
   for (const r of rows) {

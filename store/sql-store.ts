@@ -23,6 +23,8 @@ import type { HostKeyPin } from '../model/host-key.js';
 import type { ProbeOutcome } from '../model/evidence.js';
 import { latestEnumerations, latestHostFacts, listAccounts, writeEnumerations } from './accounts.js';
 import { withCredentialedFacts } from '../profiles/credentialed.js';
+import { withSnmpDevice } from '../profiles/snmp-device.js';
+import { latestSnmpDevices } from './snmp-devices.js';
 import { listDirectoryComputers, recordDirectory } from './directory.js';
 import * as onboarding from './rule-tables.js';
 import { checkLease, type JobStore, SqlJobStore } from './jobs.js';
@@ -280,6 +282,7 @@ export class SqlStore implements Store {
     }));
     const portsOf = groupBy(ports, (r) => r.asset_id);
     const credentialed = await latestHostFacts(this.db, only);
+    const snmpDevices = await latestSnmpDevices(this.db, only);
     return assets
       .map((a) => ({
         id: a.id,
@@ -312,7 +315,7 @@ export class SqlStore implements Store {
           })),
         } : {}),
       }))
-      .map((a) => withCredentialedFacts(a, credentialed.get(a.id)))
+      .map((a) => withCredentialedFacts(withSnmpDevice(a, snmpDevices.get(a.id)), credentialed.get(a.id)))
       .sort((x, y) => compareAddresses(x.address, y.address));
   }
 

@@ -5,60 +5,20 @@
  * would run it. Plain standard input (scripts) is covered by the existing `creds add` tests.
  */
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { openStore } from '../store/open-store.js';
 import { openCredentials } from '../app/credentials.js';
-import { BIN, dirEnv, runCli, tempDir } from './helpers/cli.js';
+import { dirEnv, runCli, tempDir } from './helpers/cli.js';
+import { onPty, ptyAvailable } from './helpers/pty.js';
 
-/**
- * Runs argv on a new pty; once `waitFor` shows up in its output, types each of `keys` (one write each), then reads
- * to the end. Returns everything the terminal showed and the exit code.
- */
-const PTY_DRIVER = String.raw`
-import json, os, pty, sys
-argv, wait_for, keys = json.loads(sys.argv[1])
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp(argv[0], argv)
-seen = b''
-while wait_for.encode() not in seen:
-    try:
-        chunk = os.read(fd, 1024)
-    except OSError:
-        break
-    if not chunk:
-        break
-    seen += chunk
-for k in keys:
-    os.write(fd, k.encode())
-while True:
-    try:
-        chunk = os.read(fd, 1024)
-    except OSError:
-        break
-    if not chunk:
-        break
-    seen += chunk
-_, status = os.waitpid(pid, 0)
-print(json.dumps({'output': seen.decode('utf-8', 'replace'), 'code': os.waitstatus_to_exitcode(status)}))
-`;
-
-function onPty(args: readonly string[], env: NodeJS.ProcessEnv, waitFor: string, keys: readonly string[]): { output: string; code: number } {
-  const r = spawnSync('python3', ['-c', PTY_DRIVER, JSON.stringify([[process.execPath, BIN, ...args], waitFor, keys])], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000 });
-  if (r.status !== 0) throw new Error(`the pty driver failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as { output: string; code: number };
-}
-
-const pythonPty = spawnSync('python3', ['-c', 'import pty, os; os.waitstatus_to_exitcode']).status === 0;
-const ptyTest = pythonPty ? test : test.skip;
+const ptyTest = ptyAvailable ? test : test.skip;
 
 ptyTest('at a terminal, --password-stdin prompts without echo and takes one line', async (t) => {
   const dir = tempDir(t);
   const env = dirEnv(dir);
   const args = ['creds', 'add', '--name', 'typed', '--username', 'ops', '--password-stdin', '--scope', '127.104.0.0/24'];
   // "Typed-Secret-7x", a Backspace taking back a stray "q", then Enter: no Ctrl-D.
-  const r = onPty(args, env, 'password: ', ['Typed-Secret-7', 'q\x7f', 'x', '\r']);
+  const r = onPty(args, env, [['password: ', ['Typed-Secret-7', 'q\x7f', 'x', '\r']]]);
   t.is(r.code, 0, r.output);
   t.regex(r.output, /password: /);
   t.false(r.output.includes('Typed-Secret'), `the password was echoed: ${JSON.stringify(r.output)}`);
@@ -75,7 +35,7 @@ ptyTest('at a terminal, --password-stdin prompts without echo and takes one line
 ptyTest('at a terminal, Ctrl-C at the password prompt exits 130 and stores nothing', async (t) => {
   const dir = tempDir(t);
   const env = dirEnv(dir);
-  const r = onPty(['creds', 'add', '--name', 'gaveup', '--username', 'ops', '--password-stdin', '--scope', '127.104.0.1'], env, 'password: ', ['half', '\x03']);
+  const r = onPty(['creds', 'add', '--name', 'gaveup', '--username', 'ops', '--password-stdin', '--scope', '127.104.0.1'], env, [['password: ', ['half', '\x03']]]);
   t.is(r.code, 130, r.output);
   t.false(r.output.includes('half'), r.output);
   const list = await runCli(['creds', 'list', '--format', 'json', '--db', join(dir, 's.db')], { env });

@@ -162,12 +162,12 @@ labTest('snmp', 'v2c get and a walk of the software table equal snmpget and snmp
   t.deepEqual(await snmpWalk(session, HR_SW_INSTALLED_NAME), truth.software);
 });
 
-labTest('snmp', 'v3 authPriv (SHA/AES) works and a wrong community gets no answer', async (t, info) => {
+labTest('snmp', 'v3 authPriv (SHA-256/AES) works and a wrong community gets no answer', async (t, info) => {
   const truth = truthOf<SnmpTruth>(info);
   const v3 = info.credentials.v3!;
   const session = snmp.createV3Session(info.address, {
     name: v3.username, level: snmp.SecurityLevel.authPriv,
-    authProtocol: snmp.AuthProtocols.sha, authKey: v3.password!,
+    authProtocol: snmp.AuthProtocols.sha256, authKey: v3.password!,
     privProtocol: snmp.PrivProtocols.aes, privKey: info.extra.v3PrivPassword!,
   }, { timeout: 2000, retries: 1 });
   t.teardown(() => session.close());

@@ -9,8 +9,9 @@ import { parseAddress } from '../scanner/targets/ip.js';
 import { intervalsOf, parseToken } from '../scanner/targets/parse.js';
 import { open, seal } from './cipher.js';
 import type { VaultKey } from './key.js';
+import type { SnmpAuthLabel } from './snmp-protocols.js';
 
-export const CREDENTIAL_TYPES = ['ssh', 'ldap'] as const;
+export const CREDENTIAL_TYPES = ['ssh', 'ldap', 'snmp'] as const;
 export type CredentialType = (typeof CREDENTIAL_TYPES)[number];
 
 export class Secret {
@@ -33,9 +34,12 @@ export class Secret {
 }
 
 export interface Secrets {
+  /** The password; for snmp, the v2c community or the SNMPv3 authentication passphrase. */
   readonly password?: Secret;
   readonly privateKey?: Secret;
   readonly passphrase?: Secret;
+  /** snmp: the SNMPv3 privacy passphrase. */
+  readonly privacy?: Secret;
 }
 
 /** A credential as the store keeps it: everything but the secrets in clear. */
@@ -43,7 +47,8 @@ export interface StoredCredential {
   readonly name: string;
   readonly type: CredentialType;
   readonly username: string;
-  readonly auth: 'password' | 'key';
+  /** ssh and ldap: `password` or `key`; snmp: `community` (v2c) or the SNMPv3 protocols (`sha256/aes`). */
+  readonly auth: 'password' | 'key' | SnmpAuthLabel;
   readonly elevate: 'sudo' | null;
   /** CIDR blocks, ranges or addresses this credential may be sent to; `any` for every target. */
   readonly scope: readonly string[];
@@ -72,6 +77,7 @@ function aad(c: Pick<StoredCredential, 'name' | 'type' | 'username'>): string {
 export function sealSecrets(key: VaultKey, c: Pick<StoredCredential, 'name' | 'type' | 'username'>, secrets: Secrets): string {
   const plain = JSON.stringify({
     password: secrets.password?.reveal(), privateKey: secrets.privateKey?.reveal(), passphrase: secrets.passphrase?.reveal(),
+    privacy: secrets.privacy?.reveal(),
   });
   return seal(key.key, Buffer.from(plain, 'utf8'), aad(c));
 }
@@ -85,7 +91,7 @@ export function openCredential(key: VaultKey, stored: StoredCredential): Credent
   const raw = JSON.parse(plain.toString('utf8')) as Record<string, string | undefined>;
   const wrap = (v: string | undefined) => (v === undefined ? undefined : new Secret(v));
   const { sealed: _sealed, ...clear } = stored;
-  return { ...clear, secrets: { password: wrap(raw.password), privateKey: wrap(raw.privateKey), passphrase: wrap(raw.passphrase) } };
+  return { ...clear, secrets: { password: wrap(raw.password), privateKey: wrap(raw.privateKey), passphrase: wrap(raw.passphrase), privacy: wrap(raw.privacy) } };
 }
 
 /** A credential's scope: address blocks it may be sent to. Host names are refused: they can move. */
