@@ -1,7 +1,9 @@
 /**
- * Credentialed enumeration of one swept host: SSH with the first ssh credential in scope that works, and LDAP when
- * the host's rootDSE showed a directory and an ldap credential is in scope. Each credential gets one attempt per
- * host and method, so a refused one cannot lock an account out.
+ * Credentialed enumeration of one swept host: SSH with the first ssh credential in scope that works, LDAP when
+ * the host's rootDSE showed a directory and an ldap credential is in scope, and every database service the
+ * fingerprint found (MySQL/MariaDB, PostgreSQL, MSSQL) with the first credential of its type in scope that logs in.
+ * Each credential gets one attempt per host and method (per database service), so a refused one cannot lock an
+ * account out.
  */
 import type { HostProfile } from '../profiles/fingerprint.js';
 import type { HostKeyStore } from '../model/host-key.js';
@@ -9,6 +11,10 @@ import { enumerateSsh } from '../enum/ssh/enumerate.js';
 import { directoryUrl, TlsPolicy } from '../enum/ldap/connect.js';
 import { enumerateDirectory } from '../enum/ldap/enumerate.js';
 import type { EnumerationRecord } from '../enum/types.js';
+import type { DatabaseEnumerateOptions, DatabaseMethod } from '../enum/db/types.js';
+import { enumerateMysql } from '../enum/db/mysql.js';
+import { enumeratePostgres } from '../enum/db/postgres.js';
+import { enumerateMssql } from '../enum/db/mssql.js';
 import type { Credential, Scope } from '../vault/credentials.js';
 
 export interface HostEnumerationOptions {
@@ -18,6 +24,21 @@ export interface HostEnumerationOptions {
   readonly tls: TlsPolicy;
   /** The name a directory's certificate must carry: a host name the admin gave as a target. */
   readonly tlsName?: string;
+  /** CA certificates an MSSQL server's certificate must chain to (default: the system's). */
+  readonly mssqlCa?: Buffer;
+}
+
+/** The database service each fingerprinted service name is, with the credential type that logs in to it. */
+const DATABASE_SERVICES: Readonly<Record<string, DatabaseMethod>> = { mysql: 'mysql', postgresql: 'postgres', mssql: 'mssql' };
+/** Without a fingerprint, the well-known ports. */
+const DATABASE_PORTS: Readonly<Record<number, DatabaseMethod>> = { 3306: 'mysql', 5432: 'postgres', 1433: 'mssql' };
+
+/** The database services to log in to: those the fingerprint identified, or (without one) the open well-known ports. */
+export function databaseServices(profile: HostProfile | undefined, openPorts: readonly number[]): Array<{ port: number; method: DatabaseMethod }> {
+  if (profile) {
+    return profile.services.filter((sv) => sv.service && DATABASE_SERVICES[sv.service]).map((sv) => ({ port: sv.port, method: DATABASE_SERVICES[sv.service!]! }));
+  }
+  return openPorts.filter((p) => DATABASE_PORTS[p]).map((port) => ({ port, method: DATABASE_PORTS[port]! }));
 }
 
 type ScopedCredential = { credential: Credential; scope: Scope };
@@ -34,6 +55,7 @@ export function directoryPorts(profile: HostProfile | undefined): Array<{ port: 
 
 export async function enumerateHost(
   address: string, sshPorts: readonly number[], profile: HostProfile | undefined, credentials: readonly ScopedCredential[], o: HostEnumerationOptions,
+  databases: ReadonlyArray<{ port: number; method: DatabaseMethod }> = databaseServices(profile, []),
 ): Promise<EnumerationRecord[] | undefined> {
   const out: EnumerationRecord[] = [];
   const inScope = (type: Credential['type']) => credentials.filter((c) => c.credential.type === type && c.scope.contains(address));
@@ -56,5 +78,20 @@ export async function enumerateHost(
       if (record.status === 'success' || record.status === 'incomplete' || record.status === 'untrusted') break;
     }
   }
+  for (const db of databases) {
+    for (const { credential } of inScope(db.method)) {
+      const record = await enumerateDatabase(db.method, { address, port: db.port, credential, timeoutMs: o.timeoutMs }, o);
+      out.push(record);
+      // A certificate that is not trusted is refused before any credential is sent: the next one would be too.
+      if (record.status === 'success' || record.status === 'untrusted' || record.status === 'refused' || record.status === 'timeout') break;
+    }
+  }
   return out.length ? out : undefined;
+}
+
+/** One login to one database service with one credential. */
+export function enumerateDatabase(method: DatabaseMethod, d: DatabaseEnumerateOptions, o: Pick<HostEnumerationOptions, 'mssqlCa' | 'tlsName'> = {}): Promise<EnumerationRecord> {
+  if (method === 'mysql') return enumerateMysql(d);
+  if (method === 'postgres') return enumeratePostgres(d);
+  return enumerateMssql({ ...d, ca: o.mssqlCa, serverName: o.tlsName });
 }

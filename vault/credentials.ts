@@ -1,6 +1,7 @@
 /**
  * Scan credentials: what is stored in clear (name, type, user, scope) and what is sealed (password, private key,
- * passphrase). Secrets travel inside `Secret`, which prints as `[secret]` everywhere (logs, JSON, inspect) so a
+ * passphrase). Database credentials (mysql, postgres, mssql) are a login name and a password. Secrets travel
+ * inside `Secret`, which prints as `[secret]` everywhere (logs, JSON, inspect) so a
  * stray console.log or error context cannot leak one.
  */
 import { inspect } from 'node:util';
@@ -10,7 +11,8 @@ import { intervalsOf, parseToken } from '../scanner/targets/parse.js';
 import { open, seal } from './cipher.js';
 import type { VaultKey } from './key.js';
 
-export const CREDENTIAL_TYPES = ['ssh', 'ldap'] as const;
+/** ssh and ldap, and the database logins: mysql (MySQL and MariaDB), postgres, mssql (SQL authentication). */
+export const CREDENTIAL_TYPES = ['ssh', 'ldap', 'mysql', 'postgres', 'mssql'] as const;
 export type CredentialType = (typeof CREDENTIAL_TYPES)[number];
 
 export class Secret {
