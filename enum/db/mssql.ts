@@ -15,7 +15,7 @@
  * is closed and the record says so) and makes one login attempt (no retry on "transient" errors).
  */
 import * as net from 'node:net';
-import tedious from 'tedious';
+import type { Connection } from 'tedious';
 import { ProbeError } from '../../probes/core/outcome.js';
 import type { AccountObservation, EnumerationRecord } from '../types.js';
 import {
@@ -161,7 +161,11 @@ export interface MssqlOptions extends DatabaseEnumerateOptions {
   readonly trustServerCertificate?: boolean;
 }
 
-function query(conn: tedious.Connection, text: string, timeoutMs: number): Promise<Row[]> {
+/** tedious, loaded on first use: with its Azure dependencies it takes about a second to load, which no other command should pay. */
+let loaded: Promise<typeof import('tedious')> | undefined;
+const loadTedious = () => (loaded ??= import('tedious').then((m) => ((m as { default?: typeof import('tedious') }).default ?? m)));
+
+function query(tedious: typeof import('tedious'), conn: Connection, text: string, timeoutMs: number): Promise<Row[]> {
   return within(timeoutMs + 1000, `"${text.slice(0, 60)}"`, () => new Promise<Row[]>((resolve, reject) => {
     const rows: Row[] = [];
     const request = new tedious.Request(text, (err) => (err ? reject(err) : resolve(rows)));
@@ -177,7 +181,8 @@ export async function enumerateMssql(o: MssqlOptions): Promise<EnumerationRecord
   const started = performance.now();
   const where = `mssql://${o.address.includes(':') ? `[${o.address}]` : o.address}:${o.port} as ${o.credential.username}`;
   let rerouted: string | undefined;
-  let conn: tedious.Connection;
+  let conn: Connection;
+  const tedious = await loadTedious();
   try {
     const password = passwordOf(o.credential);
     conn = new tedious.Connection({
@@ -232,14 +237,14 @@ export async function enumerateMssql(o: MssqlOptions): Promise<EnumerationRecord
       (x) => x.code === 'ELOGIN'), started);
   }
   try {
-    const [v] = await query(conn, MSSQL_QUERIES.version, o.timeoutMs);
+    const [v] = await query(tedious, conn, MSSQL_QUERIES.version, o.timeoutMs);
     const versionText = String(v?.full_version ?? v?.version ?? '');
     const instance: DatabaseInstance = {
       address: o.address, port: o.port, product: productOf(versionText), version: dottedVersion(String(v?.version ?? versionText)),
     };
-    const principals = (await query(conn, MSSQL_QUERIES.principals, o.timeoutMs)).map(principalOf);
-    const roleMembers = (await query(conn, MSSQL_QUERIES.roleMembers, o.timeoutMs)).map((r) => ({ roleId: Number(r.role_id), memberId: Number(r.member_id) }));
-    const permissions = (await query(conn, MSSQL_QUERIES.permissions, o.timeoutMs)).map((r) => ({ granteeId: Number(r.grantee_id), permission: String(r.permission), withGrant: r.state === 'W' }));
+    const principals = (await query(tedious, conn, MSSQL_QUERIES.principals, o.timeoutMs)).map(principalOf);
+    const roleMembers = (await query(tedious, conn, MSSQL_QUERIES.roleMembers, o.timeoutMs)).map((r) => ({ roleId: Number(r.role_id), memberId: Number(r.member_id) }));
+    const permissions = (await query(tedious, conn, MSSQL_QUERIES.permissions, o.timeoutMs)).map((r) => ({ granteeId: Number(r.grantee_id), permission: String(r.permission), withGrant: r.state === 'W' }));
     const accounts = mssqlAccounts({ instance, principals, roleMembers, permissions, now: new Date() }, 'sys.server_principals, sys.server_role_members, sys.server_permissions, LOGINPROPERTY');
     const byId = new Map(principals.map((p) => [p.id, p.name]));
     const facts = {

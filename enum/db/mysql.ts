@@ -96,8 +96,10 @@ export function mysqlAccounts(c: MysqlCatalog, source: string): AccountObservati
     const own = privilegesOf.get(id) ?? [];
     const reasons: string[] = privilegedOf(own).filter((p) => !(own.includes('ALL PRIVILEGES') && p !== 'ALL PRIVILEGES' && p !== 'GRANT OPTION'));
     const roles = reachableRoles(id, edges);
+    // What ALL PRIVILEGES held itself implies (all but GRANT OPTION) is not repeated for a role that also grants it.
+    const implied = own.includes('ALL PRIVILEGES') ? ['ALL PRIVILEGES', 'SUPER', 'CREATE USER', 'FILE'] : [];
     for (const [role, via] of roles) {
-      for (const p of privilegedOf(privilegesOf.get(role) ?? [])) reasons.push(`${p} via role ${[...via, role].map(roleName).join(' > ')}`);
+      for (const p of privilegedOf(privilegesOf.get(role) ?? [])) if (!implied.includes(p)) reasons.push(`${p} via role ${[...via, role].map(roleName).join(' > ')}`);
     }
     const g = extra.get(id);
     const locked = g?.locked ?? yes(r.account_locked);
