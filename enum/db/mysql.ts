@@ -140,14 +140,21 @@ export async function enumerateMysql(o: DatabaseEnumerateOptions): Promise<Enume
   const started = performance.now();
   const where = `mysql://${o.address.includes(':') ? `[${o.address}]` : o.address}:${o.port} as ${o.credential.username}`;
   let conn: mysql.Connection;
+  let opening: Promise<mysql.Connection> | undefined;
   try {
-    conn = await within(o.timeoutMs + 1000, `the login to ${where}`, () => mysql.createConnection({
+    opening = mysql.createConnection({
       host: o.address, port: o.port, user: o.credential.username, password: passwordOf(o.credential), connectTimeout: o.timeoutMs,
       supportBigNumbers: true, bigNumberStrings: true, timezone: 'Z', multipleStatements: false,
-    }));
+    });
+    conn = await within(o.timeoutMs + 1000, `the login to ${where}`, () => opening!);
   } catch (err) {
+    // A login that answers after the budget ran out is closed when it does.
+    opening?.then((late) => late.destroy(), () => {});
+    if ((err as { code?: string }).code === 'MYSQL_CLEAR_PASSWORD_NOT_ENABLED') {
+      return failedRecord('mysql', o, new ProbeError('unsupported', `${where}: the server asked for the password in clear text (mysql_clear_password); it was not sent`), started);
+    }
     return failedRecord('mysql', o, connectionError(err, where, (e) => e.number === 1045 || e.code === 'ER_ACCESS_DENIED_ERROR',
-      (e) => MYSQL_DENIED.has(Number(e.number)) || e.code === 'MYSQL_CLEAR_PASSWORD_NOT_ENABLED'), started);
+      (e) => MYSQL_DENIED.has(Number(e.number))), started);
   }
   conn.on('error', () => {}); // a connection lost later fails the query under way; nothing else may throw
   try {
