@@ -212,7 +212,7 @@ export async function enumerateMysql(o: DatabaseEnumerateOptions): Promise<Enume
         source: tables.has('roles_mapping') ? 'mysql.roles_mapping' : tables.has('role_edges') ? 'mysql.role_edges' : 'none',
         value: users.filter((r) => yes(r.is_role)).map((r) => ({ name: r.User, privileges: globalPrivileges(r) })),
       },
-      roleGrants: { source: 'role grants', value: roleGrants.map((g) => ({ grantee: g.grantee, role: roleName(g.role) })) },
+      roleGrants: { source: 'role grants', value: roleGrants.map((g) => ({ grantee: roleName(g.grantee), role: roleName(g.role) })) },
       defaultPasswordLifetime: { source: 'SELECT @@default_password_lifetime', value: defaultLifetime },
     };
     return successRecord('mysql', o, facts, accounts, [], started);
