@@ -1,6 +1,7 @@
 /**
  * Scan credentials: sealing one into the store, removing one, opening the named ones for a scan, and testing one
- * against a host (one SSH connection, the host key checked against its pin, one authentication attempt).
+ * against a host (one SSH connection, the host key checked against its pin, one authentication attempt; or one
+ * database login).
  */
 import type { Store } from '../store/store.js';
 import { hostKeyAlert, openPinnedSession } from '../enum/ssh/enumerate.js';
@@ -9,6 +10,8 @@ import { createKeyFile, loadKey, MissingKey, missingKeyError, VaultKey } from '.
 import { Credential, CredentialType, openCredential, Scope, sealSecrets, Secrets, StoredCredential } from '../vault/credentials.js';
 import { InputError } from '../scanner/errors.js';
 import { snmpSecurity } from '../vault/snmp.js';
+import { DATABASE_METHODS, DatabaseMethod } from '../enum/db/types.js';
+import { enumerateDatabase } from './enumerate-host.js';
 
 export interface NewCredential {
   readonly name: string;
@@ -83,16 +86,18 @@ export async function openCredentials(store: Store, names: readonly string[]): P
 export interface CredentialTest {
   readonly name: string;
   readonly address: string;
-  /** @default 22 */
+  /** @default 22 (ssh), 3306 (mysql), 5432 (postgres), 1433 (mssql) */
   readonly port?: number;
   /** @default 10000 */
   readonly timeoutMs?: number;
 }
 
 export type CredentialTestResult =
-  | { readonly ok: false; readonly status: string; readonly why: string }
+  | { readonly ok: false; readonly port: number; readonly status: string; readonly why: string }
+  | { readonly ok: true; readonly port: number; readonly username: string; readonly database: { readonly product: string; readonly version: string } }
   | {
     readonly ok: true;
+    readonly port: number;
     readonly username: string;
     readonly hostKey: { readonly type: string; readonly sha256: string };
     /** True when the host key matched an earlier pin; false when it was pinned now (first use). */
@@ -101,24 +106,36 @@ export type CredentialTestResult =
     readonly sudo?: boolean;
   };
 
-/** Connects once with a stored SSH credential and says whether it authenticates (and whether sudo -n works). */
+const DEFAULT_PORTS: Readonly<Record<string, number>> = { ssh: 22, mysql: 3306, postgres: 5432, mssql: 1433 };
+
+/**
+ * Connects once with a stored credential and says whether it authenticates: ssh (and whether sudo -n works), or a
+ * database login (and the server's product and version). An ldap credential is tested by `directory scan`.
+ */
 export async function testCredential(store: Store, t: CredentialTest): Promise<CredentialTestResult> {
-  const port = t.port ?? 22;
   const timeoutMs = t.timeoutMs ?? 10_000;
   const [{ credential, scope }] = (await openCredentials(store, [t.name])) as [{ credential: Credential; scope: Scope }];
   if (credential.type === 'snmp') throw new InputError(`creds test: ${t.name} is an snmp credential, and creds test speaks SSH; a scan with --creds ${t.name} asks SNMP (udp/161)`);
+  if (credential.type === 'ldap') throw new InputError(`creds test: ${t.name} is an ldap credential; test it with surveyor directory scan ldaps://HOST --creds ${t.name}`);
+  const port = t.port ?? DEFAULT_PORTS[credential.type]!;
   if (!scope.contains(t.address)) throw new InputError(`creds test: ${t.address} is outside the scope of credential ${t.name} (${credential.scope.join(',')}); nothing was sent`);
+  if ((DATABASE_METHODS as readonly string[]).includes(credential.type)) {
+    const record = await enumerateDatabase(credential.type as DatabaseMethod, { address: t.address, port, credential, timeoutMs });
+    if (record.status !== 'success') return { ok: false, port, status: record.status, why: record.notes.join('; ') };
+    const instance = record.facts.instance?.value as { product: string; version: string };
+    return { ok: true, port, username: credential.username, database: { product: instance.product, version: instance.version } };
+  }
   const opened = await openPinnedSession({ address: t.address, port, credential, pins: store, timeoutMs });
   if (!opened.session) {
     const err = opened.error!;
     const why = err.status === 'hostkey-changed' ? hostKeyAlert(t.address, port, opened.pinned, opened.changed, err.message) : err.message;
-    return { ok: false, status: err.status, why };
+    return { ok: false, port, status: err.status, why };
   }
   const session = opened.session;
   try {
     let sudo: boolean | undefined;
     if (credential.elevate === 'sudo') sudo = (await session.exec(commandLine('true', true), { timeoutMs, maxBytes: 4096 })).code === 0;
-    return { ok: true, username: credential.username, hostKey: { type: session.hostKey.type, sha256: session.hostKey.sha256 }, matchedPin: opened.pinned !== undefined, sudo };
+    return { ok: true, port, username: credential.username, hostKey: { type: session.hostKey.type, sha256: session.hostKey.sha256 }, matchedPin: opened.pinned !== undefined, sudo };
   } finally {
     session.close();
   }

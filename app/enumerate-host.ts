@@ -1,8 +1,9 @@
 /**
  * Credentialed enumeration of one swept host: SSH with the first ssh credential in scope that works, LDAP when
- * the host's rootDSE showed a directory and an ldap credential is in scope, and SNMP (udp/161) with the first snmp
- * credential in scope that the agent answers. Each credential gets one attempt per host and method, so a refused
- * one cannot lock an account out.
+ * the host's rootDSE showed a directory and an ldap credential is in scope, every database service the fingerprint
+ * found (MySQL/MariaDB, PostgreSQL, MSSQL) with the first credential of its type in scope that logs in, and SNMP
+ * (udp/161) with the first snmp credential in scope that the agent answers. Each credential gets one attempt per
+ * host and method (per database service), so a refused one cannot lock an account out.
  */
 import type { HostProfile } from '../profiles/fingerprint.js';
 import type { HostKeyStore } from '../model/host-key.js';
@@ -11,6 +12,10 @@ import { directoryUrl, TlsPolicy } from '../enum/ldap/connect.js';
 import { enumerateDirectory } from '../enum/ldap/enumerate.js';
 import { enumerateSnmp } from '../enum/snmp/enumerate.js';
 import type { EnumerationRecord } from '../enum/types.js';
+import type { DatabaseEnumerateOptions, DatabaseMethod } from '../enum/db/types.js';
+import { enumerateMysql } from '../enum/db/mysql.js';
+import { enumeratePostgres } from '../enum/db/postgres.js';
+import { enumerateMssql } from '../enum/db/mssql.js';
 import type { Credential, Scope } from '../vault/credentials.js';
 
 export interface HostEnumerationOptions {
@@ -22,6 +27,21 @@ export interface HostEnumerationOptions {
   readonly tlsName?: string;
   /** SNMP requests: the wait for one answer in ms and the resends (the scan's --snmp-timeout-ms, --snmp-retries). */
   readonly snmp?: { readonly timeoutMs?: number; readonly retries?: number };
+  /** CA certificates an MSSQL server's certificate must chain to (default: the system's). */
+  readonly mssqlCa?: Buffer;
+}
+
+/** The database service each fingerprinted service name is, with the credential type that logs in to it. */
+const DATABASE_SERVICES: Readonly<Record<string, DatabaseMethod>> = { mysql: 'mysql', postgresql: 'postgres', mssql: 'mssql' };
+/** Without a fingerprint, the well-known ports. */
+const DATABASE_PORTS: Readonly<Record<number, DatabaseMethod>> = { 3306: 'mysql', 5432: 'postgres', 1433: 'mssql' };
+
+/** The database services to log in to: those the fingerprint identified, or (without one) the open well-known ports. */
+export function databaseServices(profile: HostProfile | undefined, openPorts: readonly number[]): Array<{ port: number; method: DatabaseMethod }> {
+  if (profile) {
+    return profile.services.filter((sv) => sv.service && DATABASE_SERVICES[sv.service]).map((sv) => ({ port: sv.port, method: DATABASE_SERVICES[sv.service!]! }));
+  }
+  return openPorts.filter((p) => DATABASE_PORTS[p]).map((port) => ({ port, method: DATABASE_PORTS[port]! }));
 }
 
 type ScopedCredential = { credential: Credential; scope: Scope };
@@ -38,6 +58,7 @@ export function directoryPorts(profile: HostProfile | undefined): Array<{ port: 
 
 export async function enumerateHost(
   address: string, sshPorts: readonly number[], profile: HostProfile | undefined, credentials: readonly ScopedCredential[], o: HostEnumerationOptions,
+  databases: ReadonlyArray<{ port: number; method: DatabaseMethod }> = databaseServices(profile, []),
 ): Promise<EnumerationRecord[] | undefined> {
   const out: EnumerationRecord[] = [];
   const inScope = (type: Credential['type']) => credentials.filter((c) => c.credential.type === type && c.scope.contains(address));
@@ -60,6 +81,14 @@ export async function enumerateHost(
       if (record.status === 'success' || record.status === 'incomplete' || record.status === 'untrusted') break;
     }
   }
+  for (const db of databases) {
+    for (const { credential } of inScope(db.method)) {
+      const record = await enumerateDatabase(db.method, { address, port: db.port, credential, timeoutMs: o.timeoutMs }, o);
+      out.push(record);
+      // A certificate that is not trusted is refused before any credential is sent: the next one would be too.
+      if (record.status === 'success' || record.status === 'untrusted' || record.status === 'refused' || record.status === 'timeout') break;
+    }
+  }
   out.push(...(await enumerateSnmpHost(address, credentials, o)));
   return out.length ? out : undefined;
 }
@@ -78,4 +107,11 @@ export async function enumerateSnmpHost(address: string, credentials: readonly S
 /** Whether an SNMP agent answered at all (a report refusing the credential is an answer; silence is `timeout`). */
 export function snmpAnswered(records: readonly EnumerationRecord[]): boolean {
   return records.some((r) => r.method === 'snmp' && r.status !== 'timeout');
+}
+
+/** One login to one database service with one credential. */
+export function enumerateDatabase(method: DatabaseMethod, d: DatabaseEnumerateOptions, o: Pick<HostEnumerationOptions, 'mssqlCa' | 'tlsName'> = {}): Promise<EnumerationRecord> {
+  if (method === 'mysql') return enumerateMysql(d);
+  if (method === 'postgres') return enumeratePostgres(d);
+  return enumerateMssql({ ...d, ca: o.mssqlCa, serverName: o.tlsName });
 }

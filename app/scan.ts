@@ -21,7 +21,8 @@ import { TlsPolicy, tlsPolicy } from '../enum/ldap/connect.js';
 import type { Rule } from '../onboarding/rule-file.js';
 import { applyRules, ApplyResult } from './apply-rules.js';
 import { openCredentials } from './credentials.js';
-import { enumerateHost, enumerateSnmpHost, snmpAnswered } from './enumerate-host.js';
+import { databaseServices, enumerateHost, enumerateSnmpHost, snmpAnswered } from './enumerate-host.js';
+import { withLoginVersions } from '../profiles/credentialed.js';
 import type { EventSink } from './events.js';
 import { rulesForScan } from './rules.js';
 import { StoreBatcher } from '../store/batcher.js';
@@ -59,6 +60,8 @@ export interface ScanRequest {
   readonly snmpConcurrency?: number;
   /** How directories' certificates are trusted. @default the system's CAs, no plaintext bind */
   readonly ldapTls?: TlsPolicy;
+  /** CA certificates an MSSQL server's certificate must chain to. @default the system's CAs */
+  readonly mssqlCa?: Buffer;
   /**
    * The Smart Rules applied to the scanned hosts when the scan completes: rules read already, `stored` (the active
    * rule set, when there is one) or `none`. @default 'stored'
@@ -381,13 +384,15 @@ export async function runScan(store: Store, prepared: PreparedScan, control: Sca
             const enumerations = enumerate && !abort.signal.aborted
               ? (await Promise.race([
                 enumQueue.add(() => enumerateHost(host.address, sshPorts, profile, credentials, {
-                  pins: store, timeoutMs: enumTimeoutMs, tls: ldapTls, tlsName: targets.names.get(host.address)?.[0], snmp,
-                })),
+                  pins: store, timeoutMs: enumTimeoutMs, tls: ldapTls, tlsName: targets.names.get(host.address)?.[0], snmp, mssqlCa: request.mssqlCa,
+                }, databaseServices(fingerprint ? profile : undefined, open))),
                 aborted.then(() => undefined),
               ])) ?? undefined
               : undefined;
             if (enumerate) emit({ type: 'enumerations', queued: enumQueued, done: ++enumDone });
-            settle(host.address, withName, abort.signal.aborted ? undefined : enumerations);
+            const kept = abort.signal.aborted ? undefined : enumerations;
+            // A database login's exact version (PostgreSQL's) replaces the fingerprint's guess of it.
+            settle(host.address, withLoginVersions(withName, kept), kept);
           }).catch((err: unknown) => {
             emit({ type: 'host-error', address: host.address, message: (err as Error).message });
             if (enumerate) emit({ type: 'enumerations', queued: enumQueued, done: ++enumDone });

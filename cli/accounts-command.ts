@@ -10,8 +10,10 @@ export const ACCOUNTS_HELP = `usage: surveyor accounts [--privileged] [--asset A
                         [--format table|jsonl|json|csv] [--db PATH]
 
 Accounts found by credentialed enumeration: local accounts, SSH keys (one per authorized key, named for the
-account it logs in as), and later domain and database accounts. --privileged keeps those with uid 0, sudo rights
-or an admin group, with the reason. --all adds accounts the latest enumeration of their asset no longer saw.
+account it logs in as), domain accounts, and database accounts (MySQL/MariaDB user@host, PostgreSQL roles, SQL Server
+logins). --privileged keeps the privileged ones (uid 0, sudo rights, an admin group, a privileged directory group,
+database privileges such as SUPER, SUPERUSER or sysadmin), with the reason. --all adds accounts the latest
+enumeration of their asset no longer saw.
 `;
 
 const CSV_HEADER = 'address,kind,name,uid,privileged,reasons,enabled,last_logon,password_last_set,credential,first_seen,last_seen,current';

@@ -216,6 +216,12 @@ function describeEnumeration(e: StoredEnumeration, evidence: boolean): string[] 
     if (evidence) out.push(`        <- ${fact.source}`);
   }
   if (e.method === 'snmp') return out; // an agent lists no accounts
+  if (e.method === 'mysql' || e.method === 'postgres' || e.method === 'mssql') {
+    const found = e.accounts.filter((a) => a.kind === 'database' && (a.details.instance as { port?: number } | undefined)?.port === e.port);
+    const held = found.filter((a) => a.privileged);
+    out.push(`      accounts         ${found.length} database (${held.length} privileged: ${held.map((a) => a.name).join(', ') || '-'}); see surveyor accounts --asset ${e.address} --kind database`);
+    return out;
+  }
   const privileged = e.accounts.filter((a) => a.privileged && a.kind === 'local');
   out.push(`      accounts         ${e.accounts.filter((a) => a.kind === 'local').length} local (${privileged.length} privileged: ${privileged.map((a) => a.name).join(', ') || '-'}), ${e.accounts.filter((a) => a.kind === 'ssh-key').length} SSH keys; see surveyor accounts --asset ${e.address}`);
   return out;

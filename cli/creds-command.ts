@@ -17,9 +17,11 @@ export const CREDS_HELP = `usage: surveyor creds add --name N --type ssh --usern
        surveyor creds add --name N --type snmp --community-stdin --scope CIDR,...|any [--replace]
        surveyor creds add --name N --type snmp --username U --auth md5|sha|sha224|sha256|sha384|sha512 --auth-stdin
                           [--priv des|aes|aes256b|aes256r --priv-stdin] --scope CIDR,...|any [--replace]
+       surveyor creds add --name N --type mysql|postgres|mssql --username U --password-stdin
+                          --scope CIDR,...|any [--replace]
        surveyor creds list [--format table|jsonl|json|csv]
        surveyor creds remove NAME
-       surveyor creds test NAME ADDRESS [--port 22] [--timeout-ms 10000]
+       surveyor creds test NAME ADDRESS [--port N] [--timeout-ms 10000]
 
 Scan credentials. Secrets are read from standard input or a key file, never from the command line (at a terminal,
 --password-stdin and --passphrase-stdin prompt without echo, as ssh and sudo do: type it and press Enter), and stored
@@ -32,14 +34,18 @@ addresses inside its --scope.
   --elevate sudo     run the commands that need root through "sudo -n" when the account may
   --scope LIST       addresses, CIDR blocks and ranges the credential may be sent to ("any": everywhere)
   --bind-dn DN       (ldap) the DN of a simple bind; Active Directory also takes --username user@domain
+  --type mysql|postgres|mssql
+                     a database login (MySQL and MariaDB; PostgreSQL; SQL Server's SQL authentication): a scan
+                     logs in to the database services it finds and lists their accounts and privileges
   --replace          overwrite a credential of the same name
   --community-stdin  (snmp) an SNMPv2c community
   --auth, --priv     (snmp) an SNMPv3 user's authentication and privacy protocols; --auth-stdin and --priv-stdin
                      read their passphrases (at least 8 characters): the authentication passphrase on the first line
                      of standard input, the privacy passphrase on the second (at a terminal, two prompts)
 
-"creds test" connects once (checking the host key pin like a scan does), authenticates with exactly one attempt,
-and reports whether sudo -n works. Exit code 0 when the credential works, 1 when it does not.
+"creds test" connects once (for ssh checking the host key pin like a scan does), authenticates with exactly one
+attempt, and reports whether sudo -n works (ssh) or the server's product and version (mysql, postgres, mssql; the
+port defaults to 3306, 5432 and 1433). Exit code 0 when the credential works, 1 when it does not.
 All commands take --db PATH.
 `;
 
@@ -66,6 +72,15 @@ export async function credsCommand(argv: string[]): Promise<number> {
 function sshUsername(username: string | undefined, bindDn: string | undefined): string {
   if (bindDn !== undefined) throw new InputError('creds add: --bind-dn is for --type ldap');
   if (!username || /[\s:\x00-\x1f]/.test(username)) throw new InputError('creds add: give --username USER (no blanks, colons or control characters)');
+  return username;
+}
+
+/** A database login name: MySQL, PostgreSQL and SQL Server names may hold blanks, but no control characters. */
+function databaseUsername(type: string, username: string | undefined, bindDn: string | undefined): string {
+  if (bindDn !== undefined) throw new InputError('creds add: --bind-dn is for --type ldap');
+  if (!username || /[\x00-\x1f\x7f]/.test(username) || username.trim() !== username) {
+    throw new InputError(`creds add: a ${type} credential needs --username LOGIN (no control characters, no blanks at an end)`);
+  }
   return username;
 }
 
@@ -96,8 +111,12 @@ async function credsAdd(argv: string[]): Promise<number> {
   if (type === 'snmp') return saveCredential(values, await snmpCredential(values, name, scopeTokens));
   const snmpOption = SNMP_ONLY_OPTIONS.find((o) => values[o] !== undefined);
   if (snmpOption) throw new InputError(`creds add: --${snmpOption} is for --type snmp`);
-  const username = type === 'ldap' ? ldapIdentity(values.username, values['bind-dn']) : sshUsername(values.username, values['bind-dn']);
+  const username = type === 'ldap' ? ldapIdentity(values.username, values['bind-dn'])
+    : type === 'ssh' ? sshUsername(values.username, values['bind-dn']) : databaseUsername(type, values.username, values['bind-dn']);
   if (type === 'ldap' && (values.key !== undefined || values.elevate !== undefined)) throw new InputError('creds add: an ldap credential is a bind name and a password (--password-stdin); --key and --elevate are for ssh');
+  if (type !== 'ssh' && type !== 'ldap' && (values.key !== undefined || values.elevate !== undefined || values['passphrase-stdin'])) {
+    throw new InputError(`creds add: a ${type} credential is a login name and a password (--password-stdin); --key, --passphrase-stdin and --elevate are for ssh`);
+  }
   const elevate = values.elevate === undefined ? null : choiceOption('elevate', values.elevate, ['sudo'] as const, 'sudo');
   Scope.parse(scopeTokens);
   const usesPassword = values['password-stdin'] === true;
@@ -202,17 +221,21 @@ async function credsTest(argv: string[]): Promise<number> {
   if (positionals.length !== 2) throw new InputError('creds test: give a credential NAME and one ADDRESS');
   const name = positionals[0]!;
   const address = addressArg('creds test', positionals[1]);
-  const port = intOption('port', values.port, 1, 65535) ?? 22;
+  const port = intOption('port', values.port, 1, 65535);
   const timeoutMs = intOption('timeout-ms', values['timeout-ms'], 100, 600_000) ?? 10_000;
   const store = await openStore(resolveDbLocation(values.db));
   try {
     const result = await testCredential(store, { name, address, port, timeoutMs });
     if (!result.ok) {
-      process.stdout.write(`${name} on ${address} port ${port}: ${result.status}: ${result.why}\n`);
+      process.stdout.write(`${name} on ${address} port ${result.port}: ${result.status}: ${result.why}\n`);
       return 1;
     }
+    if ('database' in result) {
+      process.stdout.write(`${name} on ${address} port ${result.port}: success: logged in as ${result.username} to ${result.database.product} ${result.database.version}\n`);
+      return 0;
+    }
     const pin = result.matchedPin ? 'matches the pinned key' : 'pinned now (first use)';
-    const lines = [`${name} on ${address} port ${port}: success: authenticated as ${result.username}`, `  host key ${result.hostKey.type} ${result.hostKey.sha256} ${pin}`];
+    const lines = [`${name} on ${address} port ${result.port}: success: authenticated as ${result.username}`, `  host key ${result.hostKey.type} ${result.hostKey.sha256} ${pin}`];
     if (result.sudo !== undefined) lines.push(`  sudo -n: ${result.sudo ? 'works' : 'refused (collection will run without root)'}`);
     process.stdout.write(lines.join('\n') + '\n');
     return 0;

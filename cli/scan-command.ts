@@ -11,7 +11,7 @@ import { InputError } from '../scanner/errors.js';
 import { parsePorts } from '../scanner/ports.js';
 import { DEFAULT_MAX_HOSTS } from '../scanner/targets/target-set.js';
 import type { EnumerationRecord } from '../enum/types.js';
-import { tlsPolicy } from '../enum/ldap/connect.js';
+import { loadCaFile, tlsPolicy } from '../enum/ldap/connect.js';
 import { directoryTargets } from '../app/directory-targets.js';
 import { prepareScan, runScan, ScanEvent, ScannedHost, ScanSummary, SweepSettings } from '../app/scan.js';
 import { renderTable } from '../app/formats.js';
@@ -54,11 +54,15 @@ to) and @FILE lists (one target a line, # comments).
   --creds NAME           enumerate hosts with this stored credential (repeatable; see surveyor creds). ssh: OS,
                          hardware, software, services, users, groups, sudo rights and SSH keys; ldap: on hosts whose
                          rootDSE shows a directory, its users, groups and privileged paths (as surveyor directory
-                         scan); snmp: over udp/161, on every address in the credential's scope, open TCP port or not
-                         (an agent that answers makes an asset): system, interfaces, addresses, storage, devices,
-                         software, processes and physical inventory. Only addresses in the credential's scope get
-                         it; one attempt per credential and host.
+                         scan); mysql, postgres, mssql: on every such database service the fingerprint found, its
+                         accounts (kind database) and their privileges; snmp: over udp/161, on every address in the
+                         credential's scope, open TCP port or not (an agent that answers makes an asset): system,
+                         interfaces, addresses, storage, devices, software, processes and physical inventory. Only
+                         addresses in the credential's scope get it; one attempt per credential and host (per
+                         database service).
   --ldap-ca-file PEM     CA certificates a directory's certificate must chain to (default: the system's)
+  --mssql-ca-file PEM    CA certificates an MSSQL server's certificate must chain to (default: the system's); MSSQL
+                         logins always use TLS, and the certificate must carry the target's name
   --allow-plaintext-bind send an ldap credential's password to a directory that offers no TLS
   --from-directory       also scan the computers earlier directory scans listed (their DNS names, resolved now)
   --enum-timeout-ms N    budget to connect and authenticate for one enumeration (default: 15000)
@@ -116,6 +120,7 @@ const OPTIONS = {
   'no-progress': { type: 'boolean' },
   'stats-every': { type: 'string' },
   'ldap-ca-file': { type: 'string' },
+  'mssql-ca-file': { type: 'string' },
   'allow-plaintext-bind': { type: 'boolean' },
   'from-directory': { type: 'boolean' },
   'apply-rules': { type: 'string' },
@@ -210,6 +215,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
   const statsEveryMs = durationOption('stats-every', values['stats-every'], 100, 86_400_000);
   const exclusions = values.exclude ?? [];
   const ldapTls = tlsPolicy({ caFile: values['ldap-ca-file'], caOption: '--ldap-ca-file', allowPlaintextBind: values['allow-plaintext-bind'] === true });
+  const mssqlCa = values['mssql-ca-file'] === undefined ? undefined : loadCaFile(values['mssql-ca-file'], '--mssql-ca-file');
   const include = [...positionals];
   if (values['from-directory']) {
     const store = await openStore(resolveDbLocation(values.db));
@@ -226,6 +232,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
     excludeFiles: values['exclude-file'] ?? [],
     ...settings,
     ldapTls,
+    mssqlCa,
   });
   const dbLocation = resolveDbLocation(values.db);
   if (values['apply-rules'] !== undefined && values['no-rules']) throw new InputError('give --apply-rules FILE or --no-rules, not both');
@@ -368,7 +375,7 @@ function enumerationLine(e: ScanSummary['enumerations']): string {
 }
 
 function enumerationSummary(e: EnumerationRecord): EnumerationSummary {
-  const kind = e.method === 'ldap' ? 'domain' : 'local';
+  const kind = e.method === 'ldap' ? 'domain' : e.method === 'ssh' ? 'local' : 'database';
   return {
     method: e.method, port: e.port, credential: e.credential, status: e.status, notes: e.notes,
     accounts: e.accounts.filter((a) => a.kind === kind).length,

@@ -7,10 +7,13 @@ import type { ProbeStatus } from '../model/evidence.js';
 
 export interface AccountObservation {
   readonly kind: AccountKind;
-  /** Unique per asset and kind: the account name, or for an SSH key the user and the key's fingerprint. */
+  /**
+   * Unique per asset and kind: the account name, or for an SSH key the user and the key's fingerprint, or for a
+   * database account the method, port and account (`mysql:3306:user@host`).
+   */
   readonly key: string;
   readonly name: string;
-  /** uid for local accounts, SID for domain accounts. */
+  /** uid for local accounts, SID for domain accounts and MSSQL logins, the role's oid for PostgreSQL. */
   readonly uid?: string;
   readonly privileged: boolean;
   /** Why the account is privileged, each with its source ("uid 0", "member of group sudo", a sudoers rule...). */
@@ -33,7 +36,7 @@ export interface Fact<T = unknown> {
 }
 
 export interface EnumerationRecord {
-  readonly method: 'ssh' | 'ldap' | 'snmp';
+  readonly method: 'ssh' | 'ldap' | 'snmp' | 'mysql' | 'postgres' | 'mssql';
   readonly port: number;
   readonly credential: string;
   readonly status: ProbeStatus;

@@ -91,6 +91,16 @@ const flag = (s: AccountSubject, name: string): boolean | undefined => {
   return typeof flags?.[name] === 'boolean' ? (flags[name] as boolean) : undefined;
 };
 
+/** A database account's detail (`database.*` fields): undefined for other kinds and for values of other types. */
+const database = (key: string, type: 'string' | 'number' | 'boolean' | 'strings') => (s: AccountSubject): unknown => {
+  if (s.view.kind !== 'database') return undefined;
+  const d = s.view.details;
+  const instance = (d.instance ?? {}) as Record<string, unknown>;
+  const v = key in instance && !(key in d) ? instance[key] : d[key];
+  if (type === 'strings') return Array.isArray(v) ? v.map(String) : undefined;
+  return typeof v === type ? v : undefined;
+};
+
 export const ACCOUNT_READERS: Readonly<Record<string, Reader<AccountSubject>>> = {
   name: (s) => s.view.name,
   kind: (s) => s.view.kind,
@@ -126,6 +136,20 @@ export const ACCOUNT_READERS: Readonly<Record<string, Reader<AccountSubject>>> =
   tag: (s) => s.tags,
   firstSeen: (s) => s.view.firstSeen,
   lastSeen: (s) => s.view.lastSeen,
+  'database.product': database('product', 'string'),
+  'database.version': database('version', 'string'),
+  'database.port': database('port', 'number'),
+  'database.privileges': database('privileges', 'strings'),
+  'database.roles': database('roles', 'strings'),
+  'database.login': database('login', 'boolean'),
+  'database.locked': database('locked', 'boolean'),
+  'database.passwordExpired': database('passwordExpired', 'boolean'),
+  'database.passwordExpires': database('passwordExpires', 'string'),
+  'database.host': database('host', 'string'),
+  'database.anyHost': database('anyHost', 'boolean'),
+  'database.anonymous': database('anonymous', 'boolean'),
+  'database.plugin': database('plugin', 'string'),
+  'database.type': database('type', 'string'),
 };
 
 function assetReader(field: string): Reader<AssetSubject> | undefined {

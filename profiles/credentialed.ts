@@ -6,7 +6,8 @@
  */
 import type { AssetView } from '../model/asset.js';
 import type { FieldSource, OsProfile } from '../model/service.js';
-import type { Fact } from '../enum/types.js';
+import type { EnumerationRecord, Fact } from '../enum/types.js';
+import type { HostProfile } from './fingerprint.js';
 
 /** The `os` fact of an SSH enumeration (enum/ssh/collect.ts): os-release and uname, each value optional. */
 export interface OsFactValue {
@@ -67,5 +68,29 @@ function mergeOs(guess: OsProfile | undefined, value: OsFactValue, source: Field
     ...(known.description ? { description: known.description } : {}),
     confidence: 100,
     sources,
+  };
+}
+
+/**
+ * A database login read the server's exact version (PostgreSQL's `SHOW server_version`; the fingerprint only bounds
+ * it by the protocols the server speaks): it replaces the fingerprint's version of that port's service, with the
+ * login as the version's source. Other services, and a login that failed, change nothing.
+ */
+export function withLoginVersions(profile: HostProfile | undefined, records: readonly EnumerationRecord[] | undefined): HostProfile | undefined {
+  if (!profile || !records?.length) return profile;
+  const found = new Map<number, { version: string; product: string; by: string }>();
+  for (const r of records) {
+    const instance = r.facts.instance?.value as { version?: unknown; product?: unknown } | undefined;
+    if (r.method !== 'postgres' || r.status !== 'success' || typeof instance?.version !== 'string' || found.has(r.port)) continue;
+    found.set(r.port, { version: instance.version, product: String(instance.product ?? 'PostgreSQL'), by: `${r.method} login with credential ${r.credential}: ${r.facts.instance!.source}` });
+  }
+  if (!found.size) return profile;
+  return {
+    ...profile,
+    services: profile.services.map((sv) => {
+      const login = found.get(sv.port);
+      if (!login || sv.service !== 'postgresql') return sv;
+      return { ...sv, product: sv.product ?? login.product, version: login.version, sources: { ...sv.sources, version: login.by } };
+    }),
   };
 }

@@ -303,3 +303,46 @@ test('versions order as dpkg orders them', (t) => {
     t.is(Math.sign(compareVersions(a!, b!)), truth, `${a} vs ${b}`);
   }
 });
+
+test('database accounts: kind = database and database.* fields select the right accounts, and nothing of another kind', (t) => {
+  const host = asset(4, '127.0.2.30', { ports: [port(3306, 'mysql', 'MariaDB', '10.11.19'), port(5432, 'postgresql', 'PostgreSQL', '15.18')] });
+  const mysqlInstance = { address: host.address, port: 3306, product: 'MariaDB', version: '10.11.19' };
+  const pgInstance = { address: host.address, port: 5432, product: 'PostgreSQL', version: '15.18' };
+  const base = { login: true, locked: false, passwordExpired: false, passwordExpires: null, privileges: [], roles: [] };
+  const db = (name: string, method: string, details: Record<string, unknown>, extra: Partial<AccountView> = {}): AccountView => ({
+    id: nextId++, assetId: 4, address: host.address, kind: 'database', name, uid: null, privileged: false, reasons: [], enabled: true, lastLogon: null,
+    passwordLastSet: null, details: { ...base, ...details }, source: 'test', method, credential: 'c', firstSeen: daysAgo(5), lastSeen: daysAgo(1), lastScanId: 1, current: true, ...extra,
+  });
+  const views = [
+    db('labfile@127.0.0.0/255.0.0.0', 'mysql', { instance: mysqlInstance, host: '127.0.0.0/255.0.0.0', anyHost: false, anonymous: false, plugin: 'mysql_native_password', privileges: ['FILE'] }, { privileged: true, reasons: ['FILE'] }),
+    db('labwild@%', 'mysql', { instance: mysqlInstance, host: '%', anyHost: true, anonymous: false, plugin: 'mysql_native_password' }),
+    db("''@localhost", 'mysql', { instance: mysqlInstance, host: 'localhost', anyHost: false, anonymous: true, plugin: 'mysql_native_password', locked: true }, { enabled: false }),
+    db('postgres', 'postgres', { instance: pgInstance, privileges: ['SUPERUSER'] }, { privileged: true, reasons: ['SUPERUSER'] }),
+    db('labdeploy', 'postgres', { instance: pgInstance, roles: ['labops', 'labprogram', 'pg_execute_server_program'], passwordExpires: new Date(NOW + 30 * 86_400_000).toISOString() },
+      { privileged: true, reasons: ['member of pg_execute_server_program via labops > labprogram'] }),
+    db('labgroup', 'postgres', { instance: pgInstance, login: false }, { enabled: false }),
+  ];
+  const assets = [...ASSETS, host].map((v) => assetSubject(v));
+  const byId = new Map(assets.map((a) => [a.id, a]));
+  const accounts = [...ACCOUNTS, ...views].map((v) => accountSubject(v, byId.get(v.assetId)!));
+  const selected = (when: Condition) => {
+    const rules = rulesOf({ schema: 1, rules: [{ name: 'case', kind: 'account', when, then: [{ tag: 'hit' }] }] });
+    return evaluateEstate(compileRules(rules, NOW), assets, accounts, { explain: true }).results.map((r) => r.label.split(' ')[1]!).sort();
+  };
+  const isDb = { field: 'kind', op: 'eq', value: 'database' } as const;
+  t.deepEqual(selected({ all: [isDb, { field: 'privileged', op: 'eq', value: true }, { field: 'database.product', op: 'eq', value: 'PostgreSQL' }] }), ['labdeploy', 'postgres']);
+  t.deepEqual(selected({ all: [isDb, { field: 'database.roles', op: 'contains', value: 'pg_execute_server_program' }] }), ['labdeploy']);
+  t.deepEqual(selected({ field: 'database.privileges', op: 'containsAny', value: ['FILE', 'SUPERUSER'] }), ['labfile@127.0.0.0/255.0.0.0', 'postgres']);
+  t.deepEqual(selected({ field: 'database.anyHost', op: 'eq', value: true }), ['labwild@%']);
+  t.deepEqual(selected({ field: 'database.anonymous', op: 'eq', value: true }), ["''@localhost"]);
+  t.deepEqual(selected({ field: 'database.locked', op: 'eq', value: true }), ["''@localhost"]);
+  t.deepEqual(selected({ field: 'database.port', op: 'eq', value: 3306 }), ["''@localhost", 'labfile@127.0.0.0/255.0.0.0', 'labwild@%']);
+  t.deepEqual(selected({ field: 'database.version', op: 'versionGte', value: '15' }), ['labdeploy', 'labgroup', 'postgres']);
+  t.deepEqual(selected({ field: 'database.login', op: 'eq', value: false }), ['labgroup']);
+  t.deepEqual(selected({ field: 'database.host', op: 'eq', value: '%' }), ['labwild@%']);
+  t.deepEqual(selected({ field: 'database.plugin', op: 'exists' }), ["''@localhost", 'labfile@127.0.0.0/255.0.0.0', 'labwild@%']);
+  t.deepEqual(selected({ field: 'database.passwordExpires', op: 'newerThanDays', value: 0 }), ['labdeploy']);
+  // The database fields do not exist on the other kinds: `exists: false` selects exactly the accounts that are not database ones.
+  t.deepEqual(selected({ field: 'database.login', op: 'exists', value: false }), ACCOUNTS.map((a) => a.name).sort());
+  t.deepEqual(selected({ all: [{ field: 'kind', op: 'ne', value: 'database' }, { field: 'database.privileges', op: 'exists' }] }), []);
+});

@@ -1,6 +1,7 @@
 /**
  * Scan credentials: what is stored in clear (name, type, user, scope) and what is sealed (password, private key,
- * passphrase). Secrets travel inside `Secret`, which prints as `[secret]` everywhere (logs, JSON, inspect) so a
+ * passphrase). Database credentials (mysql, postgres, mssql) are a login name and a password. Secrets travel
+ * inside `Secret`, which prints as `[secret]` everywhere (logs, JSON, inspect) so a
  * stray console.log or error context cannot leak one.
  */
 import { inspect } from 'node:util';
@@ -11,7 +12,8 @@ import { open, seal } from './cipher.js';
 import type { VaultKey } from './key.js';
 import type { SnmpAuthLabel } from './snmp-protocols.js';
 
-export const CREDENTIAL_TYPES = ['ssh', 'ldap', 'snmp'] as const;
+/** ssh, ldap and snmp, and the database logins: mysql (MySQL and MariaDB), postgres, mssql (SQL authentication). */
+export const CREDENTIAL_TYPES = ['ssh', 'ldap', 'snmp', 'mysql', 'postgres', 'mssql'] as const;
 export type CredentialType = (typeof CREDENTIAL_TYPES)[number];
 
 export class Secret {
