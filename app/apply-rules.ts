@@ -6,6 +6,7 @@
  */
 import { InputError } from '../scanner/errors.js';
 import type { Change, Membership, OnboardingState } from '../model/onboarding.js';
+import type { RoleFence } from '../model/job.js';
 import type { NewRuleRun, Store } from '../store/store.js';
 import { Desired, evaluateEstate } from '../onboarding/decide.js';
 import { compileRules, CompiledRule } from '../onboarding/evaluate.js';
@@ -62,6 +63,8 @@ export interface ApplyOptions {
   readonly addresses?: readonly string[];
   readonly now?: Date;
   readonly post?: Poster;
+  /** Written under the Smart Rule role: the run is refused once another process holds the role. */
+  readonly fence?: RoleFence;
 }
 
 export interface ApplyResult {
@@ -121,7 +124,7 @@ export async function applyRules(store: Store, rules: readonly Rule[], options: 
     rules: compiled.map((r) => ({ name: r.rule.name, kind: r.rule.kind, version: r.version })), summary,
   });
   const runId = await store.writeRuleRun(runOf(planned.summary), planned.plan.changes.filter((c) => !isNotify(c)), {
-    journalHead, assetIds: scope,
+    journalHead, assetIds: scope, fence: options.fence,
     replan: (state) => {
       planned = planFor(state);
       return { run: runOf(planned.summary), changes: planned.plan.changes.filter((c) => !isNotify(c)) };

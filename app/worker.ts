@@ -8,7 +8,7 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Store } from '../store/store.js';
-import type { RunState } from '../model/job.js';
+import type { RoleFence, RunState } from '../model/job.js';
 import { executeRun, type RunOutcome } from './job-run.js';
 import { WORKER_LIVE_MS, workerLive } from './jobs.js';
 import { nextRun } from './schedule.js';
@@ -34,30 +34,48 @@ export function defaultWorkerName(): string {
   return hostname();
 }
 
+/** How often a worker claims (or checks that it holds) the Smart Rule role and, holding it, applies pending rules. */
+export const ROLE_EVERY_MS = 2000;
+
 export async function runWorker(store: Store, o: WorkerOptions): Promise<void> {
   const name = o.name ?? defaultWorkerName();
   const log = o.log ?? (() => {});
   const serves = [...o.workgroups, null];
   const startedAt = new Date().toISOString();
-  const rules = o.rules ?? true;
-  const beat = () => store.jobs.heartbeat({ name, workgroups: o.workgroups, host: hostname(), pid: process.pid, startedAt, heartbeatAt: new Date().toISOString(), rulesLeader: rules });
+  const role = (o.rules ?? true) ? store.ruleRole(name, log) : undefined;
+  let leading = false;
+  const beat = () => store.jobs.heartbeat({ name, workgroups: o.workgroups, host: hostname(), pid: process.pid, startedAt, heartbeatAt: new Date().toISOString(), rulesLeader: leading });
   await beat();
+  const delivery = await store.runDelivery(log);
   const timer = setInterval(() => void beat().catch((err: Error) => log(`heartbeat failed: ${err.message}`)), HEARTBEAT_MS);
-  log(`worker ${name} serving ${o.workgroups.length ? `workgroups ${o.workgroups.join(', ')} and ` : ''}jobs without a workgroup`);
+  log(`worker ${name} serving ${o.workgroups.length ? `workgroups ${o.workgroups.join(', ')} and ` : ''}jobs without a workgroup (runs delivered by ${delivery.kind}${role ? '' : '; no rule role'})`);
+  const rulesLoop = role && (async () => {
+    while (!o.signal.aborted) {
+      const fence = await role.claim();
+      if (Boolean(fence) !== leading) log(fence ? `holding the rule role (epoch ${fence.epoch})` : 'not holding the rule role');
+      leading = Boolean(fence);
+      if (fence) await applyPendingRules(store, log, fence).catch((err: Error) => log(`rules: ${err.message}`));
+      await sleep(ROLE_EVERY_MS, undefined, { signal: o.signal }).catch(() => {});
+    }
+  })();
   try {
     while (!o.signal.aborted) {
       await queueDue(store, log);
       await markStalled(store, name);
-      const taken = await store.jobs.takeRun(name, serves, new Date().toISOString());
+      await delivery.offer();
+      const taken = await delivery.take(name, serves);
       if (taken) {
         const outcome = await executeRun(store, taken, { worker: name, unitHosts: o.unitHosts, signal: o.signal, log });
+        await taken.settle(outcome === 'queued' ? 'handed-back' : 'finished');
         o.onRun?.(taken.run.id, outcome);
-      }
-      if (rules) await applyPendingRules(store, log);
-      if (!taken) await sleep(o.pollMs ?? 1000, undefined, { signal: o.signal }).catch(() => {});
+      } else await sleep(o.pollMs ?? 1000, undefined, { signal: o.signal }).catch(() => {});
     }
   } finally {
     clearInterval(timer);
+    await rulesLoop;
+    await role?.release().catch(() => {});
+    leading = false;
+    await delivery.close();
     await store.jobs.stopWorker(name, new Date().toISOString()).catch(() => {});
     log(`worker ${name} stopped`);
   }
@@ -96,18 +114,21 @@ export async function markStalled(store: Store, self?: string): Promise<void> {
   await store.jobs.markStalled(stalled);
 }
 
-/** Applies the stored rule set to the hosts of each completed run waiting for it, oldest first. */
-export async function applyPendingRules(store: Store, log: (line: string) => void = () => {}): Promise<void> {
+/**
+ * Applies the stored rule set to the hosts of each completed run waiting for it, oldest first, under the Smart
+ * Rule role's fence: once another process holds the role, every write of this one is refused.
+ */
+export async function applyPendingRules(store: Store, log: (line: string) => void = () => {}, fence?: RoleFence): Promise<void> {
   for (const run of await store.jobs.pendingRuleRuns()) {
     const snapshot = run.scanId === null ? undefined : await store.snapshot(run.scanId);
     const addresses = [...(snapshot?.hosts.keys() ?? [])];
     if (!(await store.activeRuleSet()) || !addresses.length) {
-      await store.jobs.setRunRules(run.id, 'skipped', null);
+      await store.jobs.setRunRules(run.id, 'skipped', null, fence);
       continue;
     }
     // Applying the same rules to the same data again changes nothing: a crash before the mark re-applies harmlessly.
-    const result = await applyRuleSet(store, undefined, { trigger: `job ${run.job} run ${run.id}`, addresses });
-    await store.jobs.setRunRules(run.id, 'applied', result.runId);
+    const result = await applyRuleSet(store, undefined, { trigger: `job ${run.job} run ${run.id} (rule role: ${fence ? `${fence.holder}, epoch ${fence.epoch}` : 'none'})`, addresses, fence });
+    await store.jobs.setRunRules(run.id, 'applied', result.runId, fence);
     log(`run ${run.id}: rules applied to ${addresses.length} hosts (rule run ${result.runId ?? '-'})`);
   }
 }

@@ -2,7 +2,7 @@
 import { addJob, jobSettings, pauseJob, removeJob, requireJob, runJobNow, showJob, workerLive } from '../app/jobs.js';
 import { cronSchedule, describeSchedule, everySchedule } from '../app/schedule.js';
 import { FORMATS, renderListing, SCHEMA_VERSION, type Column } from '../app/formats.js';
-import type { JobRecord, JobRunRecord } from '../model/job.js';
+import type { JobRecord, JobRunRecord, WorkerRecord } from '../model/job.js';
 import { readListFile } from '../scanner/targets/parse.js';
 import { InputError } from '../scanner/errors.js';
 import { openStore, resolveDbLocation } from '../store/open-store.js';
@@ -190,7 +190,8 @@ function runColumns(format: string): Column<JobRunRecord>[] {
 export const WORKERS_HELP = `usage: surveyor workers [--format table|jsonl|json|csv] [--db PATH]
 
 The workers that announced themselves in this database: their workgroups, host and process, last heartbeat,
-whether they are live (a heartbeat in the last 15 s) and which one holds the Smart Rule processor role.
+whether they are live (a heartbeat in the last 15 s) and which one holds the Smart Rule processor role, with the
+role's epoch (it goes up each time the role changes hands) and since when.
 `;
 
 export async function workersCommand(argv: string[]): Promise<number> {
@@ -203,14 +204,17 @@ export async function workersCommand(argv: string[]): Promise<number> {
   const format = choiceOption('format', values.format, FORMATS, 'table');
   const store = await openStore(resolveDbLocation(values.db));
   try {
-    const workers = await store.jobs.listWorkers();
+    const [workers, role] = await Promise.all([store.jobs.listWorkers(), store.jobs.roleHolder()]);
+    // The holder as last recorded leads while it is live and its heartbeat says it still holds the role.
+    const leads = (w: WorkerRecord) => role?.holder === w.name && w.rulesLeader && workerLive(w);
     process.stdout.write(renderListing(format, {
-      key: 'workers', items: workers, json: (w) => ({ ...w, live: workerLive(w) }), empty: 'no workers yet (surveyor worker)',
+      key: 'workers', items: workers, empty: 'no workers yet (surveyor worker)',
+      json: (w) => ({ ...w, live: workerLive(w), rulesLeader: leads(w), ruleRole: leads(w) ? { epoch: role!.epoch, since: role!.since } : null }),
       columns: [
         { name: 'name', value: (w) => w.name }, { name: 'workgroups', value: (w) => (format === 'table' ? w.workgroups.join(',') || '(none)' : w.workgroups) },
         { name: 'host', value: (w) => w.host }, { name: 'pid', value: (w) => w.pid }, { name: 'started', value: (w) => w.startedAt },
         { name: 'heartbeat', value: (w) => w.heartbeatAt }, { name: 'live', value: (w) => (format === 'table' ? (workerLive(w) ? 'yes' : 'no') : workerLive(w)) },
-        { name: 'rules_leader', value: (w) => (format === 'table' ? (w.rulesLeader && workerLive(w) ? 'yes' : '-') : w.rulesLeader && workerLive(w)) },
+        { name: 'rules_leader', value: (w) => (format === 'table' ? (leads(w) ? `yes (epoch ${role!.epoch} since ${role!.since})` : '-') : leads(w)) },
       ],
     }));
     return 0;

@@ -112,6 +112,22 @@ export interface WorkerRecord {
   readonly rulesLeader: boolean;
 }
 
+/**
+ * The Smart Rule role as one holder took it: `epoch` goes up each time the role changes hands, and every rule
+ * write made under the role is refused once the stored epoch is no longer this one (the holder lost the role).
+ */
+export interface RoleFence {
+  readonly holder: string;
+  readonly epoch: number;
+}
+
+/** Who holds the Smart Rule role, as stored. */
+export interface RoleHolder extends RoleFence {
+  readonly since: string;
+  /** SQLite's lease: when the holder's claim runs out unless renewed (null on PostgreSQL, where a session holds it). */
+  readonly expiresAt: string | null;
+}
+
 /** A run's lease, checked inside every write a worker makes for the run. */
 export interface RunLease {
   readonly runId: number;

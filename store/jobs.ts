@@ -6,7 +6,8 @@
  */
 import { sql } from 'kysely';
 import { InputError, SurveyorError } from '../scanner/errors.js';
-import type { JobDefinition, JobRecord, JobRunRecord, JobSchedule, RunLease, RunProgress, RunState, WorkerRecord } from '../model/job.js';
+import type { JobDefinition, JobRecord, JobRunRecord, JobSchedule, RoleFence, RoleHolder, RunLease, RunProgress, RunState, WorkerRecord } from '../model/job.js';
+import { checkRoleFence, roleHolder } from './rule-role.js';
 import type { Db, Queryable, Row } from './db.js';
 
 /** A write for a run whose lease another worker has taken since: the writer must stop and write nothing more. */
@@ -217,8 +218,12 @@ export async function pendingRuleRuns(db: Queryable): Promise<JobRunRecord[]> {
   return (await db.all(sql`SELECT ${RUN_COLUMNS} FROM job_runs r JOIN jobs j ON j.id = r.job_id WHERE r.state = 'completed' AND r.rules = 'pending' ORDER BY r.id`)).map(runFromRow);
 }
 
-export async function setRunRules(db: Db, runId: number, rules: 'applied' | 'skipped', ruleRunId: number | null): Promise<void> {
-  await db.transaction((tx) => tx.run(sql`UPDATE job_runs SET rules = ${rules}, rule_run_id = ${ruleRunId} WHERE id = ${runId} AND rules = 'pending'`));
+/** Marks a run's rules done; under the Smart Rule role's fence, refused (RoleLostError) when the role moved on. */
+export async function setRunRules(db: Db, runId: number, rules: 'applied' | 'skipped', ruleRunId: number | null, fence?: RoleFence): Promise<void> {
+  await db.transaction(async (tx) => {
+    if (fence) await checkRoleFence(tx, fence);
+    await tx.run(sql`UPDATE job_runs SET rules = ${rules}, rule_run_id = ${ruleRunId} WHERE id = ${runId} AND rules = 'pending'`);
+  });
 }
 
 /** Marks stalled the queued and running runs that no live worker can take or is running, with the reason. */
@@ -267,7 +272,9 @@ export interface JobStore {
   updateProgress(lease: RunLease, progress: RunProgress): Promise<void>;
   finishRun(lease: RunLease, state: RunState, at: string, note: string | null): Promise<void>;
   pendingRuleRuns(): Promise<JobRunRecord[]>;
-  setRunRules(runId: number, rules: 'applied' | 'skipped', ruleRunId: number | null): Promise<void>;
+  setRunRules(runId: number, rules: 'applied' | 'skipped', ruleRunId: number | null, fence?: RoleFence): Promise<void>;
+  /** Who holds the Smart Rule role (as last taken), if anyone ever did. */
+  roleHolder(): Promise<RoleHolder | undefined>;
   markStalled(runs: ReadonlyArray<{ id: number; from: RunState; note: string }>): Promise<void>;
   heartbeat(w: Omit<WorkerRecord, 'stoppedAt'>): Promise<void>;
   stopWorker(name: string, at: string): Promise<void>;
@@ -293,7 +300,8 @@ export class SqlJobStore implements JobStore {
   updateProgress(lease: RunLease, progress: RunProgress) { return updateProgress(this.db, lease, progress); }
   finishRun(lease: RunLease, state: RunState, at: string, note: string | null) { return finishRun(this.db, lease, state, at, note); }
   pendingRuleRuns() { return pendingRuleRuns(this.db); }
-  setRunRules(runId: number, rules: 'applied' | 'skipped', ruleRunId: number | null) { return setRunRules(this.db, runId, rules, ruleRunId); }
+  setRunRules(runId: number, rules: 'applied' | 'skipped', ruleRunId: number | null, fence?: RoleFence) { return setRunRules(this.db, runId, rules, ruleRunId, fence); }
+  roleHolder() { return roleHolder(this.db); }
   markStalled(runs: ReadonlyArray<{ id: number; from: RunState; note: string }>) { return markStalled(this.db, runs); }
   heartbeat(w: Omit<WorkerRecord, 'stoppedAt'>) { return heartbeatWorker(this.db, w); }
   stopWorker(name: string, at: string) { return stopWorker(this.db, name, at); }

@@ -318,6 +318,19 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 8,
+    name: 'the Smart Rule role: its holder and epoch, the fencing token of rule writes',
+    sql: `
+      CREATE TABLE roles (
+        role TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        epoch INTEGER NOT NULL,
+        since TEXT NOT NULL,
+        expires_at TEXT
+      );
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -11,7 +11,35 @@ import { InputError } from '../scanner/errors.js';
 import { isTransient, pgStoreError, redactUrl } from './pg-errors.js';
 
 /** The two keys of surveyor's transaction-scoped advisory lock ('surv', 1). */
-const LOCK_KEYS = [0x73757276, 1] as const;
+export const LOCK_KEYS = [0x73757276, 1] as const;
+
+/**
+ * Session settings that bound how long the server keeps the session of a node it can no longer reach (a killed
+ * host, a cut link): without them a dead node's transaction, and the write lock it holds, lingers until TCP gives up
+ * (about 2 h 11 min with Linux's defaults). The server probes an idle connection after 10 s, every 3 s, and closes
+ * it after 3 unanswered probes (about 19 s); data it sent that stays unacknowledged for 15 s closes it too. A session
+ * closed so frees its locks at once (the rule role's advisory lock among them). All are user-settable (PostgreSQL
+ * 20.3.1); a connection string that sets `options` itself keeps its own.
+ */
+export const SESSION_OPTIONS = '-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=3 -c tcp_keepalives_count=3 -c tcp_user_timeout=15000';
+
+/** The pg connection settings every surveyor session uses (the pool's and the rule role's dedicated one). */
+export function pgClientConfig(url: string, connectTimeoutMs = 10_000): pg.ClientConfig {
+  const types = {
+    getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+      (oid === INT8 || oid === NUMERIC ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')),
+  };
+  const ownOptions = new URL(url).searchParams.has('options');
+  return {
+    connectionString: url,
+    types: types as never,
+    connectionTimeoutMillis: connectTimeoutMs,
+    application_name: 'surveyor',
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 5000,
+    ...(ownOptions ? {} : { options: SESSION_OPTIONS }),
+  };
+}
 const INT8 = 20;
 const NUMERIC = 1700;
 
@@ -40,19 +68,7 @@ export function parsePgUrl(url: string): { location: string; host: string; port:
 
 export function openPostgres(url: string, options: PgOpenOptions = {}): Backend {
   const target = parsePgUrl(url);
-  const types = {
-    getTypeParser: (oid: number, format?: 'text' | 'binary') =>
-      (oid === INT8 || oid === NUMERIC ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')),
-  };
-  const pool = new pg.Pool({
-    connectionString: url,
-    types: types as never,
-    max: 4,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
-    idleTimeoutMillis: 10_000,
-    application_name: 'surveyor',
-    keepAlive: true,
-  });
+  const pool = new pg.Pool({ ...pgClientConfig(url, options.connectTimeoutMs), max: 4, idleTimeoutMillis: 10_000 });
   // An idle connection the server drops (a restart) must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   const kysely = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });

@@ -4,6 +4,7 @@ import { SurveyorError } from '../scanner/errors.js';
 import type { Change, ManagedState, Membership, MembershipKind, OnboardingState, StoredManaged, StoredMembership } from '../model/onboarding.js';
 import { membershipKey } from '../onboarding/decide.js';
 import { accountLabel } from '../onboarding/subjects.js';
+import { checkRoleFence } from './rule-role.js';
 import type { Db, Queryable, Row } from './db.js';
 import { chunks, inIds, jsonText, lastByKey, values } from './sql.js';
 import type { ManagedAccountRecord, NewRuleRun, RuleRunRecord, RunBasis, StoredRuleSet, Workgroup } from './store.js';
@@ -123,6 +124,7 @@ export async function writeRuleRun(db: Db, planned: NewRuleRun, plannedChanges: 
   return db.transaction(async (tx) => {
     // Every change to managed accounts and memberships writes journal entries, so an unmoved journal head means
     // the state the run was planned against is still the stored one. The write lock is held from here on.
+    if (basis?.fence) await checkRoleFence(tx, basis.fence);
     const { run, changes } = basis && (await journalHead(tx)) !== basis.journalHead
       ? basis.replan(await onboardingState(tx, basis.assetIds))
       : { run: planned, changes: plannedChanges };

@@ -28,6 +28,9 @@ import { latestSnmpDevices } from './snmp-devices.js';
 import { listDirectoryComputers, recordDirectory } from './directory.js';
 import * as onboarding from './rule-tables.js';
 import { checkLease, type JobStore, SqlJobStore } from './jobs.js';
+import { LeaseRuleRole, type RuleRole } from './rule-role.js';
+import { PgRuleRole } from './pg-rule-role.js';
+import { TableDelivery, type RunDelivery } from './run-delivery.js';
 import type { RunLease } from '../model/job.js';
 import type { Change, MembershipKind, OnboardingState, StoredMembership } from '../model/onboarding.js';
 import { acceptHostKeys, credentialFromRow, hostKeyFromRow, offerHostKey, pinHostKey, saveCredential } from './credentials.js';
@@ -46,8 +49,19 @@ export interface SqlOpenOptions {
 export class SqlStore implements Store {
   readonly jobs: JobStore;
 
-  private constructor(private readonly db: Db) {
+  private constructor(private readonly db: Db, private readonly pgUrl?: string) {
     this.jobs = new SqlJobStore(db);
+  }
+
+  ruleRole(holder: string, log?: (line: string) => void): RuleRole {
+    return this.pgUrl === undefined ? new LeaseRuleRole(this.db, holder) : new PgRuleRole(this.pgUrl, holder, log);
+  }
+
+  async runDelivery(log: (line: string) => void = () => {}): Promise<RunDelivery> {
+    if (this.pgUrl === undefined) return new TableDelivery(this.jobs);
+    // pg-boss is loaded only by a worker on PostgreSQL.
+    const { BossDelivery } = await import('./boss-delivery.js');
+    return BossDelivery.open(this.pgUrl, this.jobs, log);
   }
 
   get location(): string {
@@ -83,11 +97,11 @@ export class SqlStore implements Store {
    */
   static async openPostgres(url: string, options: SqlOpenOptions = {}): Promise<SqlStore> {
     const db = new KyselyDb(openPostgres(url, { busyBudgetMs: options.busyBudgetMs }));
-    return SqlStore.prepare(db, { ...options, writable: true });
+    return SqlStore.prepare(db, { ...options, writable: true }, url);
   }
 
-  private static async prepare(db: Db, options: SqlOpenOptions & { writable: boolean; onWritable?: () => unknown }): Promise<SqlStore> {
-    const store = new SqlStore(db);
+  private static async prepare(db: Db, options: SqlOpenOptions & { writable: boolean; onWritable?: () => unknown }, pgUrl?: string): Promise<SqlStore> {
+    const store = new SqlStore(db, pgUrl);
     try {
       const tables = await listTables(db);
       checkOwnDatabase(db.location, tables, db.dialect === 'postgres' ? 'PostgreSQL' : 'SQLite');

@@ -2,12 +2,14 @@
  * The one narrow interface between surveyor and its database. SQLite is the embedded default; a PostgreSQL
  * implementation shares this interface (and the same test suite) so several scanner nodes can share one database.
  */
+import type { RuleRole } from './rule-role.js';
+import type { RunDelivery } from './run-delivery.js';
 import type { AccountView } from '../model/account.js';
 import type { NewScan, ScanEnd, ScanRecord, ScanSnapshot as SnapshotOf, ScanStatus, ScanTotals } from '../model/scan.js';
 
 import type { AssetView } from '../model/asset.js';
 import type { HostKeyPin, HostKeyStore } from '../model/host-key.js';
-import type { RunLease } from '../model/job.js';
+import type { RunLease, RoleFence } from '../model/job.js';
 import type { JobStore } from './jobs.js';
 import type { HostProfile } from '../profiles/fingerprint.js';
 import type { PortResult } from '../scanner/engine/types.js';
@@ -119,6 +121,8 @@ export interface RunBasis {
   readonly journalHead: number;
   readonly assetIds?: readonly number[];
   readonly replan: (current: OnboardingState) => { readonly run: NewRuleRun; readonly changes: readonly Change[] };
+  /** Written under the Smart Rule role: refused (RoleLostError) once the role has changed hands since. */
+  readonly fence?: RoleFence;
 }
 
 export interface RuleRunRecord extends NewRuleRun {
@@ -148,6 +152,10 @@ export interface Store extends HostKeyStore {
   adoptScan(scanId: number, lease: RunLease): Promise<void>;
   /** Discovery jobs, their runs and units, and workers. */
   readonly jobs: JobStore;
+  /** The Smart Rule role as `holder` would hold it: a session advisory lock on PostgreSQL, a lease row on SQLite. */
+  ruleRole(holder: string, log?: (line: string) => void): RuleRole;
+  /** How job runs reach workers: pg-boss queues on PostgreSQL, the job_runs table itself on SQLite. */
+  runDelivery(log?: (line: string) => void): Promise<RunDelivery>;
   getScan(scanId: number): Promise<ScanRecord | undefined>;
   listScans(): Promise<ScanRecord[]>;
   /** Every asset, or those at `addresses`. */

@@ -6,53 +6,10 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import Database from 'better-sqlite3';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type Server } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { BIN, dirEnv, fileState, runCli, tempDir } from './helpers/cli.js';
+import { dirEnv, fileState, runCli, tempDir } from './helpers/cli.js';
+import { listen, show, stop, until, worker } from './helpers/jobs.js';
 
 const PORT = 18_081;
-
-async function listen(t: ExecutionContext, addresses: readonly string[]): Promise<void> {
-  const servers: Server[] = [];
-  for (const a of addresses) {
-    const s = createServer((c) => c.destroy());
-    await new Promise<void>((resolve, reject) => s.once('error', reject).listen(PORT, a, resolve));
-    servers.push(s);
-  }
-  t.teardown(() => servers.forEach((s) => s.close()));
-}
-
-function worker(env: NodeJS.ProcessEnv, name: string, extra: string[] = []): { child: ChildProcess; log: () => string } {
-  const child = spawn(process.execPath, [BIN, 'worker', '--name', name, '--poll', '200ms', ...extra], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
-  return { child, log: () => log };
-}
-
-async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((resolve) => child.once('exit', resolve));
-  child.kill(signal);
-  await gone;
-}
-
-interface RunJson { id: number; state: string; worker: string; attempts: number; scanId: number; unitsDone: number; unitsTotal: number; progress: { hostsDone: number; hostsTotal: number; hostsFound: number; openPorts: number } | null }
-async function show(t: ExecutionContext, env: NodeJS.ProcessEnv, job: string): Promise<RunJson[]> {
-  const r = await runCli(['jobs', 'show', job, '--format', 'json'], { env });
-  t.is(r.code, 0, r.stderr);
-  return (JSON.parse(r.stdout) as { runs: RunJson[] }).runs;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 90_000): Promise<T> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    await sleep(200);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 function openPorts(db: string, scanId: number): { hosts: string[]; rows: number; distinct: number } {
   const d = new Database(db, { readonly: true });
@@ -101,7 +58,7 @@ test('jobs add refuses bad input with exit 2, naming it, and writes nothing', as
 
 test('a job every 5 s runs on time, again and again, each run finding exactly the listening hosts', async (t) => {
   const truth = ['127.108.0.3', '127.108.0.9'];
-  await listen(t, truth);
+  await listen(t, truth, PORT);
   const env = dirEnv(tempDir(t));
   const add = await runCli(['jobs', 'add', 'often', '--targets', '127.108.0.0/28', '-p', String(PORT), '--every', '5s'], { env });
   t.is(add.code, 0, add.stderr);
@@ -123,7 +80,7 @@ test('a job every 5 s runs on time, again and again, each run finding exactly th
 
 test('kill -9 of a worker mid-run: another worker resumes at the first unit not done; results equal the truth, no duplicate rows', async (t) => {
   const truth = ['127.108.1.5', '127.108.1.77', '127.108.1.140', '127.108.1.250'];
-  await listen(t, truth);
+  await listen(t, truth, PORT);
   const env = dirEnv(tempDir(t));
   // 256 hosts in 16 units, at 40 attempts a second: about 6 s of sweep, long enough to kill the worker mid-run.
   const add = await runCli(['jobs', 'add', 'big', '--targets', '127.108.1.0/24', '-p', String(PORT), '--rate', '40', '--retries', '0'], { env });
