@@ -3,7 +3,7 @@
  * repetitions. For each tool: median wall time, probes/s, peak memory (GNU time's max RSS), and whether the set of
  * open ports equals the estate's ground truth. Then the ratio surveyor/nmap.
  *
- *   npm run bench -- [--reps 3] [--only 4096,16,filtered,fingerprint,ssh-enum,directory,rules,engine] [--fingerprint-cidr 127.46.0.0/22]
+ *   npm run bench -- [--reps 3] [--only 4096,16,filtered,fingerprint,ssh-enum,directory,rules,failover,engine] [--fingerprint-cidr 127.46.0.0/22]
  *                    [--ssh-hosts 32]
  *
  * `fingerprint` compares service identification with nmap -sV --version-light on a speaking estate;
@@ -11,6 +11,7 @@
  * `rules` times Smart Rules over 10,000 assets / 250,000 accounts with 100 rules (bench/rules.ts), stored in SQLite and
  * then in PostgreSQL; the /16 sweep also runs into PostgreSQL (`surveyor-pg`), both against a throwaway cluster of
  * fixtures/pg/server.ts (fsync off, as a test cluster);
+ * `failover` times the recovery of workers on PostgreSQL from a worker and a rule-role holder killed with -9 (bench/failover.ts);
  * `directory` compares LDAP enumeration of a directory larger than its size limit with nmap's ldap-search (bench/directory.ts);
  * `engine` (not in the default set) compares p-queue with the sweeper's own scheduler in-process.
  *
@@ -29,6 +30,7 @@ import { benchFingerprint } from './fingerprint.js';
 import { benchSshEnum } from './ssh-enum.js';
 import { benchDirectory } from './directory.js';
 import { benchRules, type BenchDb } from './rules.js';
+import { benchFailover } from './failover.js';
 import { startPostgres, type TestPostgres } from '../fixtures/pg/server.js';
 import { timed } from './exec.js';
 import type { EstatePlan, EstateSpec } from '../fixtures/estate/plan.js';
@@ -168,7 +170,7 @@ async function benchEstate(estate: Estate, reps: number, dir: string, pg: () => 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { reps: { type: 'string', default: '3' }, only: { type: 'string' }, 'fingerprint-cidr': { type: 'string' }, 'ssh-hosts': { type: 'string', default: '32' } } });
   const reps = Number(values.reps);
-  const only = values.only ? values.only.split(',') : [...ESTATES.map((e) => e.key), 'fingerprint', 'ssh-enum', 'directory', 'rules'];
+  const only = values.only ? values.only.split(',') : [...ESTATES.map((e) => e.key), 'fingerprint', 'ssh-enum', 'directory', 'rules', 'failover'];
   if (process.getuid?.() !== 0) throw new Error('the benchmark needs root (low ports, a network namespace)');
   ensureTools();
   const version = spawnSync('nmap', ['--version']).stdout.toString().split('\n')[0];
@@ -187,6 +189,7 @@ async function main(): Promise<void> {
     if (only.includes('rules')) {
       for (const db of ['sqlite', 'postgres'] as BenchDb[]) rows.push(...(await benchRules(db === 'postgres' ? await (await pg()).freshDatabase('bench_rules') : undefined)));
     }
+    if (only.includes('failover')) rows.push(...(await benchFailover(await (await pg()).freshDatabase('bench_failover'), Math.max(reps, 5))));
     if (values.only?.split(',').includes('engine')) {
       process.stderr.write('\nengine: p-queue against the own scheduler, one thread, loopback /18, all closed\n');
       rows.push(...(await benchEngine()));
