@@ -77,7 +77,8 @@ export interface ApplyResult {
   readonly timings: { readonly loadMs: number; readonly evaluateMs: number; readonly writeMs: number };
 }
 
-function countOf(changes: readonly Change[]): Record<string, number> {
+/** A run's summary counts of its changes, by kind. */
+export function countOf(changes: readonly Change[]): Record<string, number> {
   const out = { onboarded: 0, updated: 0, offboarded: 0, membershipsAdded: 0, membershipsRemoved: 0 };
   for (const c of changes) {
     if (c.action === 'onboard') out.onboarded++;
@@ -109,6 +110,7 @@ export async function applyRules(store: Store, rules: readonly Rule[], options: 
       assets: estate.assets.length, accounts: estate.accounts.length, rules: compiled.length,
       matched: desired.matched,
       managedSelected: desired.onboard.size, excludedOverOnboard: desired.excludedOverOnboard, retained: plan.retained,
+      keptMoved: plan.keptMoved,
       ...countOf(plan.changes), notifications: notifications.length,
     };
     return { plan, notifications, summary };

@@ -46,7 +46,8 @@ Commands:
   directory scan|computers   users, groups, privileged paths and computers of an AD or LDAP directory
   rules validate|apply|store|list|runs|show|undo
                              Smart Rules: onboard privileged accounts into workgroups, group, tag, exclude, notify
-  workgroups add|list        the sites whose nodes rotate onboarded accounts
+  workgroups add|list|move-accounts
+                             the sites whose nodes rotate onboarded accounts; move them off a lost site
   jobs add|list|show|run|pause|resume|remove|history
                              scheduled discovery jobs, run by workers of their workgroup
   worker [--workgroup W]     run jobs until stopped;  workers: the workers and who holds the rule role
@@ -55,8 +56,8 @@ Commands:
   help COMMAND [SUB]         the options of one command (help assets show: of its subcommand)
 
 Common options: --db PATH (default: $SURVEYOR_DB or ./surveyor.db), --help, and --format table|jsonl|json|csv on
-every command that lists something (scan also xml, report also html). Two print one result, table or json:
-rules apply and directory scan.
+every command that lists something (scan also xml, report also html). Three print one result, table or json:
+rules apply, workgroups move-accounts and directory scan.
 Exit codes: 0 done, 1 runtime failure, 2 bad input (nothing written), 3 scan completed but some host's credentialed
 enumeration failed, 130 interrupted (results so far stored).
 

@@ -32,7 +32,8 @@ undo         reverses one run's changes that no later run has overwritten (a web
 
 Order: asset rules run before account rules, each in "order"; the first matching onboard rule decides the
 workgroup; an exclusion (of the account or its asset) wins over any onboard rule. Onboarding is sticky: an
-account a rule no longer selects stays managed (counted as "retained") until undone.
+account a rule no longer selects stays managed (counted as "retained") until undone. A move stands: an account
+"workgroups move-accounts" moved out of the workgroup its rule names stays where it was moved to.
 `;
 
 export function summaryLine(r: ApplyResult): string {
@@ -40,7 +41,8 @@ export function summaryLine(r: ApplyResult): string {
   const head = r.runId === null ? 'dry run (nothing written)' : `rule run ${r.runId}`;
   return `${head}: ${s.assets} assets, ${s.accounts} accounts, ${s.rules} rules; ${s.matched} subjects matched; `
     + `${s.onboarded} onboarded, ${s.updated} updated, ${s.membershipsAdded} memberships added, ${s.membershipsRemoved} removed, `
-    + `${s.notifications} notifications; ${s.excludedOverOnboard} kept out by an exclusion, ${s.retained} managed accounts no rule selects now (retained)\n`;
+    + `${s.notifications} notifications; ${s.excludedOverOnboard} kept out by an exclusion, ${s.retained} managed accounts no rule selects now (retained)`
+    + `${s.keptMoved ? `; ${s.keptMoved} left in the workgroup "workgroups move-accounts" moved them to` : ''}\n`;
 }
 
 function resultJson(r: ApplyResult, withResults: boolean): Record<string, unknown> {

@@ -33,10 +33,18 @@ export type Change =
   | { readonly action: 'add'; readonly label: string; readonly membership: Membership }
   | { readonly action: 'remove'; readonly label: string; readonly membership: Membership };
 
+/** The trigger of a `workgroups move-accounts` run: its journal holds one `update` per account it moved. */
+export const MOVE_TRIGGER = 'move-accounts';
+
 export interface StoredManaged extends ManagedState {
   readonly accountId: number;
   readonly label: string;
   readonly runId: number;
+  /**
+   * The workgroups move-accounts runs (not undone) moved this account out of, while it is still in the workgroup
+   * the last of them put it in: a rule naming one of them leaves the account where the move put it.
+   */
+  readonly movedFrom?: readonly string[];
 }
 
 export interface StoredMembership extends Membership {

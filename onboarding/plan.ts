@@ -2,7 +2,9 @@
  * The changes that bring the stored onboarding state to what a rule run decided, and the changes that reverse a
  * run. A change is also its journal entry. Onboarding is sticky: an account a rule no longer selects stays managed
  * (it is reported as retained) until an undo or an admin removes it; memberships (groups, tags, exclusions) follow
- * the rules exactly.
+ * the rules exactly. A move stands: an account `workgroups move-accounts` moved out of the workgroup its rule names
+ * stays where the move put it (only that rule's other settings follow the rules) until the move is undone or a
+ * rule names yet another workgroup.
  */
 import type { Change, ManagedState, Membership, OnboardingState, StoredManaged, StoredMembership } from '../model/onboarding.js';
 import { Desired, membershipKey } from './decide.js';
@@ -24,6 +26,8 @@ export interface Plan {
   readonly changes: Change[];
   /** Managed accounts in scope that no rule selects now (left managed). */
   readonly retained: number;
+  /** Managed accounts left in the workgroup a move put them in, though their rule names the one they were moved out of. */
+  readonly keptMoved: number;
 }
 
 export function planRun(desired: Desired, current: OnboardingState): Plan {
@@ -32,9 +36,13 @@ export function planRun(desired: Desired, current: OnboardingState): Plan {
     const s = desired.subjects.get(key);
     return s ? subjectLabel(s) : key;
   };
-  for (const [accountId, after] of desired.onboard) {
+  let keptMoved = 0;
+  for (const [accountId, wanted] of desired.onboard) {
     const before = current.managed.get(accountId);
     const label = labelOf(`account:${accountId}`);
+    const moved = before?.movedFrom?.includes(wanted.workgroup) === true;
+    if (moved) keptMoved++;
+    const after = moved ? { ...wanted, workgroup: before!.workgroup } : wanted;
     if (!before) changes.push({ action: 'onboard', accountId, label, after });
     else if (!sameManaged(before, after)) changes.push({ action: 'update', accountId, label, before: managedState(before), after });
   }
@@ -48,7 +56,15 @@ export function planRun(desired: Desired, current: OnboardingState): Plan {
     const have = current.memberships.get(key);
     if (!have || have.rule !== m.rule || have.detail !== m.detail) changes.push({ action: 'add', label: labelOf(`${m.subject}:${m.subjectId}`), membership: m });
   }
-  return { changes, retained };
+  return { changes, retained, keptMoved };
+}
+
+/** Moves every account managed in `from` to `to`, all else as it was: one update each, in label order. */
+export function planMove(managed: Iterable<StoredManaged>, from: string, to: string): Array<Extract<Change, { action: 'update' }>> {
+  return [...managed].filter((m) => m.workgroup === from).sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0)).map((m) => {
+    const before = managedState(m);
+    return { action: 'update', accountId: m.accountId, label: m.label, before, after: { ...before, workgroup: to } };
+  });
 }
 
 /** Why one journal entry of a run cannot be reversed in `state`, or undefined when it can. */

@@ -42,7 +42,12 @@ export function accountSubject(view: AccountView, asset: AssetSubject): AccountS
 
 /** How an account is named in explanations, journals and reports: `127.0.0.4 root (local)`. */
 export function accountLabel(address: string, name: string, kind: string, fingerprint?: unknown): string {
-  return `${address} ${name}${kind === 'ssh-key' ? ` key ${String(fingerprint ?? '')}` : ''} (${kind})`;
+  return `${address} ${accountName(name, kind, fingerprint)}`;
+}
+
+/** An account on its asset: `root (local)`, `alice key SHA256:... (ssh-key)`. */
+export function accountName(name: string, kind: string, fingerprint?: unknown): string {
+  return `${name}${kind === 'ssh-key' ? ` key ${String(fingerprint ?? '')}` : ''} (${kind})`;
 }
 
 export function subjectLabel(s: Subject): string {

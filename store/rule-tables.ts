@@ -1,9 +1,9 @@
 /** Statements for Smart Rules: workgroups, rule sets, rule runs with their journal, managed accounts, memberships. */
 import { sql } from 'kysely';
 import { SurveyorError } from '../scanner/errors.js';
-import type { Change, ManagedState, Membership, MembershipKind, OnboardingState, StoredManaged, StoredMembership } from '../model/onboarding.js';
+import { type Change, type ManagedState, MOVE_TRIGGER, type Membership, type MembershipKind, type OnboardingState, type StoredManaged, type StoredMembership } from '../model/onboarding.js';
 import { membershipKey } from '../onboarding/decide.js';
-import { accountLabel } from '../onboarding/subjects.js';
+import { accountLabel, accountName } from '../onboarding/subjects.js';
 import { checkRoleFence } from './rule-role.js';
 import type { Db, Queryable, Row } from './db.js';
 import { chunks, inIds, jsonText, lastByKey, values } from './sql.js';
@@ -41,7 +41,28 @@ function managedFromRow(r: Row): ManagedAccountRecord {
     accountId: r.account_id as number, workgroup: r.workgroup as string, policy: r.policy as string, changeFrequencyDays: r.change_frequency_days as number,
     changeTime: r.change_time as string, rule: r.rule as string, ruleVersion: r.rule_version as string, runId: r.run_id as number,
     label: accountLabel(r.address as string, r.name as string, r.kind as string, r.fingerprint), onboardedAt: r.onboarded_at as string, updatedAt: r.updated_at as string,
+    address: r.address as string, account: accountName(r.name as string, r.kind as string, r.fingerprint),
   };
+}
+
+/**
+ * Per account, the workgroups moves (move-accounts runs not undone) took it out of, one after the other, and the
+ * workgroup the last of them put it in: a move that does not start where the one before it ended starts a new
+ * chain. Move runs are few, so this reads only their journal (through its run index).
+ */
+async function moveChains(db: Queryable, assetIds?: readonly number[]): Promise<Map<number, { from: string[]; to: string }>> {
+  const rows = await db.all<{ account_id: number; moved_from: string; moved_to: string }>(sql`SELECT j.subject_id AS account_id,
+       ${jsonText(db.dialect, 'j.before', ['workgroup'])} AS moved_from, ${jsonText(db.dialect, 'j.after', ['workgroup'])} AS moved_to
+     FROM rule_runs r JOIN journal j ON j.run_id = r.id ${assetIds ? sql`JOIN accounts ac ON ac.id = j.subject_id` : sql``}
+     WHERE r.trigger = ${MOVE_TRIGGER} AND r.undone_by IS NULL AND j.action = 'update' ${assetIds ? sql`AND ${inIds('ac.asset_id', assetIds)}` : sql``}
+     ORDER BY j.id`);
+  const chains = new Map<number, { from: string[]; to: string }>();
+  for (const r of rows) {
+    const chain = chains.get(r.account_id);
+    const from = chain?.to === r.moved_from ? [...chain.from, r.moved_from] : [r.moved_from];
+    chains.set(r.account_id, { from: from.filter((w) => w !== r.moved_to), to: r.moved_to });
+  }
+  return chains;
 }
 
 const membershipSelect = (db: Queryable) => sql`SELECT ms.*, coalesce(aa.address, a.address) AS address, ac.name AS account, ac.kind AS account_kind,
@@ -66,8 +87,13 @@ export async function onboardingState(db: Queryable, assetIds?: readonly number[
   const memberships = await db.all(sql`${membershipSelect(db)} ${assetIds
     ? sql`WHERE (ms.subject = 'asset' AND ${inIds('ms.subject_id', assetIds)}) OR (ms.subject = 'account' AND ${inIds('ac.asset_id', assetIds)})`
     : sql``}`);
+  const chains = await moveChains(db, assetIds);
   return {
-    managed: new Map(managed.map((r) => [r.account_id as number, managedFromRow(r)])),
+    managed: new Map(managed.map((r) => {
+      const m = managedFromRow(r);
+      const chain = chains.get(m.accountId);
+      return [m.accountId, chain?.to === m.workgroup ? { ...m, movedFrom: chain.from } : m];
+    })),
     memberships: new Map(memberships.map((r) => {
       const m = membershipFromRow(r);
       return [membershipKey(m), m];

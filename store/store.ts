@@ -99,9 +99,9 @@ export interface StoredRuleSet {
 export interface NewRuleRun {
   readonly startedAt: string;
   readonly finishedAt: string;
-  /** The rule file, `stored rule set N`, or `undo of run N`. */
+  /** The rule file, `stored rule set N`, `undo of run N`, or `workgroups move-accounts FROM TO`. */
   readonly source: string;
-  /** `command`, `scan N` or `undo`. */
+  /** `command`, `scan N`, `undo` or `move-accounts` (MOVE_TRIGGER). */
   readonly trigger: string;
   /** The addresses the run covered; null: the whole estate. */
   readonly scope: readonly string[] | null;
@@ -134,6 +134,9 @@ export interface RuleRunRecord extends NewRuleRun {
 export interface ManagedAccountRecord extends StoredManaged {
   readonly onboardedAt: string;
   readonly updatedAt: string;
+  /** The asset's address, and the account on it (`root (local)`; a key's fingerprint too). */
+  readonly address: string;
+  readonly account: string;
 }
 
 export interface Store extends HostKeyStore {
