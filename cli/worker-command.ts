@@ -11,9 +11,11 @@ export const WORKER_HELP = `usage: surveyor worker [--workgroup W]... [--name NA
 Runs discovery jobs (surveyor jobs) until stopped: the runs of its workgroups' jobs and of jobs without a
 workgroup, through the same scan as "surveyor scan", committed unit by unit (--unit-hosts hosts each, default
 ${DEFAULT_UNIT_HOSTS}). It also queues the runs that are due, marks stalled the runs no live worker can take (with the
-reason), resumes the runs of lost workers at their first unit not done, and applies the stored Smart Rules to the
-hosts of each completed run (--no-rules: leave that to another worker). SIGTERM or Ctrl-C hands the current run
-back (the next worker resumes it) and stops. It logs one line per event on standard error.
+reason), resumes the runs of lost workers at their first unit not done and, while it holds the Smart Rule role
+(one worker at a time; another takes it over when this one is lost), applies the stored Smart Rules to the hosts
+of each completed run (--no-rules: never take the role). On PostgreSQL runs are delivered by pg-boss. SIGTERM or
+Ctrl-C hands the current run back (the next worker resumes it), gives the role up and stops. It logs one line per
+event on standard error.
 
   --workgroup W     serve the jobs of workgroup W (repeatable); every worker serves jobs without a workgroup
   --name NAME       this worker's name in "surveyor workers" and in the runs (default: the host name)

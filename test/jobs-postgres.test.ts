@@ -80,6 +80,31 @@ test.serial('two workgroups, one worker each: every run goes to a worker of its 
   t.deepEqual(queued, [], 'pg-boss holds no job that is not completed');
 });
 
+test.serial('a job every 5 s runs on time on PostgreSQL, again and again; its progress moves while it runs', async (t) => {
+  const truth = ['127.109.4.3', '127.109.4.200'];
+  await listen(t, truth, PORT);
+  const { env, url } = await pgEnv(t, 'jobs_every');
+  // 256 hosts in 8 units at 100 attempts a second: each run takes about 3 s, so its progress can be seen moving.
+  await cli(t, env, ['jobs', 'add', 'often', '--targets', '127.109.4.0/24', '-p', String(PORT), '--every', '5s', '--rate', '100', '--retries', '0']);
+  const w = worker(env, 'w-often', ['--unit-hosts', '32']);
+  t.teardown(() => stop(w.child));
+  const seen = new Set<number>();
+  const runs = await until('two completed runs', async () => {
+    const all = await show(t, env, 'often');
+    for (const r of all) if (r.state === 'running') seen.add(r.unitsDone);
+    const completed = all.filter((x) => x.state === 'completed');
+    return completed.length >= 2 ? completed : undefined;
+  }, 120_000);
+  await stop(w.child);
+  t.is(w.child.exitCode, 0, w.log());
+  t.true(seen.size >= 2, `progress moved while a run went on (units done seen: ${[...seen].join(', ')})`);
+  for (const r of runs) {
+    t.like(r.progress, { hostsTotal: 256, hostsDone: 256, hostsFound: truth.length, openPorts: truth.length });
+    t.deepEqual((await ports(url, r.scanId)).hosts, sorted(truth));
+  }
+  t.regex(w.log(), /job often: run \d+ queued \(due /, 'the schedule queued the later runs');
+});
+
 /** A big run, two workers of its workgroup; `interrupt` stops whichever worker runs it once three units are done. */
 async function takeover(t: ExecutionContext, db: string, subnet: string, signal: NodeJS.Signals) {
   const truth = [`${subnet}.5`, `${subnet}.77`, `${subnet}.140`, `${subnet}.250`];
