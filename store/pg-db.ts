@@ -71,6 +71,11 @@ export function openPostgres(url: string, options: PgOpenOptions = {}): Backend 
   const pool = new pg.Pool({ ...pgClientConfig(url, options.connectTimeoutMs), max: 4, idleTimeoutMillis: 10_000 });
   // An idle connection the server drops (a restart) must not crash the process; the next query reconnects.
   pool.on('error', () => {});
+  // Nor may one in use: the pool listens only to idle clients, and kysely holds a client without listening to it. A
+  // query stuck on a cut link gets a reset once the link is back (the server closed that session meanwhile), and
+  // the client emits 'error' with no listener. The query is rejected regardless, and the pool drops the client
+  // when it is released.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const kysely = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
   const describe = (err: unknown) => pgStoreError(err, target, url);
   const busyBudgetMs = options.busyBudgetMs ?? 120_000;

@@ -9,9 +9,9 @@
 import test, { type ExecutionContext } from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dirEnv, runCli, tempDir } from './helpers/cli.js';
+import { dirEnv, tempDir } from './helpers/cli.js';
 import { declarePostgresStop, eachDialect, pgQuery, testPostgres } from './helpers/dialects.js';
-import { listen, show, stop, until, worker, type RunJson } from './helpers/jobs.js';
+import { cli, listen, show, stop, until, worker, workers, type RunJson } from './helpers/jobs.js';
 import { openStore } from '../store/open-store.js';
 import { RoleLostError } from '../store/rule-role.js';
 import { applyRuleSet } from '../app/rules.js';
@@ -25,21 +25,10 @@ async function pgEnv(t: ExecutionContext, name: string): Promise<{ env: NodeJS.P
   return { env: { ...dirEnv(tempDir(t)), SURVEYOR_DB: url }, url };
 }
 
-async function cli(t: ExecutionContext, env: NodeJS.ProcessEnv, args: string[]): Promise<string> {
-  const r = await runCli(args, { env });
-  t.is(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
 async function ports(url: string, scanId: number): Promise<{ hosts: string[]; rows: number; distinct: number }> {
   const open = await pgQuery<{ address: string }>(url, `SELECT a.address FROM scan_ports p JOIN assets a ON a.id = p.asset_id WHERE p.scan_id = $1 AND p.state = 'open' ORDER BY a.address`, [scanId]);
   const [all] = await pgQuery<{ n: number; d: number }>(url, `SELECT count(*) AS n, count(DISTINCT (asset_id, port)) AS d FROM scan_ports WHERE scan_id = $1`, [scanId]);
   return { hosts: open.map((r) => r.address), rows: all!.n, distinct: all!.d };
-}
-
-interface WorkerJson { name: string; live: boolean; rulesLeader: boolean; ruleRole: { epoch: number } | null }
-async function workers(t: ExecutionContext, env: NodeJS.ProcessEnv): Promise<WorkerJson[]> {
-  return (JSON.parse(await cli(t, env, ['workers', '--format', 'json'])) as { workers: WorkerJson[] }).workers;
 }
 
 const sorted = (a: readonly string[]) => [...a].sort();

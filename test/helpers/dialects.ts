@@ -28,7 +28,8 @@ export interface Dialect {
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 
-function postgresRequirement(): { ok: true } | { ok: false; why: string } {
+/** Whether the PostgreSQL test cluster can run here, or why not. */
+export function postgresRequirement(): { ok: true } | { ok: false; why: string } {
   if (process.getuid?.() !== 0) return { ok: false, why: 'PostgreSQL tests need root (the server runs as the postgres user)' };
   if (!existsSync(`${PG_BIN}/postgres`)) return { ok: false, why: `no PostgreSQL 15 server in ${PG_BIN} (Debian package postgresql)` };
   return { ok: true };

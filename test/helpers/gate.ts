@@ -15,8 +15,10 @@ export function rootTest(title: string, body: (t: ExecutionContext) => Promise<v
   else test.skip(`${title} (skipped: needs root ${why})`, body);
 }
 
-export function namespaceTest(title: string, body: (t: ExecutionContext) => Promise<void> | void): void {
-  const can = canCreateNamespaces();
+/** A serial test that makes network namespaces; `also` names anything else it needs (checked after those). */
+export function namespaceTest(title: string, body: (t: ExecutionContext) => Promise<void> | void, also?: () => { ok: true } | { ok: false; why: string }): void {
+  const ns = canCreateNamespaces();
+  const can = ns.ok && also ? also() : ns;
   if (can.ok) test.serial(title, body);
   else if (process.env.CI === 'true') test.serial(title, (t) => t.fail(`CI must run this test, but ${can.why}`));
   else test.skip(`${title} (skipped: ${can.why})`, body);
