@@ -18,22 +18,30 @@ export interface NewJobInput {
 }
 
 /** What a job keeps of a scan's settings (the inverse of scanRequestOf): plain values, nothing a run need not repeat. */
-export function jobSettings(s: Pick<ScanRequest, 'sweep' | 'maxHosts' | 'fingerprint' | 'reverseDns' | 'probeTimeoutMs' | 'enumTimeoutMs' | 'enumConcurrency'>): JobScanSettings {
+export function jobSettings(s: Pick<ScanRequest, 'sweep' | 'maxHosts' | 'fingerprint' | 'reverseDns' | 'probeTimeoutMs' | 'enumTimeoutMs' | 'enumConcurrency'
+  | 'snmpTimeoutMs' | 'snmpRetries' | 'snmpConcurrency' | 'ldapTls' | 'mssqlCa'>): JobScanSettings {
   const w = s.sweep;
   return {
     timeoutMs: w.timeoutMs, minTimeoutMs: w.minTimeoutMs, retries: w.retries, concurrency: w.concurrency, perHost: w.perHost,
     ratePerSec: w.ratePerSec, threads: w.threads, reportStates: w.reportStates?.filter((x): x is 'closed' | 'filtered' => x !== 'open'),
     maxHosts: s.maxHosts, fingerprint: s.fingerprint ?? true, reverseDns: s.reverseDns ?? false, probeTimeoutMs: s.probeTimeoutMs ?? 3000,
     enumTimeoutMs: s.enumTimeoutMs ?? 15_000, enumConcurrency: s.enumConcurrency ?? 16,
+    snmpTimeoutMs: s.snmpTimeoutMs, snmpRetries: s.snmpRetries, snmpConcurrency: s.snmpConcurrency,
+    ldapCaPem: s.ldapTls?.ca?.toString('latin1'), mssqlCaPem: s.mssqlCa?.toString('latin1'), allowPlaintextBind: s.ldapTls?.allowPlaintextBind || undefined,
   };
 }
 
 /** The scan a run of the job makes (the request `surveyor scan` would build from the same options). */
 export function scanRequestOf(d: JobDefinition): ScanRequest {
-  const { maxHosts, fingerprint, reverseDns, probeTimeoutMs, enumTimeoutMs, enumConcurrency, snmpTimeoutMs, snmpRetries, snmpConcurrency, reportStates, ...sweep } = d.settings;
+  const {
+    maxHosts, fingerprint, reverseDns, probeTimeoutMs, enumTimeoutMs, enumConcurrency, snmpTimeoutMs, snmpRetries, snmpConcurrency, reportStates,
+    ldapCaPem, mssqlCaPem, allowPlaintextBind, ...sweep
+  } = d.settings;
   return {
     targets: d.targets, exclude: d.exclude, maxHosts, fingerprint, reverseDns, probeTimeoutMs, enumTimeoutMs, enumConcurrency, snmpTimeoutMs, snmpRetries, snmpConcurrency,
     credentials: d.credentials, sweep: { ...sweep, ports: d.ports, reportStates: reportStates ?? [] }, rules: 'none',
+    ldapTls: { ...(ldapCaPem === undefined ? {} : { ca: Buffer.from(ldapCaPem, 'latin1') }), allowPlaintextBind: allowPlaintextBind === true },
+    ...(mssqlCaPem === undefined ? {} : { mssqlCa: Buffer.from(mssqlCaPem, 'latin1') }),
   };
 }
 

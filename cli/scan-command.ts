@@ -110,6 +110,9 @@ export const SCAN_SETTING_OPTIONS = {
   'snmp-timeout-ms': { type: 'string' },
   'snmp-retries': { type: 'string' },
   'snmp-concurrency': { type: 'string' },
+  'ldap-ca-file': { type: 'string' },
+  'mssql-ca-file': { type: 'string' },
+  'allow-plaintext-bind': { type: 'boolean' },
 } as const;
 
 const OPTIONS = {
@@ -119,9 +122,6 @@ const OPTIONS = {
   output: { type: 'string' },
   'no-progress': { type: 'boolean' },
   'stats-every': { type: 'string' },
-  'ldap-ca-file': { type: 'string' },
-  'mssql-ca-file': { type: 'string' },
-  'allow-plaintext-bind': { type: 'boolean' },
   'from-directory': { type: 'boolean' },
   'apply-rules': { type: 'string' },
   'no-rules': { type: 'boolean' },
@@ -155,6 +155,8 @@ export function scanSettings(values: SettingValues) {
     snmpTimeoutMs: intOption('snmp-timeout-ms', values['snmp-timeout-ms'], 10, 60_000),
     snmpRetries: intOption('snmp-retries', values['snmp-retries'], 0, 10),
     snmpConcurrency: intOption('snmp-concurrency', values['snmp-concurrency'], 1, 4096),
+    ldapTls: tlsPolicy({ caFile: values['ldap-ca-file'], caOption: '--ldap-ca-file', allowPlaintextBind: values['allow-plaintext-bind'] === true }),
+    mssqlCa: values['mssql-ca-file'] === undefined ? undefined : loadCaFile(values['mssql-ca-file'], '--mssql-ca-file'),
   };
 }
 
@@ -214,8 +216,6 @@ export async function scanCommand(argv: string[]): Promise<number> {
   const format = choiceOption('format', values.format, [...FORMATS, 'xml'] as const, 'table');
   const statsEveryMs = durationOption('stats-every', values['stats-every'], 100, 86_400_000);
   const exclusions = values.exclude ?? [];
-  const ldapTls = tlsPolicy({ caFile: values['ldap-ca-file'], caOption: '--ldap-ca-file', allowPlaintextBind: values['allow-plaintext-bind'] === true });
-  const mssqlCa = values['mssql-ca-file'] === undefined ? undefined : loadCaFile(values['mssql-ca-file'], '--mssql-ca-file');
   const include = [...positionals];
   if (values['from-directory']) {
     const store = await openStore(resolveDbLocation(values.db));
@@ -231,8 +231,6 @@ export async function scanCommand(argv: string[]): Promise<number> {
     exclude: exclusions,
     excludeFiles: values['exclude-file'] ?? [],
     ...settings,
-    ldapTls,
-    mssqlCa,
   });
   const dbLocation = resolveDbLocation(values.db);
   if (values['apply-rules'] !== undefined && values['no-rules']) throw new InputError('give --apply-rules FILE or --no-rules, not both');

@@ -34,6 +34,11 @@ export interface JobScanSettings {
   readonly snmpTimeoutMs?: number;
   readonly snmpRetries?: number;
   readonly snmpConcurrency?: number;
+  /** The CA certificates (PEM) a directory's certificate must chain to: the file's text, kept, since another node has no such file. */
+  readonly ldapCaPem?: string;
+  /** The CA certificates (PEM) an MSSQL server's certificate must chain to. */
+  readonly mssqlCaPem?: string;
+  readonly allowPlaintextBind?: boolean;
 }
 
 /** When a job runs by itself: a cron expression (UTC), a fixed interval, or only when asked. */

@@ -6,6 +6,9 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import Database from 'better-sqlite3';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { dirEnv, fileState, runCli, tempDir } from './helpers/cli.js';
 import { listen, show, stop, until, worker } from './helpers/jobs.js';
 
@@ -120,4 +123,23 @@ test('kill -9 of a worker mid-run: another worker resumes at the first unit not 
   t.deepEqual(ports.hosts, [...truth].sort());
   t.is(ports.rows, ports.distinct, 'no duplicate rows');
   t.like(done.progress, { hostsTotal: 256, hostsDone: 256, hostsFound: truth.length, openPorts: truth.length });
+});
+
+test('a job keeps the scan options its runs need on any node: the CA files\' certificates, plaintext bind, the SNMP settings', async (t) => {
+  const dir = tempDir(t);
+  const env = dirEnv(dir);
+  const ca = join(dir, 'ca.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=surveyor test CA', '-days', '1', '-keyout', join(dir, 'ca.key'), '-out', ca], { stdio: 'ignore' });
+  const add = await runCli(['jobs', 'add', 'tls', '--targets', '127.108.2.1', '-p', String(PORT), '--ldap-ca-file', ca, '--mssql-ca-file', ca,
+    '--allow-plaintext-bind', '--snmp-timeout-ms', '700', '--snmp-retries', '3', '--snmp-concurrency', '9'], { env });
+  t.is(add.code, 0, add.stderr);
+  const shown = await runCli(['jobs', 'show', 'tls', '--format', 'json'], { env });
+  const settings = (JSON.parse(shown.stdout) as { job: { definition: { settings: Record<string, unknown> } } }).job.definition.settings;
+  const pem = readFileSync(ca, 'latin1');
+  t.like(settings, { ldapCaPem: pem, mssqlCaPem: pem, allowPlaintextBind: true, snmpTimeoutMs: 700, snmpRetries: 3, snmpConcurrency: 9 });
+  const before = fileState(env.SURVEYOR_DB!);
+  const missing = await runCli(['jobs', 'add', 'nofile', '--targets', '127.108.2.1', '--ldap-ca-file', join(dir, 'nosuch.pem')], { env });
+  t.is(missing.code, 2, missing.stderr);
+  t.regex(missing.stderr, /--ldap-ca-file/);
+  t.is(fileState(env.SURVEYOR_DB!), before, 'nothing written');
 });
