@@ -21,23 +21,13 @@ import { grantsFor, rulesFor, SudoHost, sudoHostFrom } from '../enum/ssh/sudoers
 import { formatAddress, parseAddress } from '../scanner/targets/ip.js';
 import { rootTest } from './helpers/gate.js';
 import { tempDir } from './helpers/cli.js';
+import { prng } from '../fixtures/estate/plan.js';
 
 /** Files generated; with SURVEYOR_SUDOERS_SEED another seed, to explore. */
 const CASES = 160;
 const SEED = Number(process.env.SURVEYOR_SUDOERS_SEED ?? 21);
 const PREFIX = `sx${process.env.SURVEYOR_LAB_TAG ?? '0'}`;
 
-/** mulberry32: a small seeded generator, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Gen {
   readonly r: () => number;
@@ -47,7 +37,7 @@ interface Gen {
 }
 
 function gen(seed: number): Gen {
-  const r = random(seed);
+  const r = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   return {
     r, pick,
