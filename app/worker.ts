@@ -49,12 +49,20 @@ export async function runWorker(store: Store, o: WorkerOptions): Promise<void> {
   const delivery = await store.runDelivery(log);
   const timer = setInterval(() => void beat().catch((err: Error) => log(`heartbeat failed: ${err.message}`)), HEARTBEAT_MS);
   log(`worker ${name} serving ${o.workgroups.length ? `workgroups ${o.workgroups.join(', ')} and ` : ''}jobs without a workgroup (runs delivered by ${delivery.kind}${role ? '' : '; no rule role'})`);
+  // The claim is checked every ROLE_EVERY_MS even while rules are being applied, on the role's own session: a holder
+  // cut off in the middle of applying learns at once that it lost the role (its stuck query cannot write anyway:
+  // the epoch fences it), and starts nothing more.
+  let applying: Promise<void> | undefined;
   const rulesLoop = role && (async () => {
     while (!o.signal.aborted) {
       const fence = await role.claim();
       if (Boolean(fence) !== leading) log(fence ? `holding the rule role (epoch ${fence.epoch})` : 'not holding the rule role');
       leading = Boolean(fence);
-      if (fence) await applyPendingRules(store, log, fence).catch((err: Error) => log(`rules: ${err.message}`));
+      if (fence && !applying) {
+        applying = applyPendingRules(store, log, fence).catch((err: Error) => log(`rules: ${err.message}`)).finally(() => {
+          applying = undefined;
+        });
+      }
       await sleep(ROLE_EVERY_MS, undefined, { signal: o.signal }).catch(() => {});
     }
   })();
@@ -73,6 +81,8 @@ export async function runWorker(store: Store, o: WorkerOptions): Promise<void> {
   } finally {
     clearInterval(timer);
     await rulesLoop;
+    // Rules being applied finish (a stuck query on a lost connection is not waited for long).
+    await Promise.race([applying, sleep(10_000, undefined, { ref: false })]);
     await role?.release().catch(() => {});
     leading = false;
     await delivery.close();
