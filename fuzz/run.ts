@@ -28,6 +28,9 @@ import { grantsFor } from '../enum/ssh/sudoers-match.js';
 import { InputError } from '../scanner/errors.js';
 import { dnKey, fileTimeToIso, intervalSeconds, rdnValue, sidToString } from '../enum/ldap/codecs.js';
 import { completeRanges } from '../enum/ldap/search.js';
+import { NTLM_FUZZ_TARGETS } from './ntlm.js';
+import { DCERPC_FUZZ_TARGETS } from './dcerpc.js';
+import { SMB2_FUZZ_TARGETS } from './smb2.js';
 import { renderTable } from '../app/formats.js';
 
 type Target = { name: string; seeds: Buffer[]; run: (input: Buffer) => unknown };
@@ -104,6 +107,8 @@ const TARGETS: Target[] = [
       });
     },
   },
+  // The Windows stack: NTLM and SPNEGO, the SMB2/3 messages, DCE/RPC PDUs and NDR
+  ...NTLM_FUZZ_TARGETS, ...SMB2_FUZZ_TARGETS, ...DCERPC_FUZZ_TARGETS,
 ];
 
 function mutate(seed: Buffer, random: () => number): Buffer {

@@ -10,9 +10,11 @@ export const SIGNATURE = Buffer.from('NTLMSSP\0', 'latin1');
 
 // [MS-NLMP] 2.2.2.5 NEGOTIATE flags
 export const FLAGS = {
-  UNICODE: 0x00000001, OEM: 0x00000002, REQUEST_TARGET: 0x00000004, NTLM: 0x00000200, ALWAYS_SIGN: 0x00008000,
-  EXTENDED_SESSIONSECURITY: 0x00080000, TARGET_INFO: 0x00800000, VERSION: 0x02000000, KEY_128: 0x20000000,
-  KEY_EXCH: 0x40000000, KEY_56: 0x80000000,
+  UNICODE: 0x00000001, OEM: 0x00000002, REQUEST_TARGET: 0x00000004, SIGN: 0x00000010, SEAL: 0x00000020,
+  DATAGRAM: 0x00000040, LM_KEY: 0x00000080, NTLM: 0x00000200, ANONYMOUS: 0x00000800, ALWAYS_SIGN: 0x00008000,
+  TARGET_TYPE_DOMAIN: 0x00010000, TARGET_TYPE_SERVER: 0x00020000, EXTENDED_SESSIONSECURITY: 0x00080000,
+  IDENTIFY: 0x00100000, REQUEST_NON_NT_SESSION_KEY: 0x00400000, TARGET_INFO: 0x00800000, VERSION: 0x02000000,
+  KEY_128: 0x20000000, KEY_EXCH: 0x40000000, KEY_56: 0x80000000,
 } as const;
 
 /** [MS-NLMP] 2.2.1.1 NEGOTIATE_MESSAGE with no domain or workstation (anonymous). */
@@ -31,7 +33,10 @@ export function negotiateMessage(): Buffer {
 }
 
 // [MS-NLMP] 2.2.2.1 AvId
-export const AV = { EOL: 0, NB_COMPUTER: 1, NB_DOMAIN: 2, DNS_COMPUTER: 3, DNS_DOMAIN: 4, DNS_TREE: 5, FLAGS: 6, TIMESTAMP: 7 } as const;
+export const AV = {
+  EOL: 0, NB_COMPUTER: 1, NB_DOMAIN: 2, DNS_COMPUTER: 3, DNS_DOMAIN: 4, DNS_TREE: 5, FLAGS: 6, TIMESTAMP: 7,
+  SINGLE_HOST: 8, TARGET_NAME: 9, CHANNEL_BINDINGS: 10,
+} as const;
 
 export interface Challenge {
   readonly targetName: string;
@@ -95,7 +100,9 @@ export function parseChallenge(blob: Buffer): Challenge {
 function derLength(n: number): Buffer {
   if (n < 0x80) return Buffer.from([n]);
   if (n < 0x100) return Buffer.from([0x81, n]);
-  return Buffer.from([0x82, n >> 8, n & 0xff]);
+  if (n < 0x10000) return Buffer.from([0x82, n >> 8, n & 0xff]);
+  if (n < 0x1000000) return Buffer.from([0x83, n >> 16, (n >> 8) & 0xff, n & 0xff]);
+  return Buffer.from([0x84, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
 }
 
 /** A DER TLV (X.690) with definite length. */
@@ -104,8 +111,8 @@ export function der(tag: number, ...content: Buffer[]): Buffer {
   return Buffer.concat([Buffer.from([tag]), derLength(body.length), body]);
 }
 
-const OID_SPNEGO = Buffer.from([0x06, 0x06, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x02]); // 1.3.6.1.5.5.2
-const OID_NTLMSSP = Buffer.from([0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x02, 0x0a]); // 1.3.6.1.4.1.311.2.2.10
+export const OID_SPNEGO = Buffer.from([0x06, 0x06, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x02]); // 1.3.6.1.5.5.2
+export const OID_NTLMSSP = Buffer.from([0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x02, 0x0a]); // 1.3.6.1.4.1.311.2.2.10
 
 /** RFC 4178 4.2.1 NegTokenInit offering NTLMSSP, carrying `token`, inside the GSS-API framing (RFC 2743 3.1). */
 export function spnegoInit(token: Buffer): Buffer {
