@@ -25,12 +25,15 @@ export function filterQuery(f: UnmanagedFilter, extra: Record<string, string> = 
 }
 
 const TIME_COLUMNS = new Set(['firstSeen', 'lastSeen', 'lastLogon']);
+/** Short values that read badly broken across lines. */
+const NOWRAP_COLUMNS = new Set(['address', 'kind', 'enabled', 'passwordAgeDays']);
 
 export function unmanagedPage(session: SessionRecord, r: Report, f: UnmanagedFilter): Html {
   const cell = (key: string, v: Cell | undefined) => {
     const text = cellText(v);
     if (!text) return html`<td class="empty">-</td>`;
-    return html`<td>${TIME_COLUMNS.has(key) && /^\d{4}-\d\d-\d\dT/.test(text) ? time(text) : text}</td>`;
+    const isTime = TIME_COLUMNS.has(key) && /^\d{4}-\d\d-\d\dT/.test(text);
+    return html`<td${isTime || NOWRAP_COLUMNS.has(key) ? html` class="nowrap"` : ''}>${isTime ? time(text) : text}</td>`;
   };
   const api = '/api/v1/reports/unmanaged';
   return page({
@@ -42,9 +45,9 @@ export function unmanagedPage(session: SessionRecord, r: Report, f: UnmanagedFil
 <label>Kind<select name="kind"><option value="">any</option>${ACCOUNT_KINDS.map((k) => html`<option${k === f.kind ? html` selected` : ''}>${k}</option>`)}</select></label>
 <button class="primary" type="submit">Filter</button>
 </form>
-<ul class="counts" aria-label="Summary">${r.summary.map((s) => html`<li><span class="n">${s.value}</span> ${s.label}</li>`)}</ul>
+<ul class="summary" aria-label="Summary">${r.summary.map((s) => html`<li><strong>${s.value}</strong> ${s.label}</li>`)}</ul>
 <p class="downloads">Download what this filter shows: <a href="${api}${filterQuery(f, { format: 'csv' })}" download>CSV</a> <a href="${api}${filterQuery(f, { format: 'json' })}" download>JSON</a></p>
-<div class="scroll"><table id="report"><caption class="meta">${r.rows.length} row(s)</caption>
+<div class="scroll"><table id="report"><caption>${r.rows.length} row(s)</caption>
 <thead><tr>${r.columns.map((c) => html`<th scope="col">${c.label}</th>`)}</tr></thead>
 <tbody>${r.rows.length ? r.rows.map((row) => html`<tr>${r.columns.map((c) => cell(c.key, row[c.key]))}</tr>`) : html`<tr><td class="none" colspan="${r.columns.length}">none</td></tr>`}</tbody>
 </table></div>`,
