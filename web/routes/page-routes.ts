@@ -17,6 +17,12 @@ export const UNMANAGED_QUERY = {
   additionalProperties: false,
 } as const;
 
+/** The page's own filter: the same parameters, without the download format. */
+const UNMANAGED_PAGE_QUERY = {
+  ...UNMANAGED_QUERY,
+  properties: { address: UNMANAGED_QUERY.properties.address, kind: UNMANAGED_QUERY.properties.kind },
+} as const;
+
 export interface UnmanagedQuery {
   readonly address?: string;
   readonly kind?: '' | AccountKind;
@@ -33,7 +39,7 @@ export function pageRoutes(app: FastifyInstance, store: Store): void {
     return reply.type('text/html; charset=utf-8').send(overviewPage(request.session!, await overview(store)).text);
   });
 
-  app.get<{ Querystring: UnmanagedQuery }>('/reports/unmanaged', { schema: { querystring: { ...UNMANAGED_QUERY, properties: { address: UNMANAGED_QUERY.properties.address, kind: UNMANAGED_QUERY.properties.kind } } } }, async (request, reply) => {
+  app.get<{ Querystring: UnmanagedQuery }>('/reports/unmanaged', { schema: { querystring: UNMANAGED_PAGE_QUERY } }, async (request, reply) => {
     const filter = unmanagedOptions(request.query);
     const report = await buildReport(store, 'unmanaged', filter);
     return reply.type('text/html; charset=utf-8').send(unmanagedPage(request.session!, report, filter).text);
