@@ -4,18 +4,19 @@
  */
 import { csvField, renderTable, SCHEMA_VERSION } from './formats.js';
 import type { Cell, Report } from './reports.js';
+import { escapeHtml } from './html-escape.js';
 
 export const REPORT_FORMATS = ['table', 'jsonl', 'json', 'csv', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
-function text(v: Cell | undefined): string {
+/** A cell as text: lists joined with "; ", booleans as yes/no, null as empty. */
+export function cellText(v: Cell | undefined): string {
   if (v === null || v === undefined) return '';
   if (typeof v === 'boolean') return v ? 'yes' : 'no';
   if (Array.isArray(v)) return v.join('; ');
   return String(v);
 }
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 const STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#1b1b1b}
 h1{font-size:1.5em;margin:0 0 .3em}p.meta{color:#555;margin:.2em 0}
@@ -92,11 +93,11 @@ function html(r: Report): string {
   const filters = r.columns.map((c) => `<th><input type="search" aria-label="filter ${escapeHtml(c.label)}" placeholder="filter"></th>`).join('');
   const summary = r.summary.map((s) => `<li><strong>${s.value}</strong> ${escapeHtml(s.label)}</li>`).join('');
   const body = r.rows.map((row) => `<tr>${r.columns.map((c) => {
-    const v = text(row[c.key]);
+    const v = cellText(row[c.key]);
     return v ? `<td>${escapeHtml(v)}</td>` : '<td class="empty">-</td>';
   }).join('')}</tr>`).join('\n');
   const scans = r.scans.map((s) => `<tr><td>${s.id}</td><td>${escapeHtml(s.kind)}</td><td>${escapeHtml(s.startedAt)}</td><td>${escapeHtml(s.finishedAt ?? '')}</td><td>${escapeHtml(s.status)}</td><td>${escapeHtml(s.targets.join(' '))}</td></tr>`).join('\n');
-  const params = Object.entries(r.parameters).filter(([, v]) => v !== null).map(([k, v]) => `${escapeHtml(k)} = ${escapeHtml(text(v))}`).join(', ');
+  const params = Object.entries(r.parameters).filter(([, v]) => v !== null).map(([k, v]) => `${escapeHtml(k)} = ${escapeHtml(cellText(v))}`).join(', ');
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>surveyor: ${escapeHtml(r.title)}</title>
 <style>${STYLE}</style></head>
@@ -129,12 +130,12 @@ export function renderReport(r: Report, format: ReportFormat): string {
       // One row per line, each with the report's name and the time of its data (the summary is in json).
       return r.rows.map((row) => JSON.stringify({ schema: SCHEMA_VERSION, report: r.name, dataAsOf: r.dataAsOf, ...row }) + '\n').join('');
     case 'csv':
-      return [r.columns.map((c) => c.key).join(','), ...r.rows.map((row) => r.columns.map((c) => csvField(text(row[c.key]))).join(','))].join('\r\n') + '\r\n';
+      return [r.columns.map((c) => c.key).join(','), ...r.rows.map((row) => r.columns.map((c) => csvField(cellText(row[c.key]))).join(','))].join('\r\n') + '\r\n';
     case 'html':
       return html(r);
     case 'table':
       return `${r.title}: ${r.rows.length} row(s); data as of ${r.dataAsOf ?? 'no finished scan'}\n`
         + r.summary.map((s) => `  ${s.label}: ${s.value}\n`).join('') + '\n'
-        + (r.rows.length ? renderTable(r.columns.map((c) => c.label.toUpperCase()), r.rows.map((row) => r.columns.map((c) => text(row[c.key]) || '-'))) : '');
+        + (r.rows.length ? renderTable(r.columns.map((c) => c.label.toUpperCase()), r.rows.map((row) => r.columns.map((c) => cellText(row[c.key]) || '-'))) : '');
   }
 }

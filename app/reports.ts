@@ -2,7 +2,9 @@
  * The auditors' reports, as data: a title, columns and rows, with the time of the data and the scans it came from.
  * `report-render.ts` turns one into a table, CSV, JSON or a self-contained HTML page.
  */
-import { ACCOUNT_KINDS, type AccountView, logonState } from '../model/account.js';
+import { ACCOUNT_KINDS, type AccountKind, type AccountView, logonState } from '../model/account.js';
+import { InputError } from '../scanner/errors.js';
+import { addressFilter } from './address-filter.js';
 import type { ScanRecord, Store } from '../store/store.js';
 import { DAY_MS } from '../onboarding/evaluate.js';
 import { globMatcher } from '../onboarding/patterns.js';
@@ -48,6 +50,10 @@ export interface ReportOptions {
   readonly by?: SoftwareGrouping;
   /** unmanaged: add the full command or query each account came from (default false). */
   readonly evidence?: boolean;
+  /** unmanaged: only accounts of assets at these addresses (an address, CIDR block or range). */
+  readonly address?: string;
+  /** unmanaged: only accounts of this kind. */
+  readonly kind?: AccountKind;
   readonly now?: Date;
 }
 
@@ -113,7 +119,9 @@ export async function buildReport(store: Store, name: ReportName, options: Repor
         const key = `${e.subject}:${e.subjectId}`;
         if (!exclusionOf.has(key)) exclusionOf.set(key, `rule "${e.rule}": ${e.detail ?? ''}`);
       }
-      const unmanaged = accounts.filter((a) => !isManaged.has(a.id));
+      const inAddress = options.address !== undefined ? addressFilter(options.address, 'address filter') : () => true;
+      if (options.kind !== undefined && !(ACCOUNT_KINDS as readonly string[]).includes(options.kind)) throw new InputError(`bad kind "${options.kind}": expected one of ${ACCOUNT_KINDS.join(', ')}`);
+      const unmanaged = accounts.filter((a) => !isManaged.has(a.id) && inAddress(a.address) && (options.kind === undefined || a.kind === options.kind));
       const rows = unmanaged.map((a) => ({
         ...accountRow(a),
         excludedBy: exclusionOf.get(`account:${a.id}`) ?? exclusionOf.get(`asset:${a.assetId}`) ?? null,
@@ -125,7 +133,8 @@ export async function buildReport(store: Store, name: ReportName, options: Repor
       }));
       const people = unmanaged.filter((a) => a.kind !== 'ssh-key');
       return {
-        ...base, title: 'Unmanaged privileged accounts', parameters: options.evidence ? { evidence: true } : {},
+        ...base, title: 'Unmanaged privileged accounts',
+        parameters: { ...(options.evidence ? { evidence: true } : {}), ...(options.address !== undefined ? { address: options.address } : {}), ...(options.kind !== undefined ? { kind: options.kind } : {}) },
         description: 'Privileged accounts the latest enumeration of their asset saw that are not onboarded into a workgroup.',
         columns: [col('asset', 'Asset'), col('address', 'Address'), col('account', 'Account'), col('kind', 'Kind'), col('uid', 'UID/SID'),
           col('excludedBy', 'Excluded by'), col('key', 'Key (type, bits, fingerprint)'), col('privilegedBecause', 'Why privileged'), col('enabled', 'Enabled'),

@@ -13,6 +13,8 @@ import { WORKGROUPS_HELP, workgroupsCommand } from './workgroups-command.js';
 import { REPORT_HELP, reportCommand } from './report-command.js';
 import { JOBS_HELP, jobsCommand, WORKERS_HELP, workersCommand } from './jobs-command.js';
 import { WORKER_HELP, workerCommand } from './worker-command.js';
+import { SERVE_HELP, serveCommand } from './serve-command.js';
+import { USERS_HELP, usersCommand } from './users-command.js';
 import { stdoutClosed, watchStdout } from './stdout.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
@@ -29,6 +31,8 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   jobs: { run: jobsCommand, help: JOBS_HELP },
   worker: { run: workerCommand, help: WORKER_HELP },
   workers: { run: workersCommand, help: WORKERS_HELP },
+  serve: { run: serveCommand, help: SERVE_HELP },
+  users: { run: usersCommand, help: USERS_HELP },
   lab: { run: labCommand, help: LAB_HELP },
 };
 
@@ -52,6 +56,9 @@ Commands:
                              scheduled discovery jobs, run by workers of their workgroup
   worker [--workgroup W]     run jobs until stopped;  workers: the workers and who holds the rule role
   report NAME                unmanaged, managed, stale, ssh-keys, software, dependencies (also as html)
+  serve [--listen ADDR:PORT] the web page and its JSON API (/api/v1/) for the users below; loopback by default
+  users add|list|passwd|remove
+                             who may sign in to the web page, as auditor, author or admin
   lab up|status|down         real servers on loopback to try surveyor against (root)
   help COMMAND [SUB]         the options of one command (help assets show: of its subcommand)
 

@@ -4,17 +4,20 @@ import { noScanNote } from '../app/assets.js';
 import { renderReport, REPORT_FORMATS } from '../app/report-render.js';
 import { openStore, resolveDbLocation } from '../store/open-store.js';
 import { InputError } from '../scanner/errors.js';
+import { ACCOUNT_KINDS } from '../model/account.js';
+import { addressFilter } from '../app/address-filter.js';
 import { didYouMean } from '../onboarding/suggest.js';
 import { choiceOption, intOption, parseCommand } from './args.js';
 import { AtomicOutput, checkOutputPath } from './output-file.js';
 
 export const REPORT_HELP = `usage: surveyor report NAME [--format table|jsonl|json|csv|html] [--output FILE] [--db PATH]
-                       [--evidence] [--days N] [--name GLOB] [--by host|package]
+                       [--evidence] [--address CIDR] [--kind KIND] [--days N] [--name GLOB] [--by host|package]
 
 Reports for auditors, from the stored data:
   unmanaged   privileged accounts not onboarded: the rule that excluded them, if any, each SSH key's type, bits
               and fingerprint, why privileged, enabled, last logon, password age, the enumeration and credential
-              that found them (--evidence: also the full command or query), first and last seen
+              that found them (--evidence: also the full command or query), first and last seen;
+              --address ADDRESS|CIDR|RANGE and --kind local|ssh-key|domain|database keep only those accounts
   managed     onboarded accounts with workgroup, site, policy, schedule and the rule (and version) that onboarded them
   stale       accounts with no logon for --days N (default 90), then enabled ones that never logged on, then
               those whose last logon nobody could read ("unknown" is not "never"); privileged first
@@ -41,7 +44,7 @@ examples:
 export async function reportCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand('report', argv, {
     db: { type: 'string' }, format: { type: 'string' }, output: { type: 'string', short: 'o' }, days: { type: 'string' }, name: { type: 'string' },
-    evidence: { type: 'boolean' }, by: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    evidence: { type: 'boolean' }, by: { type: 'string' }, address: { type: 'string' }, kind: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     process.stdout.write(REPORT_HELP);
@@ -58,12 +61,16 @@ export async function reportCommand(argv: string[]): Promise<number> {
   if (values.by !== undefined && report !== 'software') throw new InputError('--by applies to the software report');
   const by = choiceOption('by', values.by, SOFTWARE_GROUPINGS, 'host');
   if (values.evidence && report !== 'unmanaged') throw new InputError('--evidence applies to the unmanaged report');
+  if (values.address !== undefined && report !== 'unmanaged') throw new InputError('--address applies to the unmanaged report');
+  if (values.kind !== undefined && report !== 'unmanaged') throw new InputError('--kind applies to the unmanaged report');
+  const kind = values.kind === undefined ? undefined : choiceOption('kind', values.kind, ACCOUNT_KINDS, 'local');
+  if (values.address !== undefined) addressFilter(values.address, '--address');
   const dbLocation = resolveDbLocation(values.db);
   if (values.output !== undefined) checkOutputPath(values.output, dbLocation);
   const store = await openStore(dbLocation);
   try {
     process.stderr.write(await noScanNote(store) ?? '');
-    const text = renderReport(await buildReport(store, report, { days, name: values.name, by, evidence: values.evidence }), format);
+    const text = renderReport(await buildReport(store, report, { days, name: values.name, by, evidence: values.evidence, address: values.address, kind }), format);
     if (values.output === undefined) process.stdout.write(text);
     else {
       AtomicOutput.writeFile(values.output, text);

@@ -32,3 +32,14 @@ export interface AssetView {
   /** Host names with where each came from (a target name, a certificate, LDAP, ...). */
   readonly names: ReadonlyArray<{ name: string; via: string }>;
 }
+
+/** An asset without its ports: what filtering, sorting and paging the inventory reads of every asset. */
+export interface AssetIndexRow {
+  readonly id: number;
+  readonly address: string;
+  /** Merged as AssetView's are: the credentialed enumeration's and the SNMP agent's names first. */
+  readonly hostnames: readonly string[];
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+  readonly os?: OsProfile;
+}

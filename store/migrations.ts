@@ -331,6 +331,53 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    name: 'web page users, their sessions and failed logins, and the journal of web actions',
+    sql: `
+      CREATE TABLE users (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('auditor', 'author', 'admin')),
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        password_changed_at TEXT NOT NULL
+      );
+      -- A session is known by the SHA-256 of its cookie value: the table alone opens no session.
+      CREATE TABLE sessions (
+        id_hash TEXT PRIMARY KEY,
+        user_name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+        csrf_token TEXT NOT NULL,
+        address TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        seen_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+      );
+      CREATE INDEX sessions_user ON sessions (user_name);
+      -- A login attempt is written before its password is checked (and kept when it fails), so attempts made at
+      -- the same time count against the limit too.
+      CREATE TABLE login_attempts (
+        id INTEGER PRIMARY KEY,
+        user_name TEXT NOT NULL,
+        address TEXT NOT NULL,
+        at TEXT NOT NULL
+      );
+      CREATE INDEX login_attempts_user ON login_attempts (user_name, at);
+      CREATE INDEX login_attempts_address ON login_attempts (address, at);
+      CREATE TABLE web_journal (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        user_name TEXT,
+        role TEXT,
+        action TEXT NOT NULL,
+        target TEXT,
+        result TEXT NOT NULL CHECK (result IN ('ok', 'refused', 'failed')),
+        reason TEXT,
+        address TEXT NOT NULL
+      );
+      CREATE INDEX web_journal_at ON web_journal (at, id);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -28,6 +28,8 @@ import { latestSnmpDevices } from './snmp-devices.js';
 import { listDirectoryComputers, recordDirectory } from './directory.js';
 import * as onboarding from './rule-tables.js';
 import { checkLease, type JobStore, SqlJobStore } from './jobs.js';
+import { SqlUserStore, type UserStore } from './users.js';
+import { assetIndex, openServiceAssets } from './asset-index.js';
 import { LeaseRuleRole, type RuleRole } from './rule-role.js';
 import { PgRuleRole } from './pg-rule-role.js';
 import { TableDelivery, type RunDelivery } from './run-delivery.js';
@@ -48,9 +50,11 @@ export interface SqlOpenOptions {
 
 export class SqlStore implements Store {
   readonly jobs: JobStore;
+  readonly users: UserStore;
 
   private constructor(private readonly db: Db, private readonly pgUrl?: string) {
     this.jobs = new SqlJobStore(db);
+    this.users = new SqlUserStore(db);
   }
 
   ruleRole(holder: string, log?: (line: string) => void): RuleRole {
@@ -331,6 +335,14 @@ export class SqlStore implements Store {
       }))
       .map((a) => withCredentialedFacts(withSnmpDevice(a, snmpDevices.get(a.id)), credentialed.get(a.id)))
       .sort((x, y) => compareAddresses(x.address, y.address));
+  }
+
+  assetIndex() {
+    return assetIndex(this.db);
+  }
+
+  openServiceAssets(match: { readonly service?: string; readonly port?: number }) {
+    return openServiceAssets(this.db, match);
   }
 
   async snapshot(scanId: number): Promise<ScanSnapshot | undefined> {

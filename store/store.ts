@@ -7,10 +7,11 @@ import type { RunDelivery } from './run-delivery.js';
 import type { AccountView } from '../model/account.js';
 import type { NewScan, ScanEnd, ScanRecord, ScanSnapshot as SnapshotOf, ScanStatus, ScanTotals } from '../model/scan.js';
 
-import type { AssetView } from '../model/asset.js';
+import type { AssetIndexRow, AssetView } from '../model/asset.js';
 import type { HostKeyPin, HostKeyStore } from '../model/host-key.js';
 import type { RunLease, RoleFence } from '../model/job.js';
 import type { JobStore } from './jobs.js';
+import type { UserStore } from './users.js';
 import type { HostProfile } from '../profiles/fingerprint.js';
 import type { PortResult } from '../scanner/engine/types.js';
 import type { EnumerationRecord } from '../enum/types.js';
@@ -155,6 +156,8 @@ export interface Store extends HostKeyStore {
   adoptScan(scanId: number, lease: RunLease): Promise<void>;
   /** Discovery jobs, their runs and units, and workers. */
   readonly jobs: JobStore;
+  /** The web page's users, their sessions and login attempts, and the journal of what they did. */
+  readonly users: UserStore;
   /** The Smart Rule role as `holder` would hold it: a session advisory lock on PostgreSQL, a lease row on SQLite. */
   ruleRole(holder: string, log?: (line: string) => void): RuleRole;
   /** How job runs reach workers: pg-boss queues on PostgreSQL, the job_runs table itself on SQLite. */
@@ -163,6 +166,10 @@ export interface Store extends HostKeyStore {
   listScans(): Promise<ScanRecord[]>;
   /** Every asset, or those at `addresses`. */
   listAssets(addresses?: readonly string[]): Promise<AssetView[]>;
+  /** Every asset's address, names, OS and first and last seen, without ports: to filter, sort and page (asset-index.ts). */
+  assetIndex(): Promise<AssetIndexRow[]>;
+  /** The assets with an open port of a service name or port number; `suspect` ones need listAssets to be sure. */
+  openServiceAssets(match: { readonly service?: string; readonly port?: number }): Promise<Array<{ address: string; suspect: boolean }>>;
   /** The open ports, services and OS one scan recorded. */
   snapshot(scanId: number): Promise<ScanSnapshot | undefined>;
   saveCredential(credential: StoredCredential, replace: boolean): Promise<'added' | 'replaced'>;

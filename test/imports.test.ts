@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /**
  * The layer of each top-level folder of the product, bottom up (ARCHITECTURE.md): a file may import from its own
- * layer and those below it. The application layer is `app/`; the CLI is the first adapter.
+ * layer and those below it. The application layer is `app/`; the CLI and the web server are its adapters.
  */
 const LAYERS: Readonly<Record<string, number>> = {
   model: 1,
@@ -21,7 +21,7 @@ const LAYERS: Readonly<Record<string, number>> = {
   profiles: 3, onboarding: 3,
   store: 4,
   app: 5,
-  cli: 6,
+  cli: 6, web: 6,
 };
 const LAYER_NAMES = ['', 'model', 'wire and engine', 'profiles and onboarding', 'store', 'application', 'adapters'];
 /** Folders beside the layers: the test lab and estates, benchmarks, fuzzers and tests may import any layer. */
@@ -403,7 +403,7 @@ test('every top-level folder of TypeScript sources has a layer or stands outside
   t.deepEqual(unplaced, [], `give these folders a layer in LAYERS, or list them in OUTSIDE: ${unplaced.join(', ')}`);
 });
 
-test('no import points up: model < scanner, probes, enum, vault < profiles, onboarding < store < app < cli', (t) => {
+test('no import points up: model < scanner, probes, enum, vault < profiles, onboarding < store < app < cli, web', (t) => {
   const wrong = upwardImports(graph.imports, LAYERS);
   t.deepEqual(wrong, [], `imports that point up a layer:\n${wrong.join('\n')}`);
 });
@@ -414,4 +414,16 @@ test('the product imports nothing from the tests, benchmarks or fuzzers', (t) =>
     for (const { specifier, target } of list) if (under(target, ['test/', 'bench/', 'fuzz/'])) wrong.push(`${file} imports '${specifier}' = ${target}`);
   }
   t.deepEqual(wrong, [], wrong.join('\n'));
+});
+
+test('the two adapters stay apart: web/ imports nothing from cli/, and cli/ only web/server.ts (to start it)', (t) => {
+  const wrong: string[] = [];
+  for (const [file, list] of graph.imports) {
+    for (const { specifier, target } of list) {
+      if (file.startsWith('web/') && target.startsWith('cli/')) wrong.push(`${file} imports '${specifier}' = ${target}`);
+      if (file.startsWith('cli/') && target.startsWith('web/') && target !== 'web/server.ts') wrong.push(`${file} imports '${specifier}' = ${target}`);
+    }
+  }
+  t.deepEqual(wrong, [], wrong.join('\n'));
+  t.true(graph.files.some((f) => f.startsWith('web/')), 'web/ is read');
 });

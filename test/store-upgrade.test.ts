@@ -287,9 +287,10 @@ for (const fx of FIXTURES) {
     }
     const added = after.tables.scans!.columns.filter((c) => !before.tables.scans!.columns.includes(c));
     t.deepEqual(added, fx.addedScanColumns, 'the columns the migrations after the fixture\'s schema add to scans');
-    // Schema 7 adds the job tables and schema 8 the roles table, empty; no other table is added or dropped.
-    const jobTables = ['job_runs', 'job_units', 'jobs', 'roles', 'workers'];
-    t.deepEqual(Object.keys(after.tables).sort(), [...Object.keys(before.tables), ...jobTables].sort(), 'only the job and role tables added, none dropped');
+    // Schema 7 adds the job tables, schema 8 the roles table and schema 9 the web page's users, sessions, login
+    // attempts and journal, all empty; no other table is added or dropped.
+    const jobTables = ['job_runs', 'job_units', 'jobs', 'login_attempts', 'roles', 'sessions', 'users', 'web_journal', 'workers'];
+    t.deepEqual(Object.keys(after.tables).sort(), [...Object.keys(before.tables), ...jobTables].sort(), 'only the job, role and web tables added, none dropped');
     for (const name of jobTables) t.is(after.tables[name]!.rows.length, 0, `${name}: new and empty`);
     for (const [name, table] of Object.entries(after.tables)) {
       if (name !== 'scans' && !jobTables.includes(name)) t.deepEqual(table.columns, before.tables[name]?.columns, `${name}: same columns`);
