@@ -14,6 +14,8 @@ import {
   encodeBaseRegEnumKeyRequest,
   encodeOpenLocalMachineRequest,
   enumerateValues,
+  hardware,
+  HARDWARE_KEY,
   installedSoftware,
   osVersion,
   REG_TYPE,
@@ -34,6 +36,7 @@ import {
   enumValueRequest,
   enumValueResponse,
   handleFailure,
+  handle,
   handleResponse,
   hex,
   HKLM,
@@ -205,6 +208,58 @@ test('osVersion: product, version numbers, build, UBR and edition; an absent val
     installationType: 'Server',
     missing: [`${CURRENT_VERSION_KEY}\\ReleaseId`],
     problems: [],
+  });
+});
+
+test('hardware: processor and BIOS strings (REG_MULTI_SZ read through BaseRegQueryValue), CPUs counted by their subkeys, a missing BIOS key reported', async (t) => {
+  const CPU0 = handle(0x77);
+  const CPUS = handle(0x78);
+  const system = HARDWARE_KEY;
+  const script: ScriptEntry[] = [
+    [OPEN, OPEN_HKLM_REQUEST, handleResponse(HKLM)],
+    [OPEN_KEY, openKeyRequest(HKLM, system), handleResponse(SYSTEM_KEY)],
+    [QUERY_VALUE, queryValueRequest(SYSTEM_KEY, 'SystemBiosVersion'), queryValueResponse(REG_TYPE.REG_MULTI_SZ, multiSz(['DELL   - 1072009', '1.9.0']))],
+    [QUERY_VALUE, queryValueRequest(SYSTEM_KEY, 'SystemBiosDate'), queryValueResponse(REG_TYPE.REG_SZ, sz('03/21/23'))],
+    [QUERY_VALUE, queryValueRequest(SYSTEM_KEY, 'VideoBiosVersion'), QUERY_VALUE_NOT_FOUND],
+    [CLOSE, closeKeyRequest(SYSTEM_KEY), CLOSE_KEY_RESPONSE],
+    [OPEN_KEY, openKeyRequest(HKLM, `${system}\\BIOS`), handleFailure(2)],
+    [OPEN_KEY, openKeyRequest(HKLM, `${system}\\CentralProcessor\\0`), handleResponse(CPU0)],
+    [QUERY_VALUE, queryValueRequest(CPU0, 'ProcessorNameString'), queryValueResponse(REG_TYPE.REG_SZ, sz('Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz   '))],
+    [QUERY_VALUE, queryValueRequest(CPU0, 'Identifier'), queryValueResponse(REG_TYPE.REG_SZ, sz('Intel64 Family 6 Model 106 Stepping 6'))],
+    [QUERY_VALUE, queryValueRequest(CPU0, 'VendorIdentifier'), queryValueResponse(REG_TYPE.REG_SZ, sz('GenuineIntel'))],
+    [QUERY_VALUE, queryValueRequest(CPU0, '~MHz'), queryValueResponse(REG_TYPE.REG_DWORD, dword(1995))],
+    [CLOSE, closeKeyRequest(CPU0), CLOSE_KEY_RESPONSE],
+    [OPEN_KEY, openKeyRequest(HKLM, `${system}\\CentralProcessor`), handleResponse(CPUS)],
+    [ENUM_KEY, enumKeyRequest(CPUS, 0), enumKeyResponse('0')],
+    [ENUM_KEY, enumKeyRequest(CPUS, 1), enumKeyResponse('1')],
+    [ENUM_KEY, enumKeyRequest(CPUS, 2), ENUM_KEY_END],
+    [CLOSE, closeKeyRequest(CPUS), CLOSE_KEY_RESPONSE],
+    [CLOSE, closeKeyRequest(HKLM), CLOSE_KEY_RESPONSE],
+  ];
+  const { client, calls, unexpected } = await scripted(WINREG_SYNTAX, script);
+  const hw = await hardware(client);
+  t.deepEqual(unexpected, []);
+  t.deepEqual(calls.map((c) => c.stub), script.map(([, request]) => request));
+  const bios = `${system}\\BIOS`;
+  t.deepEqual(hw, {
+    processorName: 'Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz',
+    processorIdentifier: 'Intel64 Family 6 Model 106 Stepping 6',
+    processorVendor: 'GenuineIntel',
+    processorMhz: 1995,
+    processorCount: 2,
+    systemBiosVersion: ['DELL   - 1072009', '1.9.0'],
+    systemBiosDate: '03/21/23',
+    videoBiosVersion: [],
+    systemManufacturer: null,
+    systemProductName: null,
+    biosVendor: null,
+    biosVersion: null,
+    biosReleaseDate: null,
+    missing: [
+      `${system}\\VideoBiosVersion`,
+      ...['SystemManufacturer', 'SystemProductName', 'BIOSVendor', 'BIOSVersion', 'BIOSReleaseDate'].map((name) => `${bios}\\${name}`),
+    ],
+    problems: [{ path: bios, reason: 'not-found', detail: 'ERROR_FILE_NOT_FOUND' }],
   });
 });
 
