@@ -8,6 +8,7 @@ import { isNotFound, Win32StatusError } from '../enum/msrpc/win32.js';
 import {
   baseRegOpenKey,
   baseRegQueryInfoKey,
+  baseRegQueryValue,
   CURRENT_VERSION_KEY,
   decodeBaseRegEnumValueResponse,
   decodeRegData,
@@ -19,6 +20,7 @@ import {
   installedSoftware,
   osVersion,
   REG_TYPE,
+  ValueTooLargeError,
   withKey,
   withLocalMachine,
   WINREG_SYNTAX,
@@ -153,6 +155,24 @@ test('a key that does not exist: BaseRegOpenKey throws Win32StatusError ERROR_FI
   const deniedErr = await t.throwsAsync(baseRegOpenKey(denied.client, Buffer.from(HKLM, 'hex'), 'SAM\\SAM'), { instanceOf: Win32StatusError });
   t.is(deniedErr.status, 'access-denied');
   t.false(isNotFound(deniedErr));
+});
+
+test('BaseRegQueryValue (3.1.5.17): ERROR_MORE_DATA retried with lpcbData; a value past the caller\'s limit stops with ValueTooLargeError', async (t) => {
+  const moreData = (needed: number) => hex('00000200', dw(0), '00000000', '04000200', dw(needed), '08000200', dw(0), dw(234));
+  const big = Buffer.alloc(3000, 0x41);
+  const { client, calls, unexpected } = await scripted(WINREG_SYNTAX, [
+    [QUERY_VALUE, queryValueRequest(SYSTEM_KEY, 'Component Information'), moreData(3000)],
+    [QUERY_VALUE, queryValueRequest(SYSTEM_KEY, 'Component Information', 3000), queryValueResponse(REG_TYPE.REG_BINARY, big)],
+    [QUERY_VALUE, queryValueRequest(SYSTEM_KEY, 'Huge'), moreData(10_000_000)],
+  ]);
+  const key = Buffer.from(SYSTEM_KEY, 'hex');
+  const value = await baseRegQueryValue(client, key, 'Component Information');
+  t.deepEqual(value, { name: 'Component Information', type: 3, typeName: 'REG_BINARY', data: { kind: 'binary', value: big } });
+  const err = await t.throwsAsync(baseRegQueryValue(client, key, 'Huge'), { instanceOf: ValueTooLargeError });
+  t.is(err.status, 'incomplete');
+  t.is(err.neededOctets, 10_000_000);
+  t.is(calls.length, 3, 'no second try past the limit');
+  t.deepEqual(unexpected, []);
 });
 
 test('BaseRegQueryInfoKey (3.1.5.16): counts, lengths and the last write time', async (t) => {

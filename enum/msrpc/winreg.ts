@@ -4,8 +4,9 @@
  * or value that does not exist, ERROR_MORE_DATA for a buffer too small, ERROR_NO_MORE_ITEMS at the end of an
  * enumeration).
  *
- * The [in] strings that lend the server room for an answer (lpNameIn, lpValueNameIn, lpClassIn, lpData) are sent
- * as Windows sends them: a MaximumLength (or size_is) with an empty array behind it (3.1.5.10, 3.1.5.11, 3.1.5.17).
+ * The [in] strings that lend the server room for an answer (BaseRegEnumKey's lpNameIn and lpClassIn, lpValueNameIn,
+ * lpData) are sent as Windows sends them: a MaximumLength (or size_is) with an empty array behind it (3.1.5.10,
+ * 3.1.5.11, 3.1.5.17).
  * ndr.ts writes arrays whose max_count equals their actual_count, so those two shapes are written here by hand.
  *
  * The helpers at the end (installedSoftware, osVersion, hardware) read what an asset profile needs from HKLM. A key
@@ -240,12 +241,13 @@ export interface KeyInfo {
   readonly lastWriteTime: bigint;
 }
 
-/** Room the request lends for the key's class (impacket's and Windows XP's size; 3.1.5.16). */
-const CLASS_ROOM_OCTETS = 1024;
-
-/** hKey and lpClassIn (room for the class). */
+/**
+ * hKey and lpClassIn: an RRP_UNICODE_STRING with a NULL buffer. Samba's IDL makes it a [string] whose terminator its
+ * parser checks, so an empty array lent as room is refused there; the NULL string is what Samba's own client sends
+ * (to Windows as well).
+ */
 export function encodeBaseRegQueryInfoKeyRequest(key: Buffer): Buffer {
-  return encode([contextHandle, key], [stringRoom, CLASS_ROOM_OCTETS]);
+  return encode([contextHandle, key], [rrpUnicodeString, null]);
 }
 
 /** [out] lpClassOut, seven DWORD counts and lengths, lpftLastWriteTime, then error_status_t. */
@@ -446,9 +448,9 @@ const VALUE_NAME_ROOM_MAX = 0xfffe;
 
 /** Next room to lend after ERROR_MORE_DATA: what the server asked for, or four times as much when it said nothing. */
 function grow(current: number, needed: number | null, limit: number, name: string): number {
-  const want = needed !== null && needed > current ? needed : current * 4;
+  if (needed !== null && needed > limit) throw new ValueTooLargeError(name, needed, limit);
   if (current >= limit) throw new ValueTooLargeError(name, needed ?? current + 1, limit);
-  return Math.min(want, limit);
+  return Math.min(needed !== null && needed > current ? needed : current * 4, limit);
 }
 
 /**
@@ -539,7 +541,11 @@ export async function enumerateSubKeys(client: RpcCaller, key: Buffer, maxKeys =
   }
 }
 
-/** Every value of a key, at most `maxValues`. */
+/**
+ * Every value of a key, at most `maxValues`, with its data as stored. Some keys hold secrets in plain values
+ * (Winlogon's DefaultPassword, autologon and service credentials): point this only at keys whose data may be
+ * kept and shown; the helpers below read named values only.
+ */
 export async function enumerateValues(client: RpcCaller, key: Buffer, limits: RegistryLimits = {}): Promise<{ values: RegValue[]; complete: boolean }> {
   const maxValues = limits.maxValues ?? 1024;
   const values: RegValue[] = [];
