@@ -4,14 +4,15 @@
  * them with `...DCERPC_FUZZ_TARGETS`; `fuzzCampaign` runs one target on its own (test/dcerpc-fuzz.test.ts).
  * A target may return or throw ProbeError; any other exception is a crash, and an input over 100 ms a hang.
  */
-import { prng } from '../fixtures/estate/plan.js';
+import { type FuzzTarget, type Mutation, withMutation } from './harness.js';
 import { ProbeError } from '../probes/core/outcome.js';
 import { AUTH_LEVEL, AUTH_TYPE, type ExpectedAuth, type SecurityProvider, unprotectStub } from '../enum/dcerpc/auth.js';
 import { prpcSid, rpcUnicodeString } from '../enum/dcerpc/dtyp.js';
 import { conformantArray, conformantVaryingBytes, enum16, full, hyper, NdrReader, NdrWriter, struct, u16, u32, union, unique, wstring } from '../enum/dcerpc/ndr.js';
 import { encodeAuth3, encodeBind, encodeBindAck, encodeBindNak, encodeFault, encodeRequest, encodeResponse, fragLength, NDR20, parsePdu, PFC, PTYPE } from '../enum/dcerpc/pdu.js';
 
-export type FuzzTarget = { name: string; seeds: Buffer[]; run: (input: Buffer) => unknown };
+/** PDU lengths are 16-bit and NDR counts 32-bit, both little-endian; frag_length and auth_length (offsets 8, 10) most. */
+export const DCERPC: Mutation = { order: 'le', hot: [8, 10], hostile: [0, 1, 2, 3, 8, 15, 16, 0x7f, 0xff, 0x7fff, 0xffff, 0x10000, 0x7fffffff, 0xffffffff] };
 
 const SAMR = { uuid: '12345778-1234-abcd-ef00-0123456789ac', major: 1, minor: 0 };
 const verifier = (level: number) => ({ authType: AUTH_TYPE.ntlm, authLevel: level, contextId: 1, value: Buffer.alloc(16, 0x5a) });
@@ -63,7 +64,7 @@ const MIXED_SEEDS = [
   new NdrWriter().write(MIXED, { sid: 'S-1-5-32-544', names: null, info: { tag: 2, value: 'Users' }, alias: null, again: { n: 1 } }).finish(),
 ];
 
-export const DCERPC_FUZZ_TARGETS: FuzzTarget[] = [
+export const DCERPC_FUZZ_TARGETS: FuzzTarget[] = withMutation(DCERPC, [
   {
     name: 'dcerpc pdu',
     seeds: PDU_SEEDS,
@@ -89,82 +90,4 @@ export const DCERPC_FUZZ_TARGETS: FuzzTarget[] = [
     },
   },
   { name: 'ndr sids, strings, unions', seeds: MIXED_SEEDS, run: (b) => new NdrReader(b).read(MIXED) },
-];
-
-/** A mutation of `seed`: bit flips, cuts, insertions, hostile length and count values, repeats, or noise. */
-export function mutate(seed: Buffer, random: () => number): Buffer {
-  const b = Buffer.from(seed);
-  const at = () => Math.floor(random() * Math.max(1, b.length));
-  const choice = random();
-  if (choice < 0.25) {
-    for (let i = 0, n = 1 + Math.floor(random() * 8); i < n && b.length; i++) {
-      const j = at();
-      b[j] = b[j]! ^ (1 << Math.floor(random() * 8));
-    }
-    return b;
-  }
-  if (choice < 0.4) return b.subarray(0, at());
-  if (choice < 0.5) {
-    const i = at();
-    return Buffer.concat([b.subarray(0, i), Buffer.from(Array.from({ length: 1 + Math.floor(random() * 32) }, () => Math.floor(random() * 256))), b.subarray(i)]);
-  }
-  if (choice < 0.8 && b.length >= 4) {
-    // PDU lengths are 16-bit and NDR counts 32-bit, both little-endian: aim hostile values at both, and often at
-    // frag_length / auth_length (offsets 8 and 10) themselves.
-    const v = [0, 1, 2, 3, 8, 15, 16, 0x7f, 0xff, 0x7fff, 0xffff, 0x10000, 0x7fffffff, 0xffffffff][Math.floor(random() * 14)]!;
-    const i = random() < 0.2 ? (random() < 0.5 ? 8 : 10) : Math.min(b.length - 4, at() & ~1);
-    if (random() < 0.5) b.writeUInt16LE(v & 0xffff, Math.min(i, b.length - 2));
-    else b.writeUInt32LE(v >>> 0, Math.min(i & ~3, b.length - 4));
-    return b;
-  }
-  if (choice < 0.9) return Buffer.concat([b, b.subarray(0, at())]);
-  return Buffer.from(Array.from({ length: Math.floor(random() * 600) }, () => Math.floor(random() * 256)));
-}
-
-/** Slower than this every time is a hang. */
-export const HANG_MS = 100;
-
-export interface CampaignResult {
-  readonly inputs: number;
-  readonly accepted: number;
-  /** The first few crashes: the input in hex and the stack. */
-  readonly crashes: string[];
-  readonly crashCount: number;
-  readonly hangs: number;
-  readonly worstMs: number;
-}
-
-/** Runs `target` over its seeds, then mutations of them, `inputs` in all; deterministic for a seed. */
-export function fuzzCampaign(target: FuzzTarget, inputs = 100_000, seed = 1): CampaignResult {
-  const random = prng(seed + target.name.length);
-  const crashes: string[] = [];
-  let crashCount = 0;
-  let hangs = 0;
-  let accepted = 0;
-  let worstMs = 0;
-  const once = (input: Buffer): { ms: number; error?: unknown } => {
-    const t0 = performance.now();
-    try {
-      target.run(input);
-      return { ms: performance.now() - t0 };
-    } catch (error) {
-      return { ms: performance.now() - t0, error };
-    }
-  };
-  for (let i = 0; i < inputs; i++) {
-    const s = target.seeds[i % target.seeds.length]!;
-    const input = i < target.seeds.length ? s : mutate(s, random);
-    const first = once(input);
-    if (first.error === undefined) accepted++;
-    else if (!(first.error instanceof ProbeError)) {
-      crashCount++;
-      if (crashes.length < 3) crashes.push(`${input.toString('hex').slice(0, 200)}: ${(first.error as Error).stack ?? String(first.error)}`);
-    }
-    // A slow input is timed twice more and counts by its fastest run: a busy machine slows one run, a hang all.
-    let ms = first.ms;
-    for (let again = 0; again < 2 && ms > HANG_MS; again++) ms = Math.min(ms, once(input).ms);
-    worstMs = Math.max(worstMs, ms);
-    if (ms > HANG_MS) hangs++;
-  }
-  return { inputs, accepted, crashes, crashCount, hangs, worstMs };
-}
+]);

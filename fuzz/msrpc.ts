@@ -3,7 +3,7 @@
  * the ENUM_SERVICE_STATUS buffer decoder, registry value data, and the task XML parser. Seeds are the stubs written
  * out from the specifications in fixtures/msrpc-stubs.ts. Same shape as fuzz/run.ts's Target; a target may return
  * or throw ProbeError, anything else is a crash and an input over 100 ms a hang (test/msrpc-fuzz.test.ts runs them
- * with fuzz/dcerpc.ts's fuzzCampaign).
+ * with fuzz/harness.ts, aimed as DCE/RPC's stubs are).
  */
 import { decodeNetrServerGetInfoResponse, decodeNetrShareEnumResponse } from '../enum/msrpc/srvsvc.js';
 import {
@@ -33,7 +33,8 @@ import {
   type ValueAnswer,
 } from '../enum/msrpc/winreg.js';
 import * as S from '../fixtures/msrpc-stubs.js';
-import type { FuzzTarget } from './dcerpc.js';
+import { DCERPC } from './dcerpc.js';
+import { type FuzzTarget, withMutation } from './harness.js';
 
 const withType = (type: number, data: Buffer) => Buffer.concat([Buffer.from([type]), data]);
 
@@ -42,7 +43,7 @@ function valueThenData(answer: ValueAnswer): unknown {
   return answer.kind === 'value' ? decodeRegData(answer.type, answer.data) : answer;
 }
 
-export const MSRPC_FUZZ_TARGETS: FuzzTarget[] = [
+export const MSRPC_FUZZ_TARGETS: FuzzTarget[] = withMutation(DCERPC, [
   // SRVSVC
   { name: 'srvsvc NetrShareEnum response', seeds: [S.SHARE_ENUM_L1_RESPONSE, S.SHARE_ENUM_L2_PAGE1, S.SHARE_ENUM_L2_PAGE2, S.SHARE_ENUM_L2_DENIED], run: (b) => decodeNetrShareEnumResponse(b) },
   { name: 'srvsvc NetrServerGetInfo response', seeds: [S.SERVER_GET_INFO_RESPONSE], run: (b) => decodeNetrServerGetInfoResponse(b) },
@@ -92,4 +93,4 @@ export const MSRPC_FUZZ_TARGETS: FuzzTarget[] = [
     run: (b) => parseTaskDefinition(decodeSchRpcRetrieveTaskResponse(b)),
   },
   { name: 'tsch task XML', seeds: [Buffer.from(S.BACKUP_TASK_XML), Buffer.from(S.HOSTILE_TASK_XML)], run: (b) => parseTaskDefinition(b.toString('utf8')) },
-];
+]);

@@ -3,6 +3,7 @@
  * of fuzz/run.ts: a decoder may return or throw ProbeError (NtlmError is one); anything else is a crash.
  */
 import { COMMON, V2 } from '../fixtures/ntlm-vectors.js';
+import { type FuzzTarget, type Mutation, withMutation } from './harness.js';
 import { SAMPLES } from '../fixtures/protocol-samples.js';
 import { der, OID_NTLMSSP, OID_SPNEGO } from '../probes/ntlm/codec.js';
 import { NtlmClient } from '../enum/ntlm/client.js';
@@ -10,7 +11,8 @@ import { CLIENT_FLAGS, parseChallengeMessage } from '../enum/ntlm/messages.js';
 import { NtlmSession, SIGNATURE_LENGTH } from '../enum/ntlm/session.js';
 import { NTLMSSP_MECH, NTLMSSP_MECH_TYPES, negTokenInit, negTokenResp, parseNegTokenInit, unwrapServerToken } from '../enum/ntlm/spnego.js';
 
-export type NtlmFuzzTarget = { name: string; seeds: Buffer[]; run: (input: Buffer) => unknown };
+/** NTLM's fields are little-endian, SPNEGO's DER lengths big-endian (0x81, 0x84 start long forms): both orders. */
+const NTLM: Mutation = { order: 'mixed', hostile: [0, 1, 0x7f, 0x80, 0x81, 0x84, 0xff, 0x7fff, 0xffff, 0x7fffffff, 0xffffffff] };
 
 const SESSION_KEY = COMMON.randomSessionKey;
 
@@ -42,7 +44,7 @@ export const SPNEGO_HINT = der(0x60, OID_SPNEGO, der(0xa0, der(0x30,
   der(0xa3, der(0x30, der(0xa0, der(0x1b, Buffer.from('not_defined_in_RFC4178@please_ignore', 'latin1'))))),
 )));
 
-export const NTLM_FUZZ_TARGETS: NtlmFuzzTarget[] = [
+export const NTLM_FUZZ_TARGETS: FuzzTarget[] = withMutation(NTLM, [
   { name: 'ntlm challenge (authenticated)', seeds: [V2.challenge, SAMPLES.ntlmChallenge], run: (b) => parseChallengeMessage(b) },
   { name: 'ntlm authenticate from challenge', seeds: [V2.challenge, SAMPLES.ntlmChallenge], run: (b) => client.authenticate(b) },
   {
@@ -69,4 +71,4 @@ export const NTLM_FUZZ_TARGETS: NtlmFuzzTarget[] = [
     seeds: [sealedSeed],
     run: (b) => freshClientSession().unseal(b.subarray(SIGNATURE_LENGTH), b.subarray(0, SIGNATURE_LENGTH)),
   },
-];
+]);

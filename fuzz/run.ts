@@ -4,7 +4,7 @@
  * input that takes over 100 ms is a hang. Deterministic for a seed:  npm run fuzz -- [--inputs N] [--seed S]
  */
 import { parseArgs } from 'node:util';
-import { prng } from '../fixtures/estate/plan.js';
+import { type FuzzTarget, runCampaign } from './harness.js';
 import { DB_SAMPLES, SAMPLES } from '../fixtures/protocol-samples.js';
 import { messageLength as mongoLength, parseOpMsgReply } from '../probes/mongodb/codec.js';
 import { parsePreloginResponse, tdsLength } from '../probes/mssql/codec.js';
@@ -34,9 +34,8 @@ import { SMB2_FUZZ_TARGETS } from './smb2.js';
 import { MSRPC_FUZZ_TARGETS } from './msrpc.js';
 import { renderTable } from '../app/formats.js';
 
-type Target = { name: string; seeds: Buffer[]; run: (input: Buffer) => unknown };
 
-const TARGETS: Target[] = [
+const TARGETS: FuzzTarget[] = [
   { name: 'ssh identification', seeds: [Buffer.from('SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10\r\n')], run: (b) => parseIdentification(printable(b, 300)) },
   { name: 'ssh kexinit', seeds: [SAMPLES.sshKexInit], run: (b) => parseKexInit(b) },
   { name: 'mysql greeting', seeds: [SAMPLES.mysqlHandshake, SAMPLES.mysqlHostError], run: (b) => { const p = firstPacket(b); return p && parseGreeting(p); } },
@@ -112,80 +111,18 @@ const TARGETS: Target[] = [
   ...NTLM_FUZZ_TARGETS, ...SMB2_FUZZ_TARGETS, ...DCERPC_FUZZ_TARGETS, ...MSRPC_FUZZ_TARGETS,
 ];
 
-function mutate(seed: Buffer, random: () => number): Buffer {
-  const b = Buffer.from(seed);
-  const choice = random();
-  const at = () => Math.floor(random() * Math.max(1, b.length));
-  if (choice < 0.25) {
-    for (let i = 0, n = 1 + Math.floor(random() * 8); i < n && b.length; i++) b[at()]! ^= 1 << Math.floor(random() * 8);
-    return b;
-  }
-  if (choice < 0.4) return b.subarray(0, at());
-  if (choice < 0.55) {
-    const i = at();
-    return Buffer.concat([b.subarray(0, i), Buffer.from(Array.from({ length: 1 + Math.floor(random() * 32) }, () => Math.floor(random() * 256))), b.subarray(i)]);
-  }
-  if (choice < 0.75) {
-    // length fields are where parsers die: write a hostile 16- or 32-bit value anywhere
-    const i = Math.max(0, Math.min(b.length - 4, at()));
-    if (b.length >= 4) {
-      const v = [0, 1, 0x7f, 0x80, 0xff, 0x7fff, 0xffff, 0x7fffffff, 0xffffffff][Math.floor(random() * 9)]!;
-      if (random() < 0.5) b.writeUInt16LE(v & 0xffff, i);
-      else b.writeUInt32BE(v >>> 0, i);
-    }
-    return b;
-  }
-  if (choice < 0.85) return Buffer.concat([b, b.subarray(0, at())]);
-  return Buffer.from(Array.from({ length: Math.floor(random() * 600) }, () => Math.floor(random() * 256)));
-}
-
-/** An input that takes longer than this, every time, is a hang. */
-const HANG_MS = 100;
-
-function timeOnce(target: (typeof TARGETS)[number], input: Buffer): number {
-  const t0 = performance.now();
-  try {
-    target.run(input);
-  } catch {
-    // its outcome was counted on the first run
-  }
-  return performance.now() - t0;
-}
-
 function main(): void {
   const { values } = parseArgs({ options: { inputs: { type: 'string', default: '100000' }, seed: { type: 'string', default: '1' } } });
   const inputs = Number(values.inputs);
   const rows: string[][] = [];
   let failures = 0;
   for (const target of TARGETS) {
-    const random = prng(Number(values.seed) + target.name.length);
-    let crashes = 0;
-    let hangs = 0;
-    let accepted = 0;
-    let worstMs = 0;
-    const started = performance.now();
-    for (let i = 0; i < inputs; i++) {
-      const seed = target.seeds[i % target.seeds.length]!;
-      const input = i < target.seeds.length ? seed : mutate(seed, random);
-      const t0 = performance.now();
-      try {
-        target.run(input);
-        accepted++;
-      } catch (err) {
-        if (!(err instanceof ProbeError) && !(err instanceof InputError)) {
-          crashes++;
-          if (crashes <= 3) process.stderr.write(`${target.name}: crash on ${input.toString('hex').slice(0, 200)}: ${(err as Error).stack}\n`);
-        }
-      }
-      let ms = performance.now() - t0;
-      // A slow input is timed twice more and counts by its fastest run: a real hang is slow every time, while a
-      // busy machine (a garbage collection, another process) slows one run.
-      for (let again = 0; again < 2 && ms > HANG_MS; again++) ms = Math.min(ms, timeOnce(target, input));
-      worstMs = Math.max(worstMs, ms);
-      if (ms > HANG_MS) hangs++;
-    }
-    failures += crashes + hangs;
-    rows.push([target.name, inputs.toLocaleString('en-US'), accepted.toLocaleString('en-US'), String(crashes), String(hangs), worstMs.toFixed(2), ((performance.now() - started) / 1000).toFixed(1)]);
+    // The probes' own formats mix byte orders: their lengths are written both ways unless the target says otherwise.
+    const r = runCampaign({ ...target, mutation: target.mutation ?? { order: 'mixed' } }, inputs, Number(values.seed));
+    for (const crash of r.crashes) process.stderr.write(`${target.name}: crash on ${crash}\n`);
+    failures += r.crashCount + r.hangs;
+    const n = (x: number) => x.toLocaleString('en-US');
+    rows.push([target.name, n(r.inputs), n(r.accepted), String(r.crashCount), String(r.hangs), r.worstMs.toFixed(2), r.seconds.toFixed(1)]);
   }
   process.stdout.write(renderTable(['CODEC', 'INPUTS', 'ACCEPTED', 'CRASHES', 'HANGS', 'WORST_MS', 'SECONDS'], rows));
   process.stdout.write(failures ? `fuzz: ${failures} failures\n` : 'fuzz: no crash and no hang\n');

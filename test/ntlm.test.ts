@@ -9,10 +9,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { inspect } from 'node:util';
-import { prng } from '../fixtures/estate/plan.js';
 import { COMMON, MD4_SUITE, RC4_ROWS, V1, V2 } from '../fixtures/ntlm-vectors.js';
 import { SAMPLES } from '../fixtures/protocol-samples.js';
 import { NTLM_FUZZ_TARGETS, SPNEGO_HINT } from '../fuzz/ntlm.js';
+import { fuzzTests } from './helpers/fuzz.js';
 import { ProbeError } from '../probes/core/outcome.js';
 import { FLAGS } from '../probes/ntlm/codec.js';
 import { InputError } from '../scanner/errors.js';
@@ -514,62 +514,4 @@ samba('Samba 4 (ntlm_auth) over SPNEGO: our mechListMIC is accepted, and Samba\'
 
 // --- Fuzz: 100,000 inputs per decoder, only ProbeError, no input over 100 ms
 
-/** Mutations in the style of fuzz/run.ts: bit flips, truncation, insertion, hostile lengths, repetition, noise. */
-function mutate(seed: Buffer, random: () => number): Buffer {
-  const b = Buffer.from(seed);
-  const choice = random();
-  const at = () => Math.floor(random() * Math.max(1, b.length));
-  if (choice < 0.25) {
-    for (let i = 0, n = 1 + Math.floor(random() * 8); i < n && b.length; i++) b[at()]! ^= 1 << Math.floor(random() * 8);
-    return b;
-  }
-  if (choice < 0.4) return b.subarray(0, at());
-  if (choice < 0.55) {
-    const i = at();
-    return Buffer.concat([b.subarray(0, i), Buffer.from(Array.from({ length: 1 + Math.floor(random() * 32) }, () => Math.floor(random() * 256))), b.subarray(i)]);
-  }
-  if (choice < 0.75) {
-    const i = Math.max(0, Math.min(b.length - 4, at()));
-    if (b.length >= 4) {
-      const v = [0, 1, 0x7f, 0x80, 0x81, 0x84, 0xff, 0x7fff, 0xffff, 0x7fffffff, 0xffffffff][Math.floor(random() * 11)]!;
-      if (random() < 0.5) b.writeUInt16LE(v & 0xffff, i);
-      else b.writeUInt32BE(v >>> 0, i);
-    }
-    return b;
-  }
-  if (choice < 0.85) return Buffer.concat([b, b.subarray(0, at())]);
-  return Buffer.from(Array.from({ length: Math.floor(random() * 600) }, () => Math.floor(random() * 256)));
-}
-
-const FUZZ_INPUTS = 100_000;
-const HANG_MS = 100;
-
-for (const target of NTLM_FUZZ_TARGETS) {
-  test(`fuzz ${target.name}: ${FUZZ_INPUTS.toLocaleString('en-US')} inputs, only ProbeError, none over ${HANG_MS} ms`, (t) => {
-    const random = prng(0x4e544c4d + target.name.length);
-    const crashes: string[] = [];
-    const slow: string[] = [];
-    let accepted = 0;
-    for (let i = 0; i < FUZZ_INPUTS; i++) {
-      const seed = target.seeds[i % target.seeds.length]!;
-      const input = i < target.seeds.length ? seed : mutate(seed, random);
-      const run = (): number => {
-        const t0 = performance.now();
-        try {
-          target.run(input);
-          accepted++;
-        } catch (err) {
-          if (!(err instanceof ProbeError) && crashes.length < 3) crashes.push(`${input.toString('hex').slice(0, 160)}: ${(err as Error).stack}`);
-        }
-        return performance.now() - t0;
-      };
-      let ms = run();
-      // a busy machine slows one run; a hang is slow every time
-      for (let again = 0; again < 2 && ms > HANG_MS; again++) ms = Math.min(ms, run());
-      if (ms > HANG_MS && slow.length < 3) slow.push(`${ms.toFixed(1)} ms on ${input.toString('hex').slice(0, 160)}`);
-    }
-    t.deepEqual(crashes, []);
-    t.deepEqual(slow, []);
-    t.true(accepted >= target.seeds.length, 'the seeds themselves decode');
-  });
-}
+fuzzTests(NTLM_FUZZ_TARGETS, 100_000, 0x4e544c4d);

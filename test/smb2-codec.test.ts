@@ -18,7 +18,8 @@ import {
 } from '../enum/smb2/index.js';
 import { PIPE_DATA, PIPE_FILE_ID, SMB2_SAMPLES as S } from '../fixtures/smb2-samples.js';
 import { MS_ENCRYPTION_300 as E300, MS_ENCRYPTION_311 as E311, MS_PREAUTH as P, RFC4493, WIRESHARK_SMB300 as WS } from '../fixtures/smb2-vectors.js';
-import { fuzzTarget, SMB2_FUZZ_TARGETS } from '../fuzz/smb2.js';
+import { SMB2_FUZZ_TARGETS } from '../fuzz/smb2.js';
+import { fuzzTests } from './helpers/fuzz.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+|\|/g, ''), 'hex');
 const SESSION = 0x0000400000000011n;
@@ -459,10 +460,4 @@ test('Direct TCP framing shared with the probe (2.1)', (t) => {
 // ---------------------------------------------------------------------------------------------------------------
 // Fuzz: every parser over 100,000 seeded inputs
 
-for (const target of SMB2_FUZZ_TARGETS) {
-  test(`fuzz ${target.name}: 100,000 inputs, nothing but ProbeError, none over 100 ms`, (t) => {
-    const r = fuzzTarget(target, 100_000, 16);
-    t.is(r.crashCount, 0, JSON.stringify(r.crashes, null, 2));
-    t.is(r.hangs, 0, `worst ${r.worstMs.toFixed(1)} ms`);
-  });
-}
+fuzzTests(SMB2_FUZZ_TARGETS, 100_000, 16);
