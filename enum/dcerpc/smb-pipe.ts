@@ -3,7 +3,7 @@
  * the transport; a call's last (usually only) request fragment and the first answering fragment travel in one
  * FSCTL_PIPE_TRANSCEIVE, as Windows clients send them ([MS-RPCE] 2.1.1.2: the transact form of the pipe).
  */
-import type { Smb2Client } from '../smb2/client.js';
+import type { PipeSizes, Smb2Client } from '../smb2/client.js';
 import type { Smb2Pipe } from '../smb2/pipe.js';
 import type { AuthLevel } from './auth.js';
 import { RpcClient, type RpcClientOptions, type RpcTransport } from './client.js';
@@ -30,11 +30,13 @@ export interface PipeBindOptions {
   /** Use FSCTL_PIPE_TRANSCEIVE for calls. @default true */
   readonly transact?: boolean;
   readonly rpc?: Omit<RpcClientOptions, 'auth'>;
+  /** READ and transceive sizes of the pipe. @default 64 KiB each */
+  readonly pipe?: PipeSizes;
 }
 
 /** Opens `\PIPE\<pipe>` and binds `syntax` on it; the RpcClient's close closes the pipe. */
 export async function bindPipe(smb: Smb2Client, pipe: string, syntax: SyntaxId, options: PipeBindOptions = {}): Promise<RpcClient> {
-  const opened = await smb.openPipe(pipe);
+  const opened = await smb.openPipe(pipe, options.pipe);
   const auth = options.auth
     ? { provider: new NtlmSecurityProvider(options.auth.credential), level: options.auth.level }
     : undefined;

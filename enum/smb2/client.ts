@@ -140,6 +140,14 @@ export interface SendOptions {
   readonly forceSign?: boolean;
 }
 
+/** Sizes of one pipe's I/O: smaller than a message, they make the server split it (STATUS_BUFFER_OVERFLOW). */
+export interface PipeSizes {
+  /** Bytes asked for by each READ. @default 65536, at most the server's MaxReadSize */
+  readonly readBytes?: number;
+  /** MaxOutputResponse of a transceive. @default 65536, at most the server's MaxTransactSize */
+  readonly transactBytes?: number;
+}
+
 /** Statuses that name why an account cannot log on; LOGON_FAILURE alone says no more than "wrong user or password". */
 const LOGON_REASONS: Readonly<Record<number, string>> = {
   [NT_STATUS.LOGON_FAILURE]: 'wrong user name or password',
@@ -184,6 +192,7 @@ export class Smb2Client {
   #ipcTree: number | null = null;
   #ipcEncrypted = false;
   #loginAttempted = false;
+  #negotiationValidated = false;
   #closing: Promise<void> | null = null;
   readonly #pipes = new Set<Smb2Pipe>();
 
@@ -280,6 +289,11 @@ export class Smb2Client {
       conn.destroy();
       throw err;
     }
+  }
+
+  /** Whether a 3.0 / 3.0.2 negotiation was confirmed by VALIDATE_NEGOTIATE_INFO (false for other dialects). */
+  get negotiationValidated(): boolean {
+    return this.#negotiationValidated;
   }
 
   /** The session's protection, once `login` has succeeded. */
@@ -448,13 +462,14 @@ export class Smb2Client {
     if (got.dialect !== n.dialect || got.securityMode !== n.securityMode || got.capabilities !== n.capabilities || !got.guid.equals(n.serverGuid)) {
       throw new ProbeError('protocol-error', 'VALIDATE_NEGOTIATE_INFO does not match the NEGOTIATE response: the negotiation was tampered with');
     }
+    this.#negotiationValidated = true;
   }
 
   /**
    * Opens `\PIPE\<name>` on IPC$ ([MS-SMB2] 3.2.4.3.6). A pipe the server does not have, or whose service is
    * stopped, is an Smb2PipeError (`unsupported`) naming it.
    */
-  async openPipe(name: string): Promise<Smb2Pipe> {
+  async openPipe(name: string, sizes: PipeSizes = {}): Promise<Smb2Pipe> {
     const pipe = name.replace(/^\\?(PIPE\\)?/i, '');
     if (!pipe || /[\\/]/.test(pipe)) throw new RangeError(`a pipe name like "samr" or "\\PIPE\\samr", got "${name}"`);
     const treeId = await this.#ipc();
@@ -469,9 +484,9 @@ export class Smb2Client {
       throw err;
     }
     const opened = new Smb2Pipe(this, pipe, treeId, fileId, {
-      readBytes: Math.min(IO_UNIT, this.negotiated.maxReadSize),
+      readBytes: Math.min(sizes.readBytes ?? IO_UNIT, this.negotiated.maxReadSize),
       writeBytes: Math.min(IO_UNIT, this.negotiated.maxWriteSize),
-      transactBytes: Math.min(IO_UNIT, this.negotiated.maxTransactSize),
+      transactBytes: Math.min(sizes.transactBytes ?? IO_UNIT, this.negotiated.maxTransactSize),
       onClose: () => this.#pipes.delete(opened),
     });
     this.#pipes.add(opened);

@@ -1,0 +1,336 @@
+/**
+ * The SMB2 client, DCE/RPC over its pipes, SAMR and LSARPC against real Samba standalone servers (the lab's,
+ * fixtures/lab/servers/smb.ts, started by the test on 127.136.0.x in the namespace the test runs in), three ways:
+ * default settings, `server signing = mandatory`, `server smb encrypt = required`. The expected values come from
+ * Samba's own tools, never from the code under test: `pdbedit -Lv` for the users and their flags, `net sam listmem`
+ * and `rpcclient queryaliasmem` / `lookupsids` for BUILTIN\Administrators, `net getlocalsid` for the domain SID,
+ * `rpcclient lookupnames` for SIDs, and Samba's authentication log for the count of failed logons.
+ */
+import type { ExecutionContext } from 'ava';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createUser } from '../fixtures/lab/host.js';
+import type { ServerInfo } from '../fixtures/lab/types.js';
+import { AUTH_LEVEL } from '../enum/dcerpc/auth.js';
+import { bindPipe } from '../enum/dcerpc/smb-pipe.js';
+import { enumerateLsa, LSARPC_SYNTAX, lsarClose, lsarLookupNames, lsarOpenPolicy2, type LsaInventory } from '../enum/msrpc/lsarpc.js';
+import { enumerateSam, type SamInventory } from '../enum/msrpc/samr.js';
+import { Smb2Client, Smb2LogonError, Smb2PipeError } from '../enum/smb2/client.js';
+import { DIALECT } from '../enum/smb2/constants.js';
+import type { NtlmClientOptions } from '../enum/ntlm/client.js';
+import { ProbeError } from '../probes/core/outcome.js';
+import { namespaceTest } from './helpers/gate.js';
+import { type SambaRun, withSamba } from './helpers/samba-standalone.js';
+
+const TAG = 136;
+const NETBIOS = 'LABSMB';
+const hasSamba = () => (spawnSync('sh', ['-c', 'command -v smbd && command -v pdbedit && command -v rpcclient']).status === 0
+  ? { ok: true as const } : { ok: false as const, why: 'Samba (smbd, pdbedit, rpcclient) is not installed' });
+
+interface PdbUser {
+  name: string;
+  rid: number;
+  fullName: string;
+  flags: string;
+  passwordLastSet: number | null;
+  logonTime: number | null;
+  badPasswordCount: number;
+}
+
+/** `pdbedit -Lv`: blocks of "Key: value" lines separated by dashes. */
+function parsePdbedit(text: string): PdbUser[] {
+  return text.split(/^-+$/m).map((block) => {
+    const field = (key: string) => new RegExp(`^${key}:\\s*(.*)$`, 'm').exec(block)?.[1]?.trim() ?? '';
+    const time = (key: string) => {
+      const v = field(key);
+      return v === '0' || v === '' || v === 'never' ? null : Date.parse(v);
+    };
+    return {
+      name: field('Unix username'),
+      rid: Number(field('User SID').split('-').pop()),
+      fullName: field('Full Name'),
+      flags: field('Account Flags').replace(/[[\]\s]/g, ''),
+      passwordLastSet: time('Password last set'),
+      logonTime: time('Logon time'),
+      badPasswordCount: Number(field('Bad password count')),
+    };
+  }).filter((u) => u.name);
+}
+
+interface Fixture {
+  readonly samba: SambaRun;
+  readonly admin: NtlmClientOptions & { password: string };
+  readonly plain: NtlmClientOptions & { password: string };
+  readonly disabled: NtlmClientOptions & { password: string };
+  readonly noExpiry: NtlmClientOptions & { password: string };
+  readonly passwords: readonly string[];
+}
+
+/** The lab's users plus a disabled one ([D]) and one whose password never expires ([X]), made with Samba's tools. */
+async function fixture(samba: SambaRun, prefix: string): Promise<Fixture> {
+  const { info, conf, ctx, tool } = samba;
+  const cred = (c: ServerInfo['credentials'][string]) => ({ domain: NETBIOS, user: c.username, password: c.password! });
+  const extra = { disabled: `${prefix}dis`, noExpiry: `${prefix}nexp` };
+  const passwords: Record<string, string> = { [extra.disabled]: 'Lab-Disabled-Pass-1', [extra.noExpiry]: 'Lab-NoExpiry-Pass-1' };
+  for (const name of Object.values(extra)) {
+    await createUser(ctx, { name, comment: `surveyor ${name}` });
+    await tool('smbpasswd', ['-c', conf, '-s', '-a', name], `${passwords[name]}\n${passwords[name]}\n`);
+  }
+  await tool('pdbedit', ['-s', conf, '-u', extra.disabled, '-c', '[D]']);
+  await tool('pdbedit', ['-s', conf, '-u', extra.noExpiry, '-c', '[X]']);
+  const c = info.credentials;
+  return {
+    samba,
+    admin: cred(c.admin!),
+    plain: cred(c.user!),
+    disabled: { domain: NETBIOS, user: extra.disabled, password: passwords[extra.disabled]! },
+    noExpiry: { domain: NETBIOS, user: extra.noExpiry, password: passwords[extra.noExpiry]! },
+    passwords: [...Object.values(c).map((x) => x.password!), ...Object.values(passwords)],
+  };
+}
+
+async function session(info: ServerInfo, credential: NtlmClientOptions, dialects?: readonly number[]): Promise<Smb2Client> {
+  const smb = await Smb2Client.connect({ address: info.address, timeoutMs: 10_000, ...(dialects ? { dialects } : {}) });
+  try {
+    await smb.login(credential);
+  } catch (err) {
+    await smb.close();
+    throw err;
+  }
+  return smb;
+}
+
+/** Nothing the client returns or throws may carry a password. */
+function assertNoSecret(t: ExecutionContext, f: Fixture, ...things: unknown[]): void {
+  const text = things.map((x) => (x instanceof Error ? `${x.name}: ${x.message}` : JSON.stringify(x))).join('\n');
+  for (const p of f.passwords) t.false(text.includes(p), 'a password appears in output');
+}
+
+/** SAMR's users and flags equal pdbedit's; BUILTIN\Administrators equals net sam listmem and rpcclient; SIDs equal rpcclient's. */
+async function assertGroundTruth(t: ExecutionContext, f: Fixture, sam: SamInventory, lsa: LsaInventory): Promise<void> {
+  const { conf, tool, info } = f.samba;
+  const rpc = (command: string) => tool('rpcclient', ['-U', `${f.admin.user}%${f.admin.password}`, info.address, '-c', command]);
+
+  const localSid = /SID for domain \S+ is: (S-[\d-]+)/.exec(await tool('net', ['-s', conf, 'getlocalsid']))?.[1] ?? 'no SID from net getlocalsid';
+  t.is(sam.accountDomain.sid, localSid, 'the SAMR account domain SID is net getlocalsid');
+  t.is(lsa.accountDomain.sid, localSid, 'the LSA account domain SID is net getlocalsid');
+  t.is(lsa.accountDomain.name, NETBIOS);
+
+  const pdb = parsePdbedit(await tool('pdbedit', ['-s', conf, '-Lv']));
+  t.true(pdb.length >= 5);
+  t.deepEqual(sam.users.map((u) => u.name).sort(), pdb.map((u) => u.name).sort(), 'the same users as pdbedit -L');
+  for (const p of pdb) {
+    const u = sam.users.find((x) => x.name === p.name)!;
+    t.is(u.rid, p.rid, `${p.name}: RID`);
+    t.is(u.sid, `${localSid}-${p.rid}`);
+    const d = u.details!;
+    t.truthy(d, `${p.name}: details read`);
+    t.is(d.fullName, p.fullName, `${p.name}: full name`);
+    t.deepEqual(
+      { disabled: d.flags.disabled, passwordNeverExpires: d.flags.passwordNeverExpires, passwordNotRequired: d.flags.passwordNotRequired, locked: d.flags.locked, normal: d.flags.normalAccount },
+      { disabled: p.flags.includes('D'), passwordNeverExpires: p.flags.includes('X'), passwordNotRequired: p.flags.includes('N'), locked: p.flags.includes('L'), normal: p.flags.includes('U') },
+      `${p.name}: flags [${p.flags}]`,
+    );
+    t.is(d.passwordLastSet?.getTime() ?? null, p.passwordLastSet, `${p.name}: password last set`);
+    t.is(d.lastLogon?.getTime() ?? null, p.logonTime, `${p.name}: last logon`);
+    t.is(d.badPasswordCount, p.badPasswordCount, `${p.name}: bad password count`);
+    t.true(Number.isInteger(d.logonCount));
+  }
+  t.true(sam.users.find((u) => u.name === f.disabled.user)!.details!.flags.disabled, 'the [D] user is disabled');
+  t.true(sam.users.find((u) => u.name === f.noExpiry.user)!.details!.flags.passwordNeverExpires, 'the [X] user never expires');
+
+  const admins = sam.aliases.find((a) => a.sid === 'S-1-5-32-544');
+  t.truthy(admins, 'BUILTIN\\Administrators is there');
+  const aliasSids = [...(await rpc('queryaliasmem builtin 0x220')).matchAll(/sid:\[(S-[\d-]+)\]/g)].map((m) => m[1]!);
+  t.deepEqual([...admins!.members!].sort(), aliasSids.sort(), 'members equal rpcclient queryaliasmem builtin 0x220');
+  const listmem = (await tool('net', ['-s', conf, 'sam', 'listmem', 'BUILTIN\\Administrators'])).split('\n').map((l) => l.trim()).filter((l) => l && !/ has \d+ members$/.test(l));
+  const lookedUp = (await rpc(`lookupsids ${aliasSids.join(' ')}`)).split('\n').filter(Boolean).map((l) => /^(S-[\d-]+) (.*) \(\d+\)$/.exec(l.trim())).filter(Boolean)
+    .map((m) => ({ sid: m![1]!, name: m![2]! }));
+  const ours = admins!.members!.map((sid) => lsa.translations.find((x) => x.sid === sid)!);
+  t.deepEqual(ours.map((x) => x.display).sort(), listmem.sort(), 'names equal net sam listmem');
+  t.deepEqual(ours.map((x) => ({ sid: x.sid, name: x.display })).sort((a, b) => a.sid.localeCompare(b.sid)), lookedUp.sort((a, b) => a.sid.localeCompare(b.sid)), 'names equal rpcclient lookupsids');
+  t.true(ours.some((x) => x.name === f.admin.user && x.type === 'user'));
+
+  for (const r of lsa.rights) {
+    t.not(r.outcome, undefined, `${r.right} has an outcome`);
+    if (r.outcome !== 'listed') t.regex(r.status, /^STATUS_/, `${r.right}: ${r.outcome} is named`);
+  }
+}
+
+async function lookupNamesMatchesRpcclient(t: ExecutionContext, smb: Smb2Client, f: Fixture): Promise<void> {
+  const { tool, info } = f.samba;
+  const names = [`${NETBIOS}\\${f.admin.user}`, `${NETBIOS}\\${f.plain.user}`, 'BUILTIN\\Administrators', `${NETBIOS}\\no-such-account`];
+  const rpc = await bindPipe(smb, 'lsarpc', LSARPC_SYNTAX);
+  try {
+    const policy = await lsarOpenPolicy2(rpc);
+    const ours = await lsarLookupNames(rpc, policy, names);
+    await lsarClose(rpc, policy);
+    const truth = await tool('rpcclient', ['-U', `${f.admin.user}%${f.admin.password}`, info.address, '-c', `lookupnames ${names.slice(0, 3).map((n) => `'${n}'`).join(' ')}`]);
+    for (const [i, n] of names.slice(0, 3).entries()) {
+      const sid = new RegExp(`^${n.replace(/\\/g, '\\\\')} (S-[\\d-]+) `, 'm').exec(truth)?.[1] ?? null;
+      t.truthy(sid);
+      t.is(ours[i]!.sid, sid, `${n}: SID as rpcclient lookupnames`);
+    }
+    t.is(ours[3]!.sid, null, 'an unknown name keeps no SID');
+  } finally {
+    await rpc.close();
+  }
+}
+
+/** Failed logons for `user` in Samba's authentication log (auth_audit). */
+function failedLogons(logDir: string, user: string): string[] {
+  const files = readdirSync(logDir, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(logDir, e.name));
+  const lines = files.flatMap((f) => readFileSync(f, 'utf8').split('\n'));
+  return lines.filter((l) => /Auth: \[/.test(l) && l.includes(`[${user}]`) && /status \[NT_STATUS_(?!OK)/.test(l));
+}
+
+
+namespaceTest('Samba default: SMB 3.1.1, SAMR and LSARPC equal Samba\'s tools; wrong password, missing pipe, dead server', async (t) => {
+  t.timeout(180_000);
+  await withSamba(t, { tag: TAG, prefix: 'wcd', host: 1, dirName: 'default', debugLevel: '1 auth_audit:3' }, async (samba) => {
+    const f = await fixture(samba, 'wcd');
+    const smb = await session(samba.info, f.admin);
+    try {
+      t.is(smb.negotiated.dialectName, '3.1.1');
+      t.false(smb.negotiated.serverRequiresSigning);
+      t.like(smb.session, { signing: false, encryption: false });
+      const sam = await enumerateSam(smb, { pageBytes: 60 });
+      const lsa = await enumerateLsa(smb, { sids: sam.aliases.flatMap((a) => a.members ?? []) });
+      t.log(`${sam.users.length} users, ${sam.aliases.length} aliases, ${sam.groups.length} groups; rights: ${lsa.rights.map((r) => `${r.right} ${r.outcome}${r.outcome === 'listed' ? '' : ` ${r.status}`}`).join(', ')}`);
+      await assertGroundTruth(t, f, sam, lsa);
+      await lookupNamesMatchesRpcclient(t, smb, f);
+      assertNoSecret(t, f, sam, lsa);
+
+      // DCE/RPC packet privacy (NTLM sealing) and integrity on top of the plain session give the same answers, and
+      // a pipe split into small transceive and read sizes (STATUS_BUFFER_OVERFLOW continuations) too.
+      const cred = f.admin;
+      const sealed = await enumerateSam(smb, { bind: { auth: { credential: cred, level: AUTH_LEVEL.privacy } } });
+      t.deepEqual(sealed.users, sam.users);
+      const signed = await enumerateLsa(smb, { sids: sam.aliases.flatMap((a) => a.members ?? []), bind: { auth: { credential: cred, level: AUTH_LEVEL.integrity } } });
+      t.deepEqual(signed.translations, lsa.translations);
+      const split = await enumerateSam(smb, { bind: { pipe: { transactBytes: 128, readBytes: 200 } } });
+      t.deepEqual(split.users, sam.users);
+      const written = await enumerateSam(smb, { bind: { transact: false, pipe: { readBytes: 100 } } });
+      t.deepEqual(written.aliases, sam.aliases);
+
+      const missing = await t.throwsAsync(smb.openPipe('nosuchpipe'), { instanceOf: Smb2PipeError });
+      t.is(missing.status, 'unsupported');
+      t.is(missing.reason, 'not-found');
+      t.regex(missing.message, /nosuchpipe.*STATUS_OBJECT_NAME_NOT_FOUND/);
+      t.log(missing.message);
+    } finally {
+      await smb.close();
+    }
+
+    // A wrong password: auth-failed, named, and exactly one failed authentication in Samba's log.
+    const logDir = join(samba.info.dir, 'log');
+    t.is(failedLogons(logDir, f.plain.user).length, 0);
+    const wrong = await t.throwsAsync(session(samba.info, { ...f.plain, password: 'Not-The-Password-1' }), { instanceOf: Smb2LogonError });
+    t.is(wrong.status, 'auth-failed');
+    t.is(wrong.statusName, 'STATUS_LOGON_FAILURE');
+    t.log(wrong.message);
+    assertNoSecret(t, f, wrong);
+    await new Promise((r) => setTimeout(r, 300));
+    const failures = failedLogons(logDir, f.plain.user);
+    t.is(failures.length, 1, `one failed logon in the log:\n${failures.join('\n')}`);
+
+    // The disabled account's right password: refused and named.
+    const disabled = await t.throwsAsync(session(samba.info, f.disabled), { instanceOf: Smb2LogonError });
+    t.is(disabled.status, 'auth-failed');
+    t.log(disabled.message);
+
+    // SMB 2.1 and 3.0.2 (with its VALIDATE_NEGOTIATE_INFO) against the same server.
+    for (const [dialects, name] of [[[DIALECT.SMB_2_0_2, DIALECT.SMB_2_1], '2.1'], [[DIALECT.SMB_3_0, DIALECT.SMB_3_0_2], '3.0.2']] as const) {
+      const old = await session(samba.info, f.admin, dialects);
+      try {
+        t.is(old.negotiated.dialectName, name);
+        const sam = await enumerateSam(old);
+        t.is(sam.users.length, 5);
+        t.is(old.negotiationValidated, name === '3.0.2');
+      } finally {
+        await old.close();
+      }
+    }
+
+    // The server's process for this connection killed in the middle of a call: the call fails at once, clearly.
+    const smbdPid = samba.ctx.resources.list.find((r) => r.kind === 'process' && r.name === 'smbd') as { pid: number } | undefined;
+    t.truthy(smbdPid);
+    const before = new Set(children(smbdPid!.pid));
+    const victim = await session(samba.info, f.admin);
+    try {
+      const pipe = await victim.openPipe('samr');
+      const ours = children(smbdPid!.pid).filter((p) => !before.has(p));
+      t.is(ours.length, 1, 'one smbd child serves this connection');
+      // A READ on an empty pipe waits in the server (STATUS_PENDING): the call is in flight when its server dies.
+      const started = Date.now();
+      const reading = pipe.read();
+      await new Promise((r) => setTimeout(r, 300));
+      process.kill(ours[0]!, 'SIGKILL');
+      const dead = await t.throwsAsync(reading, { instanceOf: ProbeError });
+      t.is(dead.status, 'protocol-error');
+      t.regex(dead.message, /READ.*closed the connection/);
+      t.true(Date.now() - started < 5000, 'no hang');
+      t.log(dead.message);
+      await t.throwsAsync(victim.openPipe('lsarpc'), { instanceOf: ProbeError, message: /closed the connection/ });
+    } finally {
+      await victim.close();
+    }
+  });
+}, hasSamba);
+
+function children(pid: number): number[] {
+  return (spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout ?? '').split('\n').filter(Boolean).map(Number);
+}
+
+namespaceTest('Samba with server signing = mandatory: every message after the logon is signed and verified', async (t) => {
+  t.timeout(180_000);
+  await withSamba(t, { tag: TAG, prefix: 'wcs', host: 2, dirName: 'signing', global: ['server signing = mandatory'] }, async (samba) => {
+    const f = await fixture(samba, 'wcs');
+    for (const dialects of [undefined, [DIALECT.SMB_3_0_2], [DIALECT.SMB_2_1]] as const) {
+      const smb = await session(samba.info, f.admin, dialects);
+      try {
+        t.true(smb.negotiated.serverRequiresSigning);
+        t.like(smb.session, { signing: true, encryption: false });
+        const sam = await enumerateSam(smb);
+        const lsa = await enumerateLsa(smb, { sids: sam.aliases.flatMap((a) => a.members ?? []) });
+        if (!dialects) await assertGroundTruth(t, f, sam, lsa);
+        const { sent, sentSigned, received, receivedSigned, sentEncrypted, receivedEncrypted } = smb.traffic;
+        t.log(`${smb.negotiated.dialectName} ${smb.session!.signingAlgorithm}: ${sent} sent, ${sentSigned} signed; ${received} received, ${receivedSigned} verified`);
+        t.true(sent > 20);
+        t.is(sentSigned, sent, 'every request signed');
+        t.is(receivedSigned, received, 'every response signed and verified');
+        t.is(sentEncrypted + receivedEncrypted, 0);
+      } finally {
+        await smb.close();
+      }
+    }
+  });
+}, hasSamba);
+
+namespaceTest('Samba with server smb encrypt = required: every message after the logon is encrypted both ways', async (t) => {
+  t.timeout(180_000);
+  await withSamba(t, { tag: TAG, prefix: 'wce', host: 3, dirName: 'encrypt', global: ['server smb encrypt = required'] }, async (samba) => {
+    const f = await fixture(samba, 'wce');
+    for (const dialects of [undefined, [DIALECT.SMB_3_0_2]] as const) {
+      const smb = await session(samba.info, f.admin, dialects);
+      try {
+        t.like(smb.session, { encryption: true });
+        const sam = await enumerateSam(smb);
+        const lsa = await enumerateLsa(smb, { sids: sam.aliases.flatMap((a) => a.members ?? []) });
+        if (!dialects) await assertGroundTruth(t, f, sam, lsa);
+        const { sent, sentEncrypted, received, receivedEncrypted } = smb.traffic;
+        t.log(`${smb.negotiated.dialectName} ${smb.session!.cipher}: ${sent} sent, ${sentEncrypted} encrypted; ${received} received, ${receivedEncrypted} encrypted`);
+        t.true(sent > 20);
+        t.is(sentEncrypted, sent, 'every request in a TRANSFORM_HEADER');
+        t.is(receivedEncrypted, received, 'every response in a TRANSFORM_HEADER');
+      } finally {
+        await smb.close();
+      }
+    }
+    // SMB 2.1 has no encryption: the server refuses the session, and the client says why.
+    const old = await t.throwsAsync(session(samba.info, f.admin, [DIALECT.SMB_2_1]), { instanceOf: ProbeError });
+    t.log(`2.1 against encrypt = required: ${old.status}: ${old.message}`);
+    t.not(old.status, 'auth-failed');
+  });
+}, hasSamba);
