@@ -6,8 +6,9 @@
  * and `rpcclient queryaliasmem` / `lookupsids` for BUILTIN\Administrators, `net getlocalsid` for the domain SID,
  * `rpcclient lookupnames` for SIDs, and Samba's authentication log for the count of failed logons.
  */
-import type { ExecutionContext } from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
+import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createUser } from '../fixtures/lab/host.js';
@@ -17,7 +18,8 @@ import { bindPipe } from '../enum/dcerpc/smb-pipe.js';
 import { enumerateLsa, LSARPC_SYNTAX, lsarClose, lsarLookupNames, lsarOpenPolicy2, type LsaInventory } from '../enum/msrpc/lsarpc.js';
 import { enumerateSam, type SamInventory } from '../enum/msrpc/samr.js';
 import { Smb2Client, Smb2LogonError, Smb2PipeError } from '../enum/smb2/client.js';
-import { DIALECT } from '../enum/smb2/constants.js';
+import { COMMAND, DIALECT, FLAGS } from '../enum/smb2/constants.js';
+import { isTransformed } from '../enum/smb2/transform.js';
 import type { NtlmClientOptions } from '../enum/ntlm/client.js';
 import { ProbeError } from '../probes/core/outcome.js';
 import { namespaceTest } from './helpers/gate.js';
@@ -79,6 +81,12 @@ async function fixture(samba: SambaRun, prefix: string): Promise<Fixture> {
   }
   await tool('pdbedit', ['-s', conf, '-u', extra.disabled, '-c', '[D]']);
   await tool('pdbedit', ['-s', conf, '-u', extra.noExpiry, '-c', '[X]']);
+  // An orphaned member of BUILTIN\Administrators: an account added, then deleted, whose SID stays in the alias.
+  const gone = `${prefix}gone`;
+  await createUser(ctx, { name: gone, comment: 'surveyor deleted account' });
+  await tool('smbpasswd', ['-c', conf, '-s', '-a', gone], 'Lab-Gone-Pass-1\nLab-Gone-Pass-1\n');
+  await tool('net', ['-s', conf, 'sam', 'addmem', 'BUILTIN\\Administrators', `${NETBIOS}\\${gone}`]);
+  await tool('pdbedit', ['-s', conf, '-x', '-u', gone]);
   const c = info.credentials;
   return {
     samba,
@@ -145,12 +153,17 @@ async function assertGroundTruth(t: ExecutionContext, f: Fixture, sam: SamInvent
   const aliasSids = [...(await rpc('queryaliasmem builtin 0x220')).matchAll(/sid:\[(S-[\d-]+)\]/g)].map((m) => m[1]!);
   t.deepEqual([...admins!.members!].sort(), aliasSids.sort(), 'members equal rpcclient queryaliasmem builtin 0x220');
   const listmem = (await tool('net', ['-s', conf, 'sam', 'listmem', 'BUILTIN\\Administrators'])).split('\n').map((l) => l.trim()).filter((l) => l && !/ has \d+ members$/.test(l));
+  // rpcclient prints an unmapped SID as "*unknown*\*unknown*"; we keep the SID itself.
   const lookedUp = (await rpc(`lookupsids ${aliasSids.join(' ')}`)).split('\n').filter(Boolean).map((l) => /^(S-[\d-]+) (.*) \(\d+\)$/.exec(l.trim())).filter(Boolean)
-    .map((m) => ({ sid: m![1]!, name: m![2]! }));
+    .map((m) => ({ sid: m![1]!, name: m![2]! === '*unknown*\\*unknown*' ? m![1]! : m![2]! }));
   const ours = admins!.members!.map((sid) => lsa.translations.find((x) => x.sid === sid)!);
   t.deepEqual(ours.map((x) => x.display).sort(), listmem.sort(), 'names equal net sam listmem');
   t.deepEqual(ours.map((x) => ({ sid: x.sid, name: x.display })).sort((a, b) => a.sid.localeCompare(b.sid)), lookedUp.sort((a, b) => a.sid.localeCompare(b.sid)), 'names equal rpcclient lookupsids');
   t.true(ours.some((x) => x.name === f.admin.user && x.type === 'user'));
+  const orphans = ours.filter((x) => x.name === null);
+  t.is(orphans.length, 1, 'the deleted account stays a member, as its raw SID');
+  t.regex(orphans[0]!.display, /^S-1-5-21-[\d-]+$/);
+  t.log(`BUILTIN\\Administrators: ${ours.map((x) => x.display).join(', ')}; net sam listmem: ${listmem.join(', ')}`);
 
   for (const r of lsa.rights) {
     t.not(r.outcome, undefined, `${r.right} has an outcome`);
@@ -334,3 +347,126 @@ namespaceTest('Samba with server smb encrypt = required: every message after the
     t.not(old.status, 'auth-failed');
   });
 }, hasSamba);
+
+// ---------------------------------------------------------------------------------------------------------------
+// A man in the middle and peers that are not SMB2 servers
+
+/** Listens on `address`:0 and relays to `target`; every server-to-client message passes through `mutate`. */
+function relay(address: string, target: { host: string; port: number }, mutate: (message: Buffer) => Buffer): Promise<{ port: number; server: Server }> {
+  const server = createServer((client: Socket) => {
+    const upstream = netConnect(target);
+    client.pipe(upstream);
+    let pending = Buffer.alloc(0);
+    upstream.on('data', (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      while (pending.length >= 4) {
+        const n = pending.readUInt32BE(0) & 0xffffff;
+        if (pending.length < 4 + n) break;
+        const out = mutate(Buffer.from(pending.subarray(4, 4 + n)));
+        const head = Buffer.alloc(4);
+        head.writeUInt32BE(out.length, 0);
+        client.write(Buffer.concat([head, out]));
+        pending = pending.subarray(4 + n);
+      }
+    });
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    upstream.on('close', end).on('error', end);
+    client.on('close', end).on('error', end);
+  });
+  return new Promise((resolve) => server.listen(0, address, () => resolve({ port: (server.address() as { port: number }).port, server })));
+}
+
+/** A TREE_CONNECT response in clear (signed or not): the first message a signing session must check after the logon. */
+const isTreeConnectResponse = (m: Buffer) => !isTransformed(m) && m.readUInt16LE(12) === COMMAND.TREE_CONNECT && (m.readUInt32LE(16) & FLAGS.SERVER_TO_REDIR) !== 0;
+
+async function tampered(t: ExecutionContext, info: ServerInfo, credential: NtlmClientOptions, mutate: (m: Buffer) => Buffer, pattern: RegExp, dialects?: readonly number[]): Promise<void> {
+  const { port, server } = await relay(`127.${TAG}.3.1`, { host: info.address, port: 445 }, mutate);
+  try {
+    const smb = await Smb2Client.connect({ address: `127.${TAG}.3.1`, port, serverName: info.address, timeoutMs: 10_000, ...(dialects ? { dialects } : {}) });
+    try {
+      await smb.login(credential);
+      const err = await t.throwsAsync(smb.openPipe('samr'), { instanceOf: ProbeError });
+      t.is(err.status, 'protocol-error');
+      t.regex(err.message, pattern);
+      t.log(err.message);
+    } finally {
+      await smb.close();
+    }
+  } finally {
+    server.close();
+  }
+}
+
+namespaceTest('a tampered, unsigned or undecryptable response is refused as a protocol error (a relay between the client and Samba)', async (t) => {
+  t.timeout(180_000);
+  await withSamba(t, { tag: TAG, prefix: 'wcm', host: 4, dirName: 'mitm', global: ['server signing = mandatory'] }, async (signing) => {
+    const admin = { domain: NETBIOS, user: signing.info.credentials.admin!.username, password: signing.info.credentials.admin!.password! };
+    // One bit of MaximalAccess flipped: the signature no longer matches.
+    const flip = (m: Buffer) => {
+      if (isTreeConnectResponse(m)) m[m.length - 1]! ^= 0x01;
+      return m;
+    };
+    await tampered(t, signing.info, admin, flip, /signature of the SMB2 TREE_CONNECT response does not verify/);
+    await tampered(t, signing.info, admin, flip, /signature of the SMB2 TREE_CONNECT response does not verify/, [DIALECT.SMB_2_1]);
+    // The signature stripped: a signed session refuses a response without one.
+    const strip = (m: Buffer) => {
+      if (isTreeConnectResponse(m)) {
+        m.writeUInt32LE(m.readUInt32LE(16) & ~FLAGS.SIGNED, 16);
+        m.fill(0, 48, 64);
+      }
+      return m;
+    };
+    await tampered(t, signing.info, admin, strip, /TREE_CONNECT response is not signed/, [DIALECT.SMB_3_0_2]);
+  });
+  await withSamba(t, { tag: TAG, prefix: 'wcn', host: 5, dirName: 'mitm-encrypt', global: ['server smb encrypt = required'] }, async (sealed) => {
+    const admin = { domain: NETBIOS, user: sealed.info.credentials.admin!.username, password: sealed.info.credentials.admin!.password! };
+    // A bit of ciphertext flipped: the AEAD tag fails and the connection ends.
+    const flip = (m: Buffer) => {
+      if (isTransformed(m)) m[m.length - 1]! ^= 0x01;
+      return m;
+    };
+    await tampered(t, sealed.info, admin, flip, /TREE_CONNECT.*decryption failed/);
+  });
+}, hasSamba);
+
+/** A peer on 127.136.9.x:port that does `behave` with every connection. */
+async function peer(host: number, behave: (s: Socket) => void): Promise<{ port: number; server: Server }> {
+  const server = createServer(behave);
+  return new Promise((resolve) => server.listen(0, `127.${TAG}.9.${host}`, () => resolve({ port: (server.address() as { port: number }).port, server })));
+}
+
+test('peers that are not SMB2 servers: SMB1 only, closed at once, silent, oversized, refused', async (t) => {
+  // [MS-SMB] 2.2.4.52.2: an SMB1 NEGOTIATE response (0xFF 'SMB', command 0x72) choosing NT LM 0.12: the 32-byte
+  // header, WordCount 17, 34 bytes of words, ByteCount 8 and an 8-byte challenge
+  const smb1 = Buffer.alloc(32 + 1 + 34 + 2 + 8);
+  Buffer.from([0xff, 0x53, 0x4d, 0x42, 0x72]).copy(smb1, 0);
+  smb1[32] = 17;
+  smb1.writeUInt16LE(8, 32 + 1 + 34);
+  const frame = (m: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, m.length]), m]);
+  const cases: Array<[string, (s: Socket) => void, ProbeError['status'], RegExp]> = [
+    ['SMB1 only', (s) => s.once('data', () => s.end(frame(smb1))), 'unsupported', /SMB1/],
+    ['closes on an SMB2 NEGOTIATE', (s) => s.once('data', () => s.destroy()), 'unsupported', /SMB1 only, or none of the offered dialects/],
+    ['never answers', () => undefined, 'timeout', /no answer to SMB2 NEGOTIATE within 500 ms/],
+    ['announces a 16 MiB message', (s) => s.once('data', () => s.write(Buffer.from([0, 0xff, 0xff, 0xff]))), 'protocol-error', /length/],
+  ];
+  for (const [i, [what, behave, status, pattern]] of cases.entries()) {
+    const { port, server } = await peer(i + 1, behave);
+    try {
+      const started = Date.now();
+      const err = await t.throwsAsync(Smb2Client.connect({ address: `127.${TAG}.9.${i + 1}`, port, timeoutMs: 500 }), { instanceOf: ProbeError }, what);
+      t.is(err.status, status, `${what}: ${err.message}`);
+      t.regex(err.message, pattern, what);
+      t.true(Date.now() - started < 3000, `${what}: bounded`);
+    } finally {
+      server.close();
+    }
+  }
+  const { port, server } = await peer(9, () => undefined);
+  server.close();
+  await new Promise((r) => server.once('close', r));
+  const refused = await t.throwsAsync(Smb2Client.connect({ address: `127.${TAG}.9.9`, port, timeoutMs: 500 }), { instanceOf: ProbeError });
+  t.is(refused.status, 'refused');
+});
