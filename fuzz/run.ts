@@ -31,6 +31,7 @@ import { completeRanges } from '../enum/ldap/search.js';
 import { NTLM_FUZZ_TARGETS } from './ntlm.js';
 import { DCERPC_FUZZ_TARGETS } from './dcerpc.js';
 import { SMB2_FUZZ_TARGETS } from './smb2.js';
+import { MSRPC_FUZZ_TARGETS } from './msrpc.js';
 import { renderTable } from '../app/formats.js';
 
 type Target = { name: string; seeds: Buffer[]; run: (input: Buffer) => unknown };
@@ -108,7 +109,7 @@ const TARGETS: Target[] = [
     },
   },
   // The Windows stack: NTLM and SPNEGO, the SMB2/3 messages, DCE/RPC PDUs and NDR
-  ...NTLM_FUZZ_TARGETS, ...SMB2_FUZZ_TARGETS, ...DCERPC_FUZZ_TARGETS,
+  ...NTLM_FUZZ_TARGETS, ...SMB2_FUZZ_TARGETS, ...DCERPC_FUZZ_TARGETS, ...MSRPC_FUZZ_TARGETS,
 ];
 
 function mutate(seed: Buffer, random: () => number): Buffer {

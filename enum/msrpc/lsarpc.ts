@@ -7,7 +7,7 @@
 import type { RpcClient } from '../dcerpc/client.js';
 import type { SyntaxId } from '../dcerpc/pdu.js';
 import { contextHandle, prpcSid, rpcUnicodeString } from '../dcerpc/dtyp.js';
-import { conformantArray, encode, enum16, i32, struct, u32, u8, union, unique, wstring } from '../dcerpc/ndr.js';
+import { conformantArray, encode, enum16, i32, type NdrReader, struct, u32, u8, union, unique, wstring } from '../dcerpc/ndr.js';
 import { bindPipe, type PipeBindOptions } from '../dcerpc/smb-pipe.js';
 import type { Smb2Client } from '../smb2/client.js';
 import { ProbeError } from '../../probes/core/outcome.js';
@@ -75,6 +75,22 @@ const TRANSLATED_SIDS = struct({ entries: u32, sids: unique(conformantArray(stru
 /** [MS-LSAD] 2.2.5.1 LSAPR_ACCOUNT_INFORMATION in 2.2.5.2 LSAPR_ACCOUNT_ENUM_BUFFER. */
 const ACCOUNT_ENUM_BUFFER = struct({ entriesRead: u32, information: unique(conformantArray(struct({ sid: prpcSid }))) });
 
+const handleAndStatus = (r: NdrReader) => ({ handle: r.read(contextHandle), status: r.read(u32) });
+
+/**
+ * The response of each operation: its [out] parameters in order, then the NTSTATUS. Exported with the structures
+ * for the fuzz targets (fuzz/msrpc.ts).
+ */
+export const LSA_RESPONSES = {
+  /** LsarOpenPolicy2, LsarClose. */
+  handle: handleAndStatus,
+  LsarQueryInformationPolicy: (r: NdrReader) => ({ info: r.read(POLICY_INFORMATION), status: r.read(u32) }),
+  LsarLookupSids: (r: NdrReader) => ({ domains: r.read(REFERENCED_DOMAIN_LIST), names: r.read(TRANSLATED_NAMES), mapped: r.read(u32), status: r.read(u32) }),
+  LsarLookupNames: (r: NdrReader) => ({ domains: r.read(REFERENCED_DOMAIN_LIST), sids: r.read(TRANSLATED_SIDS), mapped: r.read(u32), status: r.read(u32) }),
+  LsarEnumerateAccountsWithUserRight: (r: NdrReader) => ({ buffer: r.read(ACCOUNT_ENUM_BUFFER), status: r.read(u32) }),
+} as const;
+export const LSA_TYPES = { POLICY_INFORMATION, REFERENCED_DOMAIN_LIST, TRANSLATED_NAMES, TRANSLATED_SIDS, ACCOUNT_ENUM_BUFFER } as const;
+
 // ---------------------------------------------------------------------------------------------------------------
 // Operations
 
@@ -84,14 +100,14 @@ export type PolicyHandle = Buffer;
 export async function lsarOpenPolicy2(rpc: RpcClient, systemName = '', access = POLICY_ACCESS.VIEW_LOCAL_INFORMATION | POLICY_ACCESS.LOOKUP_NAMES): Promise<PolicyHandle> {
   const attributes = { length: 24, rootDirectory: null, objectName: null, attributes: 0, securityDescriptor: null, securityQualityOfService: null };
   const request = encode([unique(wstring), systemName || null], [OBJECT_ATTRIBUTES, attributes], [u32, access]);
-  const out = await invoke(rpc, LSA_OPNUM.LsarOpenPolicy2, 'LsarOpenPolicy2', request, (r) => ({ handle: r.read(contextHandle), status: r.read(u32) }));
+  const out = await invoke(rpc, LSA_OPNUM.LsarOpenPolicy2, 'LsarOpenPolicy2', request, LSA_RESPONSES.handle);
   checkStatus(out.status, 'LsarOpenPolicy2');
   return out.handle;
 }
 
 /** [MS-LSAD] 3.1.4.9.4 LsarClose (Opnum 0). */
 export async function lsarClose(rpc: RpcClient, handle: PolicyHandle): Promise<void> {
-  const out = await invoke(rpc, LSA_OPNUM.LsarClose, 'LsarClose', encode([contextHandle, handle]), (r) => ({ handle: r.read(contextHandle), status: r.read(u32) }));
+  const out = await invoke(rpc, LSA_OPNUM.LsarClose, 'LsarClose', encode([contextHandle, handle]), LSA_RESPONSES.handle);
   checkStatus(out.status, 'LsarClose');
 }
 
@@ -107,9 +123,7 @@ export interface DomainInformation {
  */
 export async function lsarQueryDomainInformation(rpc: RpcClient, policy: PolicyHandle, which: 'account' | 'primary'): Promise<DomainInformation> {
   const level = which === 'account' ? POLICY_INFORMATION_CLASS.PolicyAccountDomainInformation : POLICY_INFORMATION_CLASS.PolicyPrimaryDomainInformation;
-  const out = await invoke(rpc, LSA_OPNUM.LsarQueryInformationPolicy, 'LsarQueryInformationPolicy', encode([contextHandle, policy], [enum16, level]), (r) => ({
-    info: r.read(POLICY_INFORMATION), status: r.read(u32),
-  }));
+  const out = await invoke(rpc, LSA_OPNUM.LsarQueryInformationPolicy, 'LsarQueryInformationPolicy', encode([contextHandle, policy], [enum16, level]), LSA_RESPONSES.LsarQueryInformationPolicy);
   checkStatus(out.status, 'LsarQueryInformationPolicy');
   if (!out.info || out.info.tag !== level) throw new ProbeError('protocol-error', `LsarQueryInformationPolicy: no answer at level ${level}`);
   return { name: out.info.value.name ?? '', sid: out.info.value.sid };
@@ -138,9 +152,7 @@ export async function lsarLookupSids(rpc: RpcClient, policy: PolicyHandle, sids:
   if (sids.length === 0) return [];
   const enumBuffer = { entries: sids.length, sidInfo: sids.map((sid) => ({ sid })) };
   const request = encode([contextHandle, policy], [SID_ENUM_BUFFER, enumBuffer], [TRANSLATED_NAMES, { entries: 0, names: null }], [enum16, LOOKUP_WKSTA], [u32, 0]);
-  const out = await invoke(rpc, LSA_OPNUM.LsarLookupSids, 'LsarLookupSids', request, (r) => ({
-    domains: r.read(REFERENCED_DOMAIN_LIST), names: r.read(TRANSLATED_NAMES), mapped: r.read(u32), status: r.read(u32),
-  }));
+  const out = await invoke(rpc, LSA_OPNUM.LsarLookupSids, 'LsarLookupSids', request, LSA_RESPONSES.LsarLookupSids);
   if (out.status === STATUS.STATUS_NONE_MAPPED) {
     return sids.map((sid) => ({ sid, type: 'unknown', name: null, domain: null, display: sid }));
   }
@@ -172,9 +184,7 @@ export async function lsarLookupNames(rpc: RpcClient, policy: PolicyHandle, name
   if (names.length === 0) return [];
   if (names.length > 1000) throw new RangeError('LsarLookupNames takes at most 1000 names ([MS-LSAT] 3.1.4.10: range(0,1000))');
   const request = encode([contextHandle, policy], [u32, names.length], [conformantArray(rpcUnicodeString), [...names]], [TRANSLATED_SIDS, { entries: 0, sids: null }], [enum16, LOOKUP_WKSTA], [u32, 0]);
-  const out = await invoke(rpc, LSA_OPNUM.LsarLookupNames, 'LsarLookupNames', request, (r) => ({
-    domains: r.read(REFERENCED_DOMAIN_LIST), sids: r.read(TRANSLATED_SIDS), mapped: r.read(u32), status: r.read(u32),
-  }));
+  const out = await invoke(rpc, LSA_OPNUM.LsarLookupNames, 'LsarLookupNames', request, LSA_RESPONSES.LsarLookupNames);
   if (out.status === STATUS.STATUS_NONE_MAPPED) return names.map((name) => ({ name, type: 'unknown', sid: null, domain: null }));
   checkStatus(out.status, 'LsarLookupNames', [STATUS.STATUS_SUCCESS, STATUS.STATUS_SOME_NOT_MAPPED]);
   const translated = out.sids.sids ?? [];
@@ -201,7 +211,7 @@ export type RightHolders =
 /** [MS-LSAD] 3.1.4.8.6 LsarEnumerateAccountsWithUserRight (Opnum 35). */
 export async function lsarEnumerateAccountsWithUserRight(rpc: RpcClient, policy: PolicyHandle, right: string): Promise<RightHolders> {
   const out = await invoke(rpc, LSA_OPNUM.LsarEnumerateAccountsWithUserRight, 'LsarEnumerateAccountsWithUserRight',
-    encode([contextHandle, policy], [unique(rpcUnicodeString), right]), (r) => ({ buffer: r.read(ACCOUNT_ENUM_BUFFER), status: r.read(u32) }));
+    encode([contextHandle, policy], [unique(rpcUnicodeString), right]), LSA_RESPONSES.LsarEnumerateAccountsWithUserRight);
   if (out.status === STATUS.STATUS_NO_MORE_ENTRIES) return { right, outcome: 'none-held', status: statusName(out.status) };
   if (out.status !== STATUS.STATUS_SUCCESS) {
     const err = new NtStatusError(out.status, 'LsarEnumerateAccountsWithUserRight');

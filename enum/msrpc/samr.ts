@@ -95,14 +95,12 @@ export const PRIVILEGED_BUILTIN_ALIASES: readonly number[] = [BUILTIN_ALIAS.ADMI
 // ---------------------------------------------------------------------------------------------------------------
 // Structures
 
-/** A value read and dropped: secrets the protocol may carry and this client must not keep. */
-function dropped<T>(codec: Codec<T>): Codec<null> {
+/** A value read and dropped: secrets the protocol may carry and this client must not keep. Written, it is `empty`. */
+function dropped<T>(codec: Codec<T>, empty: T): Codec<null> {
   return {
     align: codec.align,
     minSize: codec.minSize,
-    write: () => {
-      throw new Error('a dropped field is never sent');
-    },
+    write: (w) => codec.write(w, empty),
     read(r, into) {
       codec.read(r, () => undefined);
       into(null);
@@ -119,7 +117,7 @@ const REVISION_INFO = union(u32, { 1: struct({ revision: u32, supportedFeatures:
 /** [MS-SAMR] 2.2.3.5 SAMPR_SID_INFORMATION in 2.2.3.6 SAMPR_PSID_ARRAY_OUT. */
 const PSID_ARRAY_OUT = struct({ count: u32, sids: unique(conformantArray(struct({ sid: prpcSid }))) });
 /** [MS-SAMR] 2.2.2.3 RPC_SHORT_BLOB (the OWF passwords): read past, never kept. */
-const SHORT_BLOB_DROPPED = dropped(struct({ length: u16, maximumLength: u16, buffer: unique(conformantVaryingArray(u16)) }));
+const SHORT_BLOB_DROPPED = dropped(struct({ length: u16, maximumLength: u16, buffer: unique(conformantVaryingArray(u16)) }), { length: 0, maximumLength: 0, buffer: null });
 /** [MS-SAMR] 2.2.3.11 SAMPR_SR_SECURITY_DESCRIPTOR. */
 const SR_SECURITY_DESCRIPTOR = struct({ length: u32, securityDescriptor: unique(conformantBytes) });
 /** [MS-SAMR] 2.2.7.5 SAMPR_LOGON_HOURS. */
@@ -145,7 +143,7 @@ const USER_ALL_INFORMATION = struct({
   parameters: rpcUnicodeString,
   lmOwfPassword: SHORT_BLOB_DROPPED,
   ntOwfPassword: SHORT_BLOB_DROPPED,
-  privateData: dropped(rpcUnicodeString),
+  privateData: dropped(rpcUnicodeString, null),
   securityDescriptor: SR_SECURITY_DESCRIPTOR,
   userId: u32,
   primaryGroupId: u32,
@@ -177,12 +175,26 @@ export interface RidName {
 
 const handleAndStatus = (r: NdrReader) => ({ handle: r.read(contextHandle), status: r.read(u32) });
 
+/**
+ * The response of each operation: its [out] parameters in order, then the NTSTATUS. Exported with the structures
+ * for the fuzz targets (fuzz/msrpc.ts).
+ */
+export const SAMR_RESPONSES = {
+  /** SamrConnect2, SamrOpenDomain, SamrOpenUser, SamrOpenAlias, SamrCloseHandle. */
+  handle: handleAndStatus,
+  SamrConnect5: (r: NdrReader) => ({ outVersion: r.read(u32), revision: r.read(REVISION_INFO), ...handleAndStatus(r) }),
+  /** SamrEnumerateDomainsInSamServer, SamrEnumerate{Users,Groups,Aliases}InDomain. */
+  enumeration: (r: NdrReader) => ({ context: r.read(u32), buffer: r.read(ENUMERATION_BUFFER), count: r.read(u32), status: r.read(u32) }),
+  SamrLookupDomainInSamServer: (r: NdrReader) => ({ sid: r.read(prpcSid), status: r.read(u32) }),
+  SamrGetMembersInAlias: (r: NdrReader) => ({ members: r.read(PSID_ARRAY_OUT), status: r.read(u32) }),
+  SamrQueryInformationUser2: (r: NdrReader) => ({ buffer: r.read(USER_INFO_BUFFER), status: r.read(u32) }),
+} as const;
+export const SAMR_TYPES = { REVISION_INFO, ENUMERATION_BUFFER, PSID_ARRAY_OUT, USER_INFO_BUFFER, USER_ALL_INFORMATION_CLASS } as const;
+
 /** [MS-SAMR] 3.1.5.1.1 SamrConnect5 (Opnum 64), revision 3. */
 export async function samrConnect5(rpc: RpcClient, serverName: string, access = SERVER_READ): Promise<SamHandle> {
   const request = encode([unique(wstring), serverName], [u32, access], [u32, 1], [REVISION_INFO, { tag: 1, value: { revision: 3, supportedFeatures: 0 } }]);
-  const out = await invoke(rpc, SAMR_OPNUM.SamrConnect5, 'SamrConnect5', request, (r) => ({
-    outVersion: r.read(u32), revision: r.read(REVISION_INFO), ...handleAndStatus(r),
-  }));
+  const out = await invoke(rpc, SAMR_OPNUM.SamrConnect5, 'SamrConnect5', request, SAMR_RESPONSES.SamrConnect5);
   checkStatus(out.status, 'SamrConnect5');
   return out.handle;
 }
@@ -212,9 +224,7 @@ async function enumeratePages(
   for (let page = 0; ; page++) {
     if (page >= MAX_ENUMERATION_PAGES) throw new ProbeError('protocol-error', `${operation}: still more entries after ${MAX_ENUMERATION_PAGES} pages`);
     const request = encode([contextHandle, handle], [u32, context], ...before, [u32, preferredMaximumLength]);
-    const r = await invoke(rpc, opnum, operation, request, (rd) => ({
-      context: rd.read(u32), buffer: rd.read(ENUMERATION_BUFFER), count: rd.read(u32), status: rd.read(u32),
-    }));
+    const r = await invoke(rpc, opnum, operation, request, SAMR_RESPONSES.enumeration);
     checkStatus(r.status, operation, [STATUS.STATUS_SUCCESS, STATUS.STATUS_MORE_ENTRIES]);
     const entries = r.buffer?.buffer ?? [];
     for (const e of entries) out.push({ rid: e.relativeId, name: e.name ?? '' });
@@ -231,9 +241,7 @@ export function samrEnumerateDomains(rpc: RpcClient, server: SamHandle, preferre
 
 /** [MS-SAMR] 3.1.5.11.1 SamrLookupDomainInSamServer (Opnum 5): a domain's SID by name. */
 export async function samrLookupDomain(rpc: RpcClient, server: SamHandle, name: string): Promise<string> {
-  const out = await invoke(rpc, SAMR_OPNUM.SamrLookupDomainInSamServer, 'SamrLookupDomainInSamServer', encode([contextHandle, server], [rpcUnicodeString, name]), (r) => ({
-    sid: r.read(prpcSid), status: r.read(u32),
-  }));
+  const out = await invoke(rpc, SAMR_OPNUM.SamrLookupDomainInSamServer, 'SamrLookupDomainInSamServer', encode([contextHandle, server], [rpcUnicodeString, name]), SAMR_RESPONSES.SamrLookupDomainInSamServer);
   checkStatus(out.status, 'SamrLookupDomainInSamServer');
   if (!out.sid) throw new ProbeError('protocol-error', `SamrLookupDomainInSamServer: no SID for domain ${name}`);
   return out.sid;
@@ -280,9 +288,7 @@ export async function samrOpenAlias(rpc: RpcClient, domain: SamHandle, rid: numb
 
 /** [MS-SAMR] 3.1.5.6.2 SamrGetMembersInAlias (Opnum 33): the member SIDs, as strings. */
 export async function samrGetMembersInAlias(rpc: RpcClient, alias: SamHandle): Promise<string[]> {
-  const out = await invoke(rpc, SAMR_OPNUM.SamrGetMembersInAlias, 'SamrGetMembersInAlias', encode([contextHandle, alias]), (r) => ({
-    members: r.read(PSID_ARRAY_OUT), status: r.read(u32),
-  }));
+  const out = await invoke(rpc, SAMR_OPNUM.SamrGetMembersInAlias, 'SamrGetMembersInAlias', encode([contextHandle, alias]), SAMR_RESPONSES.SamrGetMembersInAlias);
   checkStatus(out.status, 'SamrGetMembersInAlias');
   const sids = out.members.sids ?? [];
   if (sids.length !== out.members.count) throw new ProbeError('protocol-error', `SamrGetMembersInAlias: Count ${out.members.count} with ${sids.length} SIDs`);
@@ -319,9 +325,7 @@ const text = (s: string | null) => s ?? '';
 
 /** [MS-SAMR] 3.1.5.5.5 SamrQueryInformationUser2 (Opnum 47) at UserAllInformation (21). */
 export async function samrQueryUserAll(rpc: RpcClient, user: SamHandle): Promise<SamUserInformation> {
-  const out = await invoke(rpc, SAMR_OPNUM.SamrQueryInformationUser2, 'SamrQueryInformationUser2', encode([contextHandle, user], [enum16, USER_ALL_INFORMATION_CLASS]), (r) => ({
-    buffer: r.read(USER_INFO_BUFFER), status: r.read(u32),
-  }));
+  const out = await invoke(rpc, SAMR_OPNUM.SamrQueryInformationUser2, 'SamrQueryInformationUser2', encode([contextHandle, user], [enum16, USER_ALL_INFORMATION_CLASS]), SAMR_RESPONSES.SamrQueryInformationUser2);
   checkStatus(out.status, 'SamrQueryInformationUser2');
   if (!out.buffer || out.buffer.tag !== USER_ALL_INFORMATION_CLASS) throw new ProbeError('protocol-error', 'SamrQueryInformationUser2: no UserAllInformation in the answer');
   const u = out.buffer.value;
