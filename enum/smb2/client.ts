@@ -23,7 +23,7 @@ import type { NtlmClientOptions } from '../ntlm/client.js';
 import { SpnegoNtlmClient } from '../ntlm/spnego.js';
 import { Arrival, CREDIT_TARGET, Smb2Connection } from './connection.js';
 import {
-  CAPABILITIES, CIPHER, Cipher, CIPHER_NAMES, COMMAND, commandName, DIALECT, DIALECT_NAMES, DIALECTS, FLAGS, SECURITY_MODE, SIGNING_ALGORITHM,
+  CAPABILITIES, CIPHER, Cipher, CIPHER_NAMES, COMMAND, commandName, DIALECT, DIALECT_NAMES, DIALECTS, FLAGS, SECURITY_MODE,
   SigningAlgorithm, SIGNING_ALGORITHM_NAMES,
 } from './constants.js';
 import { closeRequest, createRequest, FileId, parseCloseResponse, parseCreateResponse } from './files.js';
