@@ -52,6 +52,10 @@ export const MSRPC_FUZZ_TARGETS: FuzzTarget[] = [
   target('samr SamrGetMembersInAlias response', SAMR_RESPONSES.SamrGetMembersInAlias, [
     ok([SAMR_TYPES.PSID_ARRAY_OUT, { count: 3, sids: [{ sid: `${DOMAIN}-500` }, { sid: 'S-1-5-32-545' }, { sid: `${DOMAIN}-1107` }] }]),
   ]),
+  target('samr SamrGetMembersInGroup response', SAMR_RESPONSES.SamrGetMembersInGroup, [
+    ok([SAMR_TYPES.GET_MEMBERS_BUFFER, { memberCount: 2, members: [500, 1105], attributes: [7, 7] }]),
+    ok([SAMR_TYPES.GET_MEMBERS_BUFFER, { memberCount: 0, members: null, attributes: null }]),
+  ]),
   target('samr SamrQueryInformationUser2 response', SAMR_RESPONSES.SamrQueryInformationUser2, [
     ok([SAMR_TYPES.USER_INFO_BUFFER, { tag: SAMR_TYPES.USER_ALL_INFORMATION_CLASS, value: USER_ALL }]),
   ]),

@@ -7,7 +7,7 @@ import test from 'ava';
 import type { RpcClient } from '../enum/dcerpc/client.js';
 import { lsarEnumerateAccountsWithUserRight, lsarLookupSids } from '../enum/msrpc/lsarpc.js';
 import { NtStatusError } from '../enum/msrpc/common.js';
-import { accountFlags, samrEnumerateUsers, samrOpenUser } from '../enum/msrpc/samr.js';
+import { accountFlags, aliasMembers, samrEnumerateUsers, samrOpenUser } from '../enum/msrpc/samr.js';
 
 const HANDLE = Buffer.from('00000000' + '11'.repeat(16), 'hex');
 
@@ -85,4 +85,23 @@ test('LsarEnumerateAccountsWithUserRight: nobody holding a right and an unknown 
 test('UserAccountControl bits as flags ([MS-SAMR] 2.2.1.12)', (t) => {
   t.like(accountFlags(0x211), { disabled: true, passwordNeverExpires: true, normalAccount: true, locked: false, passwordNotRequired: false });
   t.like(accountFlags(0x414), { locked: true, passwordNotRequired: true, disabled: false });
+});
+
+test('aliasMembers: members of an alias through nested groups of the account domain, each with its path, cycles cut', (t) => {
+  const d = 'S-1-5-21-9-9-9';
+  const inventory = {
+    domains: [], accountDomain: { name: 'LAB', sid: d }, users: [], problems: [],
+    groups: [
+      { rid: 512, name: 'Domain Admins', sid: `${d}-512`, members: [500, 1105, 1200] },
+      { rid: 1105, name: 'Tier0', sid: `${d}-1105`, members: [1106, 512] },
+      { rid: 1300, name: 'Unreadable', sid: `${d}-1300`, members: null },
+    ],
+    aliases: [{ domainSid: 'S-1-5-32', rid: 544, sid: 'S-1-5-32-544', name: 'Administrators', members: [`${d}-512`, `${d}-500`, 'S-1-5-21-1-1-1-513', `${d}-1300`] }],
+  };
+  const got = aliasMembers(inventory, 'S-1-5-32-544').map((m) => [m.sid.replace(`${d}-`, ''), m.path.map((p) => p.replace(`${d}-`, '')).join('>'), m.isGroup]);
+  t.deepEqual(got, [
+    ['512', 'S-1-5-32-544', true], ['500', 'S-1-5-32-544', false], ['S-1-5-21-1-1-1-513', 'S-1-5-32-544', false], ['1300', 'S-1-5-32-544', true],
+    ['1105', 'S-1-5-32-544>512', true], ['1200', 'S-1-5-32-544>512', false], ['1106', 'S-1-5-32-544>512>1105', false],
+  ]);
+  t.deepEqual(aliasMembers(inventory, 'S-1-5-32-555'), []);
 });

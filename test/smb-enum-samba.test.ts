@@ -16,14 +16,17 @@ import type { ServerInfo } from '../fixtures/lab/types.js';
 import { AUTH_LEVEL } from '../enum/dcerpc/auth.js';
 import { bindPipe } from '../enum/dcerpc/smb-pipe.js';
 import { enumerateLsa, LSARPC_SYNTAX, lsarClose, lsarLookupNames, lsarOpenPolicy2, type LsaInventory } from '../enum/msrpc/lsarpc.js';
-import { enumerateSam, type SamInventory } from '../enum/msrpc/samr.js';
+import { type AliasMember, enumerateSam, type SamInventory } from '../enum/msrpc/samr.js';
 import { Smb2Client, Smb2LogonError, Smb2PipeError } from '../enum/smb2/client.js';
 import { COMMAND, DIALECT, FLAGS } from '../enum/smb2/constants.js';
 import { isTransformed } from '../enum/smb2/transform.js';
 import type { NtlmClientOptions } from '../enum/ntlm/client.js';
 import { ProbeError } from '../probes/core/outcome.js';
 import { namespaceTest } from './helpers/gate.js';
-import { type SambaRun, withSamba } from './helpers/samba-standalone.js';
+import { type SambaRun, withLabServer, withSamba } from './helpers/samba-standalone.js';
+import { addcServer } from '../fixtures/lab/servers/addc.js';
+import { parseLdif } from '../fixtures/lab/truth.js';
+import { fileURLToPath } from 'node:url';
 
 const TAG = 136;
 const NETBIOS = 'LABSMB';
@@ -470,3 +473,60 @@ test('peers that are not SMB2 servers: SMB1 only, closed at once, silent, oversi
   const refused = await t.throwsAsync(Smb2Client.connect({ address: `127.${TAG}.9.9`, port, timeoutMs: 500 }), { instanceOf: ProbeError });
   t.is(refused.status, 'refused');
 });
+
+// ---------------------------------------------------------------------------------------------------------------
+// Samba AD DC
+
+const CHILD = fileURLToPath(new URL('./helpers/smb-enum-child.js', import.meta.url));
+
+interface ChildResult {
+  error?: { name: string; status: string | null; message: string };
+  negotiated: { dialectName: string; serverRequiresSigning: boolean };
+  session: { signing: boolean; encryption: boolean };
+  traffic: { sent: number; sentSigned: number; received: number; receivedSigned: number };
+  sam: SamInventory;
+  lsa: LsaInventory;
+  administrators: AliasMember[];
+}
+
+namespaceTest('Samba AD DC (signing required): domain users and flags equal ldapsearch; BUILTIN\\Administrators through nested groups, with paths', async (t) => {
+  t.timeout(300_000);
+  await withLabServer(t, { tag: TAG, prefix: 'wcx', budgetMs: 240_000 }, (ctx) => addcServer.start(ctx), async ({ info }) => {
+    const ns = info.netns!;
+    const admin = info.credentials.administrator!;
+    const credential = { domain: info.extra.domain!, user: 'Administrator', password: admin.password! };
+    const child = spawnSync('ip', ['netns', 'exec', ns, process.execPath, CHILD], { input: JSON.stringify({ address: info.address, credential }), encoding: 'utf8', timeout: 120_000 });
+    t.is(child.status, 0, child.stderr);
+    const r = JSON.parse(child.stdout) as ChildResult;
+    t.falsy(r.error, r.error?.message);
+    t.false(child.stdout.includes(admin.password!), 'no password in the output');
+    t.is(r.negotiated.dialectName, '3.1.1');
+    t.true(r.negotiated.serverRequiresSigning);
+    t.like(r.session, { signing: true, encryption: false });
+    t.is(r.traffic.sentSigned, r.traffic.sent);
+    t.is(r.traffic.receivedSigned, r.traffic.received);
+
+    const ldap = async (filter: string, ...attrs: string[]) => parseLdif(spawnSync('ip', ['netns', 'exec', ns, 'ldapsearch', '-LLL', '-o', 'ldif-wrap=no', '-x', '-H', `ldaps://${info.address}`,
+      '-D', `Administrator@${info.extra.realm}`, '-w', admin.password!, '-b', info.extra.base!, '-E', 'pr=500/noprompt', filter, ...attrs], { encoding: 'utf8', env: { ...process.env, LDAPTLS_REQCERT: 'never' } }).stdout);
+    const people = await ldap('(&(objectCategory=person)(objectClass=user))', 'sAMAccountName', 'userAccountControl', 'objectSid');
+    const accounts = r.sam.users.filter((u) => !u.details!.flags.trustAccount);
+    t.deepEqual(accounts.map((u) => u.name).sort(), people.map((p) => p.attributes.samaccountname![0]!).sort(), 'SAMR users (trust accounts aside) equal ldapsearch\'s people');
+    for (const p of people) {
+      const name = p.attributes.samaccountname![0]!;
+      const uac = Number(p.attributes.useraccountcontrol![0]);
+      const u = accounts.find((a) => a.name === name)!;
+      t.like(u.details!.flags, { disabled: (uac & 0x2) !== 0, passwordNeverExpires: (uac & 0x10000) !== 0, passwordNotRequired: (uac & 0x20) !== 0 }, `${name}: flags from userAccountControl 0x${uac.toString(16)}`);
+    }
+    t.is(r.lsa.primaryDomain.name, info.extra.domain!);
+    t.is(r.lsa.accountDomain.sid, r.sam.accountDomain.sid);
+
+    // Everyone in BUILTIN\Administrators by the DC's own transitive membership (LDAP_MATCHING_RULE_IN_CHAIN).
+    const chain = await ldap(`(&(objectClass=user)(memberOf:1.2.840.113556.1.4.1941:=CN=Administrators,CN=Builtin,${info.extra.base}))`, 'sAMAccountName');
+    const nameOf = (sid: string) => r.lsa.translations.find((x) => x.sid === sid)?.display ?? sid;
+    const users = r.administrators.filter((m) => !m.isGroup).map((m) => nameOf(m.sid).replace(/^.*\\/, ''));
+    t.deepEqual(users.sort(), chain.map((e) => e.attributes.samaccountname![0]!).sort(), 'privileged users equal the DC\'s transitive Administrators');
+    const tier0 = r.administrators.find((m) => nameOf(m.sid).endsWith('\\tier0admin'))!;
+    t.deepEqual(tier0.path.map(nameOf), ['BUILTIN\\Administrators', `${info.extra.domain}\\Domain Admins`, `${info.extra.domain}\\Lab Tier0`], 'tier0admin through Domain Admins and Lab Tier0');
+    t.log(r.administrators.map((m) => `${nameOf(m.sid)} via ${m.path.map(nameOf).join(' > ')}`).join('\n'));
+  });
+}, () => (spawnSync('sh', ['-c', 'command -v samba && command -v samba-tool && command -v ldapsearch']).status === 0 ? { ok: true } : { ok: false, why: 'the Samba AD DC packages are not installed' }));

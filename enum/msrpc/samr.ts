@@ -32,6 +32,8 @@ export const SAMR_OPNUM = {
   SamrEnumerateGroupsInDomain: 11,
   SamrEnumerateUsersInDomain: 13,
   SamrEnumerateAliasesInDomain: 15,
+  SamrOpenGroup: 19,
+  SamrGetMembersInGroup: 25,
   SamrOpenAlias: 27,
   SamrGetMembersInAlias: 33,
   SamrOpenUser: 34,
@@ -45,6 +47,7 @@ export const SAM_ACCESS = {
   server: { CONNECT: 0x0001, ENUMERATE_DOMAINS: 0x0010, LOOKUP_DOMAIN: 0x0020 },
   domain: { READ_PASSWORD_PARAMETERS: 0x0001, READ_OTHER_PARAMETERS: 0x0004, LIST_ACCOUNTS: 0x0100, LOOKUP: 0x0200 },
   user: { READ_GENERAL: 0x0001, READ_PREFERENCES: 0x0002, READ_LOGON: 0x0004, READ_ACCOUNT: 0x0010 },
+  group: { LIST_MEMBERS: 0x0010 },
   alias: { LIST_MEMBERS: 0x0004 },
 } as const;
 
@@ -118,6 +121,8 @@ const REVISION_INFO = union(u32, { 1: struct({ revision: u32, supportedFeatures:
 const PSID_ARRAY_OUT = struct({ count: u32, sids: unique(conformantArray(struct({ sid: prpcSid }))) });
 /** [MS-SAMR] 2.2.2.3 RPC_SHORT_BLOB (the OWF passwords): read past, never kept. */
 const SHORT_BLOB_DROPPED = dropped(struct({ length: u16, maximumLength: u16, buffer: unique(conformantVaryingArray(u16)) }), { length: 0, maximumLength: 0, buffer: null });
+/** [MS-SAMR] 2.2.7.14 SAMPR_GET_MEMBERS_BUFFER, behind its [out] unique pointer. */
+const GET_MEMBERS_BUFFER = unique(struct({ memberCount: u32, members: unique(conformantArray(u32)), attributes: unique(conformantArray(u32)) }));
 /** [MS-SAMR] 2.2.3.11 SAMPR_SR_SECURITY_DESCRIPTOR. */
 const SR_SECURITY_DESCRIPTOR = struct({ length: u32, securityDescriptor: unique(conformantBytes) });
 /** [MS-SAMR] 2.2.7.5 SAMPR_LOGON_HOURS. */
@@ -187,9 +192,10 @@ export const SAMR_RESPONSES = {
   enumeration: (r: NdrReader) => ({ context: r.read(u32), buffer: r.read(ENUMERATION_BUFFER), count: r.read(u32), status: r.read(u32) }),
   SamrLookupDomainInSamServer: (r: NdrReader) => ({ sid: r.read(prpcSid), status: r.read(u32) }),
   SamrGetMembersInAlias: (r: NdrReader) => ({ members: r.read(PSID_ARRAY_OUT), status: r.read(u32) }),
+  SamrGetMembersInGroup: (r: NdrReader) => ({ members: r.read(GET_MEMBERS_BUFFER), status: r.read(u32) }),
   SamrQueryInformationUser2: (r: NdrReader) => ({ buffer: r.read(USER_INFO_BUFFER), status: r.read(u32) }),
 } as const;
-export const SAMR_TYPES = { REVISION_INFO, ENUMERATION_BUFFER, PSID_ARRAY_OUT, USER_INFO_BUFFER, USER_ALL_INFORMATION_CLASS } as const;
+export const SAMR_TYPES = { REVISION_INFO, ENUMERATION_BUFFER, PSID_ARRAY_OUT, GET_MEMBERS_BUFFER, USER_INFO_BUFFER, USER_ALL_INFORMATION_CLASS } as const;
 
 /** [MS-SAMR] 3.1.5.1.1 SamrConnect5 (Opnum 64), revision 3. */
 export async function samrConnect5(rpc: RpcClient, serverName: string, access = SERVER_READ): Promise<SamHandle> {
@@ -284,6 +290,22 @@ export async function samrOpenAlias(rpc: RpcClient, domain: SamHandle, rid: numb
   const out = await invoke(rpc, SAMR_OPNUM.SamrOpenAlias, 'SamrOpenAlias', encode([contextHandle, domain], [u32, access], [u32, rid]), handleAndStatus);
   checkStatus(out.status, 'SamrOpenAlias');
   return out.handle;
+}
+
+/** [MS-SAMR] 3.1.5.1.7 SamrOpenGroup (Opnum 19). */
+export async function samrOpenGroup(rpc: RpcClient, domain: SamHandle, rid: number, access: number = SAM_ACCESS.group.LIST_MEMBERS): Promise<SamHandle> {
+  const out = await invoke(rpc, SAMR_OPNUM.SamrOpenGroup, 'SamrOpenGroup', encode([contextHandle, domain], [u32, access], [u32, rid]), handleAndStatus);
+  checkStatus(out.status, 'SamrOpenGroup');
+  return out.handle;
+}
+
+/** [MS-SAMR] 3.1.5.8.3 SamrGetMembersInGroup (Opnum 25): the members' RIDs, in the group's own domain. */
+export async function samrGetMembersInGroup(rpc: RpcClient, group: SamHandle): Promise<number[]> {
+  const out = await invoke(rpc, SAMR_OPNUM.SamrGetMembersInGroup, 'SamrGetMembersInGroup', encode([contextHandle, group]), SAMR_RESPONSES.SamrGetMembersInGroup);
+  checkStatus(out.status, 'SamrGetMembersInGroup');
+  const members = out.members?.members ?? [];
+  if (members.length !== (out.members?.memberCount ?? 0)) throw new ProbeError('protocol-error', `SamrGetMembersInGroup: MemberCount ${out.members?.memberCount} with ${members.length} RIDs`);
+  return members;
 }
 
 /** [MS-SAMR] 3.1.5.6.2 SamrGetMembersInAlias (Opnum 33): the member SIDs, as strings. */
@@ -411,7 +433,8 @@ export interface SamInventory {
   /** The machine's (or DC's) account domain: the one that is not Builtin. */
   readonly accountDomain: { readonly name: string; readonly sid: string };
   readonly users: readonly SamUser[];
-  readonly groups: ReadonlyArray<RidName & { readonly sid: string }>;
+  /** The account domain's groups with their members' RIDs (null when they could not be read, see `problems`). */
+  readonly groups: ReadonlyArray<RidName & { readonly sid: string; readonly members: readonly number[] | null }>;
   /** The aliases of the Builtin domain and of the account domain, with their members. */
   readonly aliases: readonly SamAlias[];
   readonly problems: readonly SamProblem[];
@@ -487,7 +510,22 @@ export async function enumerateSamOver(rpc: RpcClient, options: EnumerateSamOpti
       }
       users.push({ rid: u.rid, sid: `${account.sid}-${u.rid}`, name: u.name, details });
     }
-    const groups = (await samrEnumerateGroups(rpc, accountHandle, pageBytes)).map((g) => ({ ...g, sid: `${account.sid}-${g.rid}` }));
+    const groups: Array<RidName & { sid: string; members: number[] | null }> = [];
+    for (const g of await samrEnumerateGroups(rpc, accountHandle, pageBytes)) {
+      let members: number[] | null = null;
+      try {
+        const groupHandle = await samrOpenGroup(rpc, accountHandle, g.rid);
+        try {
+          members = await samrGetMembersInGroup(rpc, groupHandle);
+        } finally {
+          await samrCloseHandle(rpc, groupHandle);
+        }
+      } catch (err) {
+        if (!isRefusal(err)) throw err;
+        note('SamrGetMembersInGroup', `${account.name}\\${g.name}`, err);
+      }
+      groups.push({ ...g, sid: `${account.sid}-${g.rid}`, members });
+    }
 
     const aliases: SamAlias[] = [];
     const builtinHandle = await open(samrOpenDomain(rpc, server, builtin.sid));
@@ -522,4 +560,40 @@ export async function enumerateSamOver(rpc: RpcClient, options: EnumerateSamOpti
       }
     }
   }
+}
+
+/** One account that holds an alias's rights, and the chain of groups it holds them through. */
+export interface AliasMember {
+  readonly sid: string;
+  /** The alias first, then each group between it and the account: ["S-1-5-32-544", "...-512", "...-1105"]. */
+  readonly path: readonly string[];
+  /** The account is a group of the account domain that the walk expanded (its members follow as their own entries). */
+  readonly isGroup: boolean;
+}
+
+/**
+ * Every member of an alias, directly or through the account domain's groups nested in it (a domain group in a
+ * DC's BUILTIN\Administrators, a group in that group, ...), each with its path. Members from other domains (a
+ * domain group in a member server's Administrators) stay as SIDs: their members are that domain's to tell.
+ * Cycles are cut; each account comes once, by its shortest path.
+ */
+export function aliasMembers(inventory: SamInventory, aliasSid: string): AliasMember[] {
+  const alias = inventory.aliases.find((a) => a.sid === aliasSid);
+  if (!alias?.members) return [];
+  const groups = new Map(inventory.groups.map((g) => [g.sid, g]));
+  const out: AliasMember[] = [];
+  const seen = new Set<string>();
+  let level = alias.members.map((sid) => ({ sid, path: [aliasSid] }));
+  while (level.length) {
+    const next: typeof level = [];
+    for (const { sid, path } of level) {
+      if (seen.has(sid)) continue;
+      seen.add(sid);
+      const group = groups.get(sid);
+      out.push({ sid, path, isGroup: group !== undefined });
+      for (const rid of group?.members ?? []) next.push({ sid: `${inventory.accountDomain.sid}-${rid}`, path: [...path, sid] });
+    }
+    level = next;
+  }
+  return out;
 }

@@ -1,10 +1,11 @@
 /**
- * A standalone Samba of the lab's kind (fixtures/lab/servers/smb.ts) for one test: its own root directory, users
- * and loopback address 127.<tag>.0.<host> in whatever namespace the test runs in, released (processes by PID and
- * group, address, users, directory) when the body ends, however it ends.
+ * A standalone Samba of the lab's kind (fixtures/lab/servers/smb.ts), or any other lab server, for one test: its
+ * own root directory, users and loopback address 127.<tag>.0.<host> in whatever namespace the test runs in (the AD
+ * DC makes a namespace of its own), released (processes by PID and group, address, namespace, users, directory)
+ * when the body ends, however it ends.
  */
 import type { ExecutionContext } from 'ava';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Deadline, logTail, run, waitFor } from '../../fixtures/lab/exec.js';
@@ -23,12 +24,30 @@ export interface SambaRun {
   tool(command: string, args: readonly string[], input?: string): Promise<string>;
 }
 
-export async function withSamba(
+export interface LabRunOptions {
+  /** The second octet of the server's addresses, 127.<tag>.0.x. */
+  readonly tag: number;
+  /** Prefix of the system users (and namespaces) the server makes. */
+  readonly prefix: string;
+  /** Time for the server to come up. @default 120000 */
+  readonly budgetMs?: number;
+}
+
+export function withSamba(t: ExecutionContext, options: SambaOptions & LabRunOptions, body: (samba: SambaRun) => Promise<void>): Promise<void> {
+  return withLabServer(t, options, (ctx) => startSamba(ctx, options), body);
+}
+
+/** Any lab server (fixtures/lab/servers) started by `start` with a context of the test's own, released afterwards. */
+export async function withLabServer(
   t: ExecutionContext,
-  options: SambaOptions & { readonly tag: number; readonly prefix: string; readonly budgetMs?: number },
+  options: LabRunOptions,
+  start: (ctx: LabContext) => Promise<ServerInfo>,
   body: (samba: SambaRun) => Promise<void>,
 ): Promise<void> {
-  const root = mkdtempSync(join(tmpdir(), `surveyor-samba-${options.prefix}-`));
+  // A fixed root, as the lab's: the AD DC fixture caches its provisioned database, whose smb.conf names its paths.
+  const root = join(tmpdir(), `surveyor-test-${options.prefix}-${options.tag}`);
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(root, { recursive: true, mode: 0o755 });
   const resources = new Resources();
   const deadline = new Deadline(options.budgetMs ?? 120_000);
   const ctx: LabContext = {
@@ -49,8 +68,8 @@ export async function withSamba(
     waitFor: (what, check) => waitFor(what, check, deadline, 50, () => ctx.exits.join('; ') || undefined),
   };
   try {
-    const info = await startSamba(ctx, options);
-    const conf = info.extra.config!;
+    const info = await start(ctx);
+    const conf = info.extra.config ?? join(info.dir, 'etc', 'smb.conf');
     const tool = (command: string, args: readonly string[], input?: string) =>
       ctx.run(command, args, { env: NO_WINBIND, ...(input !== undefined ? { input } : {}) });
     await body({ info, ctx, conf, tool });
