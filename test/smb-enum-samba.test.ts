@@ -15,7 +15,7 @@ import { createUser } from '../fixtures/lab/host.js';
 import type { ServerInfo } from '../fixtures/lab/types.js';
 import { AUTH_LEVEL } from '../enum/dcerpc/auth.js';
 import { bindPipe } from '../enum/dcerpc/smb-pipe.js';
-import { enumerateLsa, LSARPC_SYNTAX, lsarClose, lsarLookupNames, lsarOpenPolicy2, type LsaInventory } from '../enum/msrpc/lsarpc.js';
+import { enumerateLsa, LOGON_RIGHTS, LSARPC_SYNTAX, lsarClose, lsarLookupNames, lsarOpenPolicy2, type LsaInventory } from '../enum/msrpc/lsarpc.js';
 import { type AliasMember, enumerateSam, type SamInventory } from '../enum/msrpc/samr.js';
 import { Smb2Client, Smb2LogonError, Smb2PipeError } from '../enum/smb2/client.js';
 import { COMMAND, DIALECT, FLAGS } from '../enum/smb2/constants.js';
@@ -69,6 +69,8 @@ interface Fixture {
   readonly plain: NtlmClientOptions & { password: string };
   readonly disabled: NtlmClientOptions & { password: string };
   readonly noExpiry: NtlmClientOptions & { password: string };
+  readonly locked: NtlmClientOptions & { password: string };
+  readonly mustChange: NtlmClientOptions & { password: string };
   readonly passwords: readonly string[];
 }
 
@@ -76,14 +78,18 @@ interface Fixture {
 async function fixture(samba: SambaRun, prefix: string): Promise<Fixture> {
   const { info, conf, ctx, tool } = samba;
   const cred = (c: ServerInfo['credentials'][string]) => ({ domain: NETBIOS, user: c.username, password: c.password! });
-  const extra = { disabled: `${prefix}dis`, noExpiry: `${prefix}nexp` };
-  const passwords: Record<string, string> = { [extra.disabled]: 'Lab-Disabled-Pass-1', [extra.noExpiry]: 'Lab-NoExpiry-Pass-1' };
+  const extra = { disabled: `${prefix}dis`, noExpiry: `${prefix}nexp`, locked: `${prefix}lock`, mustChange: `${prefix}chg` };
+  const passwords: Record<string, string> = {
+    [extra.disabled]: 'Lab-Disabled-Pass-1', [extra.noExpiry]: 'Lab-NoExpiry-Pass-1', [extra.locked]: 'Lab-Locked-Pass-1', [extra.mustChange]: 'Lab-MustChange-Pass-1',
+  };
   for (const name of Object.values(extra)) {
     await createUser(ctx, { name, comment: `surveyor ${name}` });
     await tool('smbpasswd', ['-c', conf, '-s', '-a', name], `${passwords[name]}\n${passwords[name]}\n`);
   }
   await tool('pdbedit', ['-s', conf, '-u', extra.disabled, '-c', '[D]']);
   await tool('pdbedit', ['-s', conf, '-u', extra.noExpiry, '-c', '[X]']);
+  await tool('pdbedit', ['-s', conf, '-u', extra.locked, '-c', '[L]']);
+  await tool('net', ['-s', conf, 'sam', 'set', 'pwdmustchangenow', extra.mustChange, 'yes']);
   // An orphaned member of BUILTIN\Administrators: an account added, then deleted, whose SID stays in the alias.
   const gone = `${prefix}gone`;
   await createUser(ctx, { name: gone, comment: 'surveyor deleted account' });
@@ -97,6 +103,8 @@ async function fixture(samba: SambaRun, prefix: string): Promise<Fixture> {
     plain: cred(c.user!),
     disabled: { domain: NETBIOS, user: extra.disabled, password: passwords[extra.disabled]! },
     noExpiry: { domain: NETBIOS, user: extra.noExpiry, password: passwords[extra.noExpiry]! },
+    locked: { domain: NETBIOS, user: extra.locked, password: passwords[extra.locked]! },
+    mustChange: { domain: NETBIOS, user: extra.mustChange, password: passwords[extra.mustChange]! },
     passwords: [...Object.values(c).map((x) => x.password!), ...Object.values(passwords)],
   };
 }
@@ -129,7 +137,7 @@ async function assertGroundTruth(t: ExecutionContext, f: Fixture, sam: SamInvent
   t.is(lsa.accountDomain.name, NETBIOS);
 
   const pdb = parsePdbedit(await tool('pdbedit', ['-s', conf, '-Lv']));
-  t.true(pdb.length >= 5);
+  t.true(pdb.length >= 7);
   t.deepEqual(sam.users.map((u) => u.name).sort(), pdb.map((u) => u.name).sort(), 'the same users as pdbedit -L');
   for (const p of pdb) {
     const u = sam.users.find((x) => x.name === p.name)!;
@@ -150,6 +158,7 @@ async function assertGroundTruth(t: ExecutionContext, f: Fixture, sam: SamInvent
   }
   t.true(sam.users.find((u) => u.name === f.disabled.user)!.details!.flags.disabled, 'the [D] user is disabled');
   t.true(sam.users.find((u) => u.name === f.noExpiry.user)!.details!.flags.passwordNeverExpires, 'the [X] user never expires');
+  t.true(sam.users.find((u) => u.name === f.locked.user)!.details!.flags.locked, 'the [L] user is locked');
 
   const admins = sam.aliases.find((a) => a.sid === 'S-1-5-32-544');
   t.truthy(admins, 'BUILTIN\\Administrators is there');
@@ -212,7 +221,21 @@ namespaceTest('Samba default: SMB 3.1.1, SAMR and LSARPC equal Samba\'s tools; w
       t.false(smb.negotiated.serverRequiresSigning);
       t.like(smb.session, { signing: false, encryption: false });
       const sam = await enumerateSam(smb, { pageBytes: 60 });
-      const lsa = await enumerateLsa(smb, { sids: sam.aliases.flatMap((a) => a.members ?? []) });
+      // Privileges (Samba keeps privileges, not logon rights): one granted to a user, one taken from everyone; the
+      // holders LSA lists equal `net sam rights list`, and nobody holding one is said so, not given as an empty list.
+      const net = (...args: string[]) => samba.tool('net', ['-s', samba.conf, 'sam', 'rights', ...args]);
+      await net('grant', `${NETBIOS}\\${f.noExpiry.user}`, 'SeBackupPrivilege');
+      for (const holder of (await net('list', 'SeSecurityPrivilege')).split('\n').map((l) => l.trim()).filter(Boolean)) await net('revoke', holder, 'SeSecurityPrivilege');
+      const privileges = ['SeBackupPrivilege', 'SeSecurityPrivilege'];
+      const lsa = await enumerateLsa(smb, { sids: sam.aliases.flatMap((a) => a.members ?? []), rights: [...LOGON_RIGHTS, ...privileges] });
+      for (const privilege of privileges) {
+        const holders = (await net('list', privilege)).split('\n').map((l) => l.trim()).filter(Boolean).sort();
+        const ours = lsa.rights.find((r) => r.right === privilege)!;
+        t.log(`${privilege}: net sam rights list: ${holders.join(', ') || '(none)'}; LSA: ${ours.outcome}`);
+        if (holders.length === 0) t.is(ours.outcome, 'none-held');
+        else t.deepEqual(ours.outcome === 'listed' ? ours.sids.map((sid) => lsa.translations.find((x) => x.sid === sid)?.display).sort() : ours, holders);
+      }
+      t.true(lsa.rights.some((r) => r.outcome === 'listed') && lsa.rights.some((r) => r.outcome === 'none-held'));
       t.log(`${sam.users.length} users, ${sam.aliases.length} aliases, ${sam.groups.length} groups; rights: ${lsa.rights.map((r) => `${r.right} ${r.outcome}${r.outcome === 'listed' ? '' : ` ${r.status}`}`).join(', ')}`);
       await assertGroundTruth(t, f, sam, lsa);
       await lookupNamesMatchesRpcclient(t, smb, f);
@@ -223,8 +246,8 @@ namespaceTest('Samba default: SMB 3.1.1, SAMR and LSARPC equal Samba\'s tools; w
       const cred = f.admin;
       const sealed = await enumerateSam(smb, { bind: { auth: { credential: cred, level: AUTH_LEVEL.privacy } } });
       t.deepEqual(sealed.users, sam.users);
-      const signed = await enumerateLsa(smb, { sids: sam.aliases.flatMap((a) => a.members ?? []), bind: { auth: { credential: cred, level: AUTH_LEVEL.integrity } } });
-      t.deepEqual(signed.translations, lsa.translations);
+      const signed = await enumerateLsa(smb, { sids: sam.aliases.flatMap((a) => a.members ?? []), rights: [...LOGON_RIGHTS, ...privileges], bind: { auth: { credential: cred, level: AUTH_LEVEL.integrity } } });
+      t.deepEqual(signed, lsa);
       const split = await enumerateSam(smb, { bind: { pipe: { transactBytes: 128, readBytes: 200 } } });
       t.deepEqual(split.users, sam.users);
       const written = await enumerateSam(smb, { bind: { transact: false, pipe: { readBytes: 100 } } });
@@ -251,10 +274,13 @@ namespaceTest('Samba default: SMB 3.1.1, SAMR and LSARPC equal Samba\'s tools; w
     const failures = failedLogons(logDir, f.plain.user);
     t.is(failures.length, 1, `one failed logon in the log:\n${failures.join('\n')}`);
 
-    // The disabled account's right password: refused and named.
-    const disabled = await t.throwsAsync(session(samba.info, f.disabled), { instanceOf: Smb2LogonError });
-    t.is(disabled.status, 'auth-failed');
-    t.log(disabled.message);
+    // The right passwords of a disabled, a locked and a must-change account: refused, each named.
+    for (const [who, status] of [[f.disabled, 'STATUS_ACCOUNT_DISABLED'], [f.locked, 'STATUS_ACCOUNT_LOCKED_OUT'], [f.mustChange, 'STATUS_PASSWORD_MUST_CHANGE']] as const) {
+      const refused = await t.throwsAsync(session(samba.info, who), { instanceOf: Smb2LogonError });
+      t.is(refused.status, 'auth-failed');
+      t.log(refused.message);
+      t.is(refused.statusName, status);
+    }
 
     // SMB 2.1 and 3.0.2 (with its VALIDATE_NEGOTIATE_INFO) against the same server.
     for (const [dialects, name] of [[[DIALECT.SMB_2_0_2, DIALECT.SMB_2_1], '2.1'], [[DIALECT.SMB_3_0, DIALECT.SMB_3_0_2], '3.0.2']] as const) {
@@ -262,7 +288,7 @@ namespaceTest('Samba default: SMB 3.1.1, SAMR and LSARPC equal Samba\'s tools; w
       try {
         t.is(old.negotiated.dialectName, name);
         const sam = await enumerateSam(old);
-        t.is(sam.users.length, 5);
+        t.is(sam.users.length, 7);
         t.is(old.negotiationValidated, name === '3.0.2');
       } finally {
         await old.close();

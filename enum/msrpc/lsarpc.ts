@@ -203,7 +203,7 @@ export async function lsarLookupNames(rpc: RpcClient, policy: PolicyHandle, name
 /** The holders of one user right, or why there is no list. */
 export type RightHolders =
   | { readonly right: string; readonly outcome: 'listed'; readonly sids: readonly string[] }
-  /** STATUS_NO_MORE_ENTRIES: the server says no account holds the right. */
+  /** STATUS_NO_MORE_ENTRIES (Windows), or success with no entries (Samba): the server says no account holds the right. */
   | { readonly right: string; readonly outcome: 'none-held'; readonly status: string }
   /** STATUS_NO_SUCH_PRIVILEGE, STATUS_NOT_SUPPORTED, an access refusal: the server would not say. */
   | { readonly right: string; readonly outcome: 'not-available'; readonly status: string; readonly probeStatus: string };
@@ -219,6 +219,7 @@ export async function lsarEnumerateAccountsWithUserRight(rpc: RpcClient, policy:
     return { right, outcome: 'not-available', status: err.statusName, probeStatus: out.status === STATUS.STATUS_NO_SUCH_PRIVILEGE ? 'unsupported' : err.status };
   }
   const sids = (out.buffer.information ?? []).map((i) => i.sid).filter((s): s is string => s !== null);
+  if (sids.length === 0) return { right, outcome: 'none-held', status: statusName(out.status) };
   return { right, outcome: 'listed', sids };
 }
 
