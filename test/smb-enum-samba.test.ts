@@ -467,7 +467,7 @@ async function peer(host: number, behave: (s: Socket) => void): Promise<{ port: 
   return new Promise((resolve) => server.listen(0, `127.${TAG}.9.${host}`, () => resolve({ port: (server.address() as { port: number }).port, server })));
 }
 
-test('peers that are not SMB2 servers: SMB1 only, closed at once, silent, oversized, refused', async (t) => {
+test('peers that are not SMB2 servers: SMB1 only, closed at once, silent, oversized, aborted, refused', async (t) => {
   // [MS-SMB] 2.2.4.52.2: an SMB1 NEGOTIATE response (0xFF 'SMB', command 0x72) choosing NT LM 0.12: the 32-byte
   // header, WordCount 17, 34 bytes of words, ByteCount 8 and an 8-byte challenge
   const smb1 = Buffer.alloc(32 + 1 + 34 + 2 + 8);
@@ -489,6 +489,19 @@ test('peers that are not SMB2 servers: SMB1 only, closed at once, silent, oversi
       t.is(err.status, status, `${what}: ${err.message}`);
       t.regex(err.message, pattern, what);
       t.true(Date.now() - started < 3000, `${what}: bounded`);
+    } finally {
+      server.close();
+    }
+  }
+  // An abort ends a wait at once, whatever the time limit.
+  {
+    const { port, server } = await peer(8, () => undefined);
+    try {
+      const started = Date.now();
+      const aborted = await t.throwsAsync(Smb2Client.connect({ address: `127.${TAG}.9.8`, port, timeoutMs: 60_000, signal: AbortSignal.timeout(200) }), { instanceOf: ProbeError });
+      t.is(aborted.status, 'timeout');
+      t.regex(aborted.message, /aborted/);
+      t.true(Date.now() - started < 3000);
     } finally {
       server.close();
     }
