@@ -244,7 +244,6 @@ export class Smb2Client {
     if (o.dialects.length === 0 || o.dialects.some((d) => !(DIALECTS as readonly number[]).includes(d))) {
       throw new RangeError(`dialects must be among ${DIALECTS.map((d) => DIALECT_NAMES[d]).join(', ')}`);
     }
-    let client: Smb2Client | undefined;
     const holder: { decrypt: (data: Buffer) => Buffer } = {
       decrypt: () => {
         throw new ProbeError('protocol-error', 'the server sent an encrypted message before a session was set up');
@@ -267,7 +266,8 @@ export class Smb2Client {
       try {
         arrival = await conn.exchange(messageId, COMMAND.NEGOTIATE, request);
       } catch (err) {
-        if (err instanceof ProbeError && err.status === 'protocol-error' && /closed the connection/.test(err.message)) {
+        // SMB1-only servers close or reset a connection whose first message is SMB2 ([MS-SMB2] 3.3.5.3 is theirs to ignore).
+        if (err instanceof ProbeError && err.status === 'protocol-error' && /closed the connection|ECONNRESET/.test(err.message)) {
           throw new ProbeError('unsupported', `${o.address}:${o.port} closed the connection on an SMB2 NEGOTIATE without answering: it speaks SMB1 only, or none of the offered dialects`);
         }
         throw err;
@@ -281,9 +281,8 @@ export class Smb2Client {
         if (negotiate.preauth?.hashAlgorithm !== 1) throw new ProbeError('protocol-error', 'the server chose a preauth integrity hash other than SHA-512');
         preauth = new PreauthHash().update(request).update(arrival.message);
       }
-      client = new Smb2Client(conn, o, { negotiate, preauth, clientGuid, securityMode, capabilities });
-      const c = client;
-      holder.decrypt = (data) => c.#decrypt(data);
+      const client = new Smb2Client(conn, o, { negotiate, preauth, clientGuid, securityMode, capabilities });
+      holder.decrypt = (data) => client.#decrypt(data);
       return client;
     } catch (err) {
       conn.destroy();
