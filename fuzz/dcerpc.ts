@@ -1,7 +1,7 @@
 /**
  * Fuzz targets for the DCE/RPC layer (enum/dcerpc): the PDU parser, the auth verifier and stub extraction, and NDR
  * decoding of the shapes the Windows interfaces return. Same shape as fuzz/run.ts's Target, so run.ts can take
- * them with `...DCERPC_FUZZ_TARGETS`; `fuzzCampaign` runs one target on its own (test/dcerpc-fuzz.test.ts).
+ * them with `...DCERPC_FUZZ_TARGETS`; test/dcerpc-fuzz.test.ts runs each through fuzz/harness.ts.
  * A target may return or throw ProbeError; any other exception is a crash, and an input over 100 ms a hang.
  */
 import { type FuzzTarget, type Mutation, withMutation } from './harness.js';

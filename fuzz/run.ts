@@ -32,6 +32,7 @@ import { NTLM_FUZZ_TARGETS } from './ntlm.js';
 import { DCERPC_FUZZ_TARGETS } from './dcerpc.js';
 import { SMB2_FUZZ_TARGETS } from './smb2.js';
 import { MSRPC_FUZZ_TARGETS } from './msrpc.js';
+import { SAMR_LSA_FUZZ_TARGETS } from './samr-lsa.js';
 import { renderTable } from '../app/formats.js';
 
 
@@ -108,7 +109,7 @@ const TARGETS: FuzzTarget[] = [
     },
   },
   // The Windows stack: NTLM and SPNEGO, the SMB2/3 messages, DCE/RPC PDUs and NDR
-  ...NTLM_FUZZ_TARGETS, ...SMB2_FUZZ_TARGETS, ...DCERPC_FUZZ_TARGETS, ...MSRPC_FUZZ_TARGETS,
+  ...NTLM_FUZZ_TARGETS, ...SMB2_FUZZ_TARGETS, ...DCERPC_FUZZ_TARGETS, ...MSRPC_FUZZ_TARGETS, ...SAMR_LSA_FUZZ_TARGETS,
 ];
 
 function main(): void {

@@ -6,3 +6,5 @@ export * from './faults.js';
 export * from './ndr.js';
 export * from './pdu.js';
 export * from './uuid.js';
+export * from './ntlm-provider.js';
+export * from './smb-pipe.js';

@@ -16,6 +16,9 @@
  *      treeDisconnectRequest, logoffRequest.
  *
  * A failure status arrives as Smb2StatusError (a ProbeError); a malformed message as ProbeError('protocol-error').
+ *
+ * Smb2Client (client.ts) runs that order over TCP (connection.ts: framing, message ids, credits, time limits) and
+ * hands out Smb2Pipe objects (pipe.ts) that DCE/RPC takes as its transport (enum/dcerpc/smb-pipe.ts).
  */
 export * from './constants.js';
 export * from './header.js';
@@ -31,3 +34,6 @@ export * from './cmac.js';
 export * from './signing.js';
 export * from './transform.js';
 export * from './framing.js';
+export * from './connection.js';
+export * from './client.js';
+export * from './pipe.js';
