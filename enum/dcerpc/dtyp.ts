@@ -151,7 +151,7 @@ export function filetimeToDate(ft: bigint): Date | null {
 export const ntstatus = u32;
 
 /** The NTSTATUS values ([MS-ERREF] 2.3.1) the Windows interfaces return to an enumerator. */
-export const NTSTATUS: Readonly<Record<string, number>> = {
+export const NTSTATUS = {
   STATUS_SUCCESS: 0x00000000,
   STATUS_MORE_ENTRIES: 0x00000105,
   STATUS_SOME_NOT_MAPPED: 0x00000107,
@@ -169,9 +169,12 @@ export const NTSTATUS: Readonly<Record<string, number>> = {
   STATUS_NO_SUCH_ALIAS: 0xc0000151,
   STATUS_NO_SUCH_GROUP: 0xc0000066,
   STATUS_PIPE_NOT_AVAILABLE: 0xc00000ac,
-};
+  STATUS_NOT_IMPLEMENTED: 0xc0000002,
+  STATUS_NO_SUCH_PRIVILEGE: 0xc0000060,
+  STATUS_RPC_NT_CALL_FAILED: 0xc002001b,
+} as const;
 
-const NTSTATUS_NAMES = new Map(Object.entries(NTSTATUS).map(([k, v]) => [v, k]));
+const NTSTATUS_NAMES = new Map<number, string>(Object.entries(NTSTATUS).map(([k, v]) => [v, k]));
 
 /** The name of an NTSTATUS, or its hex form. */
 export function ntstatusName(code: number): string {

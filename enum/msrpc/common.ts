@@ -10,39 +10,18 @@
 import type { ProbeStatus } from '../../model/evidence.js';
 import { ProbeError } from '../../probes/core/outcome.js';
 import type { RpcClient } from '../dcerpc/client.js';
-import { ntstatusName } from '../dcerpc/dtyp.js';
+import { NTSTATUS, ntstatusName } from '../dcerpc/dtyp.js';
 import { NdrReader } from '../dcerpc/ndr.js';
 import { statusName as smb2StatusName } from '../smb2/status.js';
 
 /** [MS-DTYP] 2.4.3 ACCESS_MASK MAXIMUM_ALLOWED: whatever the caller's token is granted. */
 export const MAXIMUM_ALLOWED = 0x02000000;
 
-/** NTSTATUS values the interfaces return ([MS-ERREF] 2.3.1), by name (the dtyp.ts table, typed, and a few more). */
-export const STATUS = {
-  STATUS_SUCCESS: 0x00000000,
-  STATUS_MORE_ENTRIES: 0x00000105,
-  STATUS_SOME_NOT_MAPPED: 0x00000107,
-  STATUS_NO_MORE_ENTRIES: 0x8000001a,
-  STATUS_INVALID_INFO_CLASS: 0xc0000003,
-  STATUS_INVALID_HANDLE: 0xc0000008,
-  STATUS_ACCESS_DENIED: 0xc0000022,
-  STATUS_NONE_MAPPED: 0xc0000073,
-  STATUS_NOT_SUPPORTED: 0xc00000bb,
-  STATUS_NO_SUCH_DOMAIN: 0xc00000df,
-  STATUS_NO_SUCH_ALIAS: 0xc0000151,
-  STATUS_NO_SUCH_USER: 0xc0000064,
-  STATUS_NOT_IMPLEMENTED: 0xc0000002,
-  STATUS_NO_SUCH_PRIVILEGE: 0xc0000060,
-  STATUS_OBJECT_NAME_NOT_FOUND: 0xc0000034,
-  STATUS_RPC_NT_CALL_FAILED: 0xc002001b,
-} as const;
+/** NTSTATUS values the interfaces return ([MS-ERREF] 2.3.1), by name: the one table, enum/dcerpc/dtyp.ts's. */
+export const STATUS = NTSTATUS;
 
 /** "STATUS_ACCESS_DENIED", or the value in hex. */
-const NAMES = new Map<number, string>(Object.entries(STATUS).map(([k, v]) => [v, k]));
-
 export function statusName(code: number): string {
-  const own = NAMES.get(code >>> 0);
-  if (own) return own;
   const known = ntstatusName(code);
   if (known.startsWith('STATUS_')) return known;
   const smb2 = smb2StatusName(code);
